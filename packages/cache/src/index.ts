@@ -1,0 +1,1 @@
+export { cacheKey } from "./key.ts";

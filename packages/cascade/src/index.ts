@@ -1,0 +1,1 @@
+export { stableUnitHash } from "./stableHash.ts";

@@ -1,0 +1,1 @@
+export { type ServerConfig, serverSchema } from "./schema.ts";

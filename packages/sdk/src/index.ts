@@ -1,0 +1,1 @@
+export { sdkErrorCodes } from "./version.ts";
