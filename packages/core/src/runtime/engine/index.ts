@@ -1,0 +1,13 @@
+export type {
+  ChatContentPart,
+  ChatMessage,
+  ConfidenceStats,
+  EmbedOptions,
+  Engine,
+  EngineFactory,
+  EngineInfo,
+  EngineLoadOptions,
+  GenerateEvent,
+  GenerateParams,
+  GenerateStats,
+} from "./Engine.ts";
