@@ -1,0 +1,151 @@
+import { AbortedError, DisposedError, reviveError, type SluiceError } from "../../errors/index.ts";
+import type { EmbedOptions, Engine, EngineInfo, GenerateEvent, GenerateParams } from "../engine/Engine.ts";
+import { MessageQueue } from "./MessageQueue.ts";
+import type { HostMessage, RunnerMessage } from "./protocol.ts";
+import type { RunnerEvents, RunnerState, RunnerSupervisor } from "./RunnerSupervisor.ts";
+
+type CallMessage = Extract<HostMessage, { type: "embed" } | { type: "tokenize" }>;
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+
+/** Estimated and measured memory of a runner. */
+export interface RunnerMemory {
+  pid: number | undefined;
+  /** Resident set size of the runner process; 0 while none is running. */
+  rssBytes: number;
+}
+
+/**
+ * An engine whose model lives in a runner process. Same port as the in-process
+ * adapter; a runner crash fails its in-flight requests with RUNNER_CRASHED
+ * (retryable) and later requests wait for the restarted runner.
+ */
+export class RunnerEngine implements Engine {
+  readonly info: EngineInfo;
+  readonly #supervisor: RunnerSupervisor;
+  #busy = 0;
+  #disposed = false;
+
+  /** @internal Created by RunnerEngineFactory.load. */
+  constructor(supervisor: RunnerSupervisor, info: EngineInfo) {
+    this.#supervisor = supervisor;
+    this.info = info;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Pid of the live runner; undefined while it restarts. */
+  get pid(): number | undefined {
+    return this.#supervisor.pid;
+  }
+
+  get state(): RunnerState {
+    return this.#supervisor.state;
+  }
+
+  /** Subscribes to crash, restarted, broken and state events; returns the unsubscribe function. */
+  on<E extends keyof RunnerEvents>(event: E, listener: (...args: RunnerEvents[E]) => void): () => void {
+    // biome-ignore lint/suspicious/noExplicitAny: EventEmitter's generic listener type does not narrow here.
+    const l = listener as any;
+    this.#supervisor.on(event, l);
+    return () => this.#supervisor.off(event, l);
+  }
+
+  busySequences(): number {
+    return this.#busy;
+  }
+
+  async memory(): Promise<RunnerMemory> {
+    const runner = this.#supervisor.current;
+    return { pid: runner?.pid, rssBytes: runner === undefined ? 0 : await runner.rssBytes() };
+  }
+
+  async *generate(params: GenerateParams, signal?: AbortSignal): AsyncIterable<GenerateEvent> {
+    this.#assertOpen();
+    if (signal?.aborted) throw new AbortedError("generation aborted before it started");
+    const runner = await this.#supervisor.acquire(signal);
+    const queue = new MessageQueue<RunnerMessage>();
+    const id = runner.send(
+      { type: "generate", params },
+      { onMessage: (m) => queue.push(m), fail: (e) => queue.fail(e) },
+    );
+    const onAbort = (): void => queue.fail(new AbortedError("generation aborted"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#busy++;
+    let ended = false;
+    try {
+      for (;;) {
+        const message = await queue.next();
+        if (message.type === "token") {
+          yield { type: "token", text: message.text };
+        } else if (message.type === "done") {
+          ended = true;
+          yield { type: "done", text: message.text, stats: message.stats };
+          return;
+        } else if (message.type === "error") {
+          ended = true;
+          throw reviveError(message.error);
+        }
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.#busy--;
+      // An abort, a consumer that stopped early, or a crash: tell the runner to free the sequence.
+      if (ended) runner.finish(id);
+      else runner.cancel(id);
+    }
+  }
+
+  embed(texts: string[], options?: EmbedOptions, signal?: AbortSignal): Promise<Float32Array[]> {
+    return this.#call<Float32Array[]>({ type: "embed", texts, options }, signal);
+  }
+
+  tokenize(text: string): Promise<number[]> {
+    return this.#call<number[]>({ type: "tokenize", text });
+  }
+
+  /** Stops the runner gracefully. Idempotent. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#supervisor.dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  async #call<T>(message: WithoutId<CallMessage>, signal?: AbortSignal): Promise<T> {
+    this.#assertOpen();
+    if (signal?.aborted) throw new AbortedError("request aborted before it started");
+    const runner = await this.#supervisor.acquire(signal);
+    return new Promise<T>((resolve, reject) => {
+      const settle = (error: SluiceError | undefined, value?: unknown): void => {
+        signal?.removeEventListener("abort", onAbort);
+        if (error === undefined) resolve(value as T);
+        else reject(error);
+      };
+      const id = runner.send(message, {
+        onMessage: (m) => {
+          if (m.type !== "result" && m.type !== "error") return;
+          runner.finish(id);
+          settle(
+            m.type === "error" ? reviveError(m.error) : undefined,
+            m.type === "result" ? m.value : undefined,
+          );
+        },
+        fail: (error) => settle(error),
+      });
+      const onAbort = (): void => {
+        runner.cancel(id);
+        settle(new AbortedError("request aborted"));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed) throw new DisposedError("runner engine disposed");
+  }
+}

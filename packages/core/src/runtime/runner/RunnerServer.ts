@@ -1,0 +1,85 @@
+import { toSluiceError } from "../../errors/index.ts";
+import type { Engine, EngineFactory } from "../engine/Engine.ts";
+import type { HostMessage, RunnerMessage } from "./protocol.ts";
+
+/**
+ * The runner side of the protocol: it owns one engine and answers the host's
+ * requests. It never exits on a request error; only the host (shutdown) or the
+ * loss of the host (disconnect) ends the process.
+ */
+export class RunnerServer {
+  #engine: Engine | undefined;
+  readonly #active = new Map<number, AbortController>();
+
+  constructor(
+    private readonly send: (message: RunnerMessage) => void,
+    private readonly factory: () => Promise<EngineFactory>,
+  ) {}
+
+  busySequences(): number {
+    return this.#engine?.busySequences() ?? 0;
+  }
+
+  handle(message: HostMessage): void {
+    switch (message.type) {
+      case "load":
+        void this.#reply(message.id, async () => {
+          const factory = await this.factory();
+          this.#engine = await factory.load(message.options);
+          this.send({ type: "loaded", id: message.id, info: this.#engine.info });
+        });
+        return;
+      case "generate":
+        void this.#reply(message.id, async (signal) => {
+          for await (const event of this.#loaded().generate(message.params, signal)) {
+            if (event.type === "token") this.send({ type: "token", id: message.id, text: event.text });
+            else this.send({ type: "done", id: message.id, text: event.text, stats: event.stats });
+          }
+        });
+        return;
+      case "embed":
+        void this.#reply(message.id, async (signal) => {
+          const value = await this.#loaded().embed(message.texts, message.options, signal);
+          this.send({ type: "result", id: message.id, value });
+        });
+        return;
+      case "tokenize":
+        void this.#reply(message.id, async () => {
+          const value = await this.#loaded().tokenize(message.text);
+          this.send({ type: "result", id: message.id, value });
+        });
+        return;
+      case "cancel":
+        this.#active.get(message.id)?.abort();
+        return;
+      case "shutdown":
+        void this.shutdown();
+        return;
+    }
+  }
+
+  /** Aborts in-flight work and disposes the engine. */
+  async shutdown(): Promise<void> {
+    for (const controller of this.#active.values()) controller.abort();
+    const engine = this.#engine;
+    this.#engine = undefined;
+    await engine?.dispose();
+  }
+
+  #loaded(): Engine {
+    if (this.#engine === undefined) throw toSluiceError(new Error("runner has no loaded model"));
+    return this.#engine;
+  }
+
+  async #reply(id: number, work: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const controller = new AbortController();
+    this.#active.set(id, controller);
+    try {
+      await work(controller.signal);
+    } catch (error) {
+      this.send({ type: "error", id, error: toSluiceError(error).toJSON() });
+    } finally {
+      this.#active.delete(id);
+    }
+  }
+}

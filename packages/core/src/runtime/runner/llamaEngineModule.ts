@@ -1,0 +1,2 @@
+/** The engine module a runner hosts by default. */
+export { createEngineFactory } from "./devEngineModule.ts";

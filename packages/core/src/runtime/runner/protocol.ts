@@ -1,0 +1,47 @@
+/**
+ * The typed IPC protocol between the host and a runner process. Messages travel
+ * over Node's IPC channel with `serialization: "advanced"` (structured clone),
+ * so typed arrays such as embedding vectors cross without JSON encoding.
+ */
+import type { SerializedSluiceError } from "../../errors/index.ts";
+import type {
+  EmbedOptions,
+  EngineInfo,
+  EngineLoadOptions,
+  GenerateParams,
+  GenerateStats,
+} from "../engine/Engine.ts";
+
+/** Bumped on any incompatible change; the host refuses a runner that speaks another version. */
+export const PROTOCOL_VERSION = 1;
+
+export type HostMessage =
+  | { type: "load"; id: number; options: EngineLoadOptions }
+  | { type: "generate"; id: number; params: GenerateParams }
+  | { type: "embed"; id: number; texts: string[]; options?: EmbedOptions }
+  | { type: "tokenize"; id: number; text: string }
+  | { type: "cancel"; id: number }
+  | { type: "shutdown" };
+
+export type RunnerMessage =
+  | { type: "hello"; protocol: number; pid: number }
+  | { type: "loaded"; id: number; info: EngineInfo }
+  | { type: "token"; id: number; text: string }
+  | { type: "done"; id: number; text: string; stats: GenerateStats }
+  | { type: "result"; id: number; value: unknown }
+  | { type: "error"; id: number; error: SerializedSluiceError }
+  | { type: "heartbeat"; rssBytes: number; busySequences: number }
+  | { type: "log"; level: RunnerLogLevel; message: string };
+
+export type RunnerLogLevel = "debug" | "info" | "warn" | "error";
+
+/** A structured line of a runner's output, delivered to the host's logger. */
+export interface RunnerLogRecord {
+  level: RunnerLogLevel;
+  message: string;
+  /** The model the runner serves (its file path when no id was given). */
+  modelId: string;
+  pid: number;
+  /** Where the line came from: node-llama-cpp's logger, or the child's raw stdout/stderr. */
+  source: "llama" | "stdout" | "stderr" | "runner";
+}
