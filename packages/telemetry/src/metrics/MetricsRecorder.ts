@@ -1,0 +1,97 @@
+import { type RequestOutcome, outcomeOf } from "./outcome.ts";
+import { type BreakerState, BreakerStateValue, type SluiceMetrics } from "./SluiceMetrics.ts";
+
+/** One finished request, as the transport sees it. */
+export interface RequestFinishedEvent {
+  op: string;
+  model: string;
+  /** Stable error code, or `"OK"`. */
+  code: string;
+  /** HTTP status of the response; decides client vs server error for unknown codes. */
+  httpStatus?: number;
+  durationSeconds: number;
+}
+
+/**
+ * Event-shaped helpers over {@link SluiceMetrics}: the composition root
+ * subscribes other packages' events and forwards them here, so no package but
+ * telemetry knows metric names or label sets.
+ */
+export class MetricsRecorder {
+  readonly #m: SluiceMetrics;
+
+  /** @internal Built by `createTelemetry`. */
+  constructor(metrics: SluiceMetrics) {
+    this.#m = metrics;
+  }
+
+  /** Records latency and count of a finished request; returns the outcome label it used. */
+  requestFinished(event: RequestFinishedEvent): RequestOutcome {
+    const outcome = outcomeOf(event.code, event.httpStatus);
+    this.#m.requestDuration.observe({ op: event.op, model: event.model, outcome }, event.durationSeconds);
+    this.#m.requests.inc({ op: event.op, model: event.model, code: event.code });
+    return outcome;
+  }
+
+  queueWait(model: string, seconds: number): void {
+    this.#m.queueWait.observe({ model }, seconds);
+  }
+
+  firstToken(model: string, seconds: number): void {
+    this.#m.timeToFirstToken.observe({ model }, seconds);
+  }
+
+  tokens(model: string, prompt: number, generated: number): void {
+    if (prompt > 0) this.#m.tokens.inc({ model, kind: "prompt" }, prompt);
+    if (generated > 0) this.#m.tokens.inc({ model, kind: "generated" }, generated);
+  }
+
+  queue(model: string, depth: number, capacity?: number): void {
+    this.#m.queueDepth.set({ model }, depth);
+    if (capacity !== undefined) this.#m.queueCapacity.set({ model }, capacity);
+  }
+
+  sequencesBusy(model: string, busy: number): void {
+    this.#m.sequencesBusy.set({ model }, busy);
+  }
+
+  modelMemory(model: string, kind: "estimate" | "rss", bytes: number): void {
+    this.#m.modelMemory.set({ model, kind }, bytes);
+  }
+
+  /** Forgets a model's gauges after unload so dashboards stop showing it. */
+  modelUnloaded(model: string): void {
+    for (const kind of ["estimate", "rss"]) this.#m.modelMemory.remove({ model, kind });
+    this.#m.sequencesBusy.remove({ model });
+  }
+
+  memoryBudget(bytes: number): void {
+    this.#m.memoryBudget.set(bytes);
+  }
+
+  breaker(model: string, state: BreakerState): void {
+    this.#m.breakerState.set({ model }, BreakerStateValue[state]);
+  }
+
+  cache(cache: "embedding" | "result", result: "hit" | "miss" | "shared" | "error"): void {
+    this.#m.cacheRequests.inc({ cache, result });
+  }
+
+  modelLoad(model: string, outcome: "success" | "failure" | "rejected"): void {
+    this.#m.modelLoads.inc({ model, outcome });
+  }
+
+  runnerRestart(model: string): void {
+    this.#m.runnerRestarts.inc({ model });
+  }
+
+  configReload(outcome: "applied" | "rejected" | "unchanged"): void {
+    this.#m.configReloads.inc({ outcome });
+  }
+
+  /** Publishes the p95 latency targets (seconds per op) that the alert rules compare against. */
+  latencyTargets(targets: Readonly<Record<string, number>>): void {
+    this.#m.latencyTarget.reset();
+    for (const [op, seconds] of Object.entries(targets)) this.#m.latencyTarget.set({ op }, seconds);
+  }
+}
