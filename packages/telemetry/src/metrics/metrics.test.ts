@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { createRegistry, renderMetrics } from "../registry.ts";
+import { LATENCY_BUCKETS_SECONDS } from "./buckets.ts";
+import { MetricsRecorder } from "./MetricsRecorder.ts";
+import { outcomeOf } from "./outcome.ts";
+import { createMetrics } from "./SluiceMetrics.ts";
+
+function setup() {
+  const registry = createRegistry();
+  const metrics = createMetrics(registry);
+  return { registry, metrics, record: new MetricsRecorder(metrics) };
+}
+
+describe("createMetrics", () => {
+  it("registers every metric of the observability contract", async () => {
+    const { registry } = setup();
+    const names = registry.getMetricsAsArray().map((m) => m.name);
+    for (const name of [
+      "sluice_request_duration_seconds",
+      "sluice_queue_wait_seconds",
+      "sluice_time_to_first_token_seconds",
+      "sluice_tokens_total",
+      "sluice_queue_depth",
+      "sluice_sequences_busy",
+      "sluice_model_memory_bytes",
+      "sluice_breaker_state",
+      "sluice_cache_requests_total",
+      "sluice_model_loads_total",
+      "sluice_runner_restarts_total",
+      "sluice_requests_total",
+      "sluice_memory_budget_bytes",
+      "sluice_config_reloads_total",
+    ]) {
+      expect(names).toContain(name);
+    }
+  });
+
+  it("buckets latencies from 1 ms to 60 s", async () => {
+    const { registry, record } = setup();
+    record.queueWait("m", 0.0004);
+    record.queueWait("m", 45);
+    const body = (await renderMetrics(registry)).body;
+    expect(LATENCY_BUCKETS_SECONDS[0]).toBe(0.001);
+    expect(LATENCY_BUCKETS_SECONDS.at(-1)).toBe(60);
+    expect(body).toContain('sluice_queue_wait_seconds_bucket{le="0.001",model="m"} 1');
+    expect(body).toContain('sluice_queue_wait_seconds_bucket{le="30",model="m"} 1');
+    expect(body).toContain('sluice_queue_wait_seconds_bucket{le="60",model="m"} 2');
+  });
+
+  it("includes default process metrics unless turned off", async () => {
+    expect((await renderMetrics(createRegistry())).body).toContain("process_cpu_user_seconds_total");
+    expect((await renderMetrics(createRegistry({ defaultMetrics: false }))).body).not.toContain("process_cpu");
+  });
+
+  it("keeps two instances' series apart", async () => {
+    const a = setup();
+    const b = setup();
+    a.record.runnerRestart("lfm2-350m");
+    expect((await renderMetrics(a.registry)).body).toContain('sluice_runner_restarts_total{model="lfm2-350m"} 1');
+    expect((await renderMetrics(b.registry)).body).not.toContain('model="lfm2-350m"');
+  });
+});
+
+describe("MetricsRecorder", () => {
+  it("counts a finished request by code and observes its latency by outcome", async () => {
+    const { registry, record } = setup();
+    expect(record.requestFinished({ op: "embed", model: "e", code: "OK", durationSeconds: 0.02 })).toBe("ok");
+    expect(record.requestFinished({ op: "embed", model: "e", code: "RUNNER_CRASHED", durationSeconds: 1 })).toBe(
+      "server_error",
+    );
+    const body = (await renderMetrics(registry)).body;
+    expect(body).toContain('sluice_requests_total{op="embed",model="e",code="OK"} 1');
+    expect(body).toContain('sluice_requests_total{op="embed",model="e",code="RUNNER_CRASHED"} 1');
+    expect(body).toContain('sluice_request_duration_seconds_count{op="embed",model="e",outcome="server_error"} 1');
+  });
+
+  it("maps breaker states to 0, 1 and 2 and tokens to their kinds", async () => {
+    const { registry, record } = setup();
+    record.breaker("a", "open");
+    record.breaker("b", "halfOpen");
+    record.tokens("a", 12, 3);
+    const body = (await renderMetrics(registry)).body;
+    expect(body).toContain('sluice_breaker_state{model="a"} 2');
+    expect(body).toContain('sluice_breaker_state{model="b"} 1');
+    expect(body).toContain('sluice_tokens_total{model="a",kind="prompt"} 12');
+    expect(body).toContain('sluice_tokens_total{model="a",kind="generated"} 3');
+  });
+
+  it("forgets a model's memory gauges on unload", async () => {
+    const { registry, record } = setup();
+    record.modelMemory("a", "estimate", 1024);
+    expect((await renderMetrics(registry)).body).toContain('sluice_model_memory_bytes{model="a",kind="estimate"} 1024');
+    record.modelUnloaded("a");
+    expect((await renderMetrics(registry)).body).not.toContain('sluice_model_memory_bytes{model="a"');
+  });
+});
+
+describe("outcomeOf", () => {
+  it("separates caller mistakes, aborts and server failures", () => {
+    expect(outcomeOf("OK")).toBe("ok");
+    expect(outcomeOf("INVALID_INPUT")).toBe("client_error");
+    expect(outcomeOf("ABORTED")).toBe("aborted");
+    expect(outcomeOf("QUEUE_FULL")).toBe("server_error");
+    expect(outcomeOf("SOMETHING_NEW", 409)).toBe("client_error");
+  });
+});
