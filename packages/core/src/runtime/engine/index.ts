@@ -11,3 +11,4 @@ export type {
   GenerateParams,
   GenerateStats,
 } from "./Engine.ts";
+export { MAX_EMBED_TEXTS, MAX_STOP_STRINGS, validateEmbedTexts, validateGenerateParams } from "./validate.ts";

@@ -1,1 +1,5 @@
-export {};
+export { LlamaEngine, type LlamaEngineParts } from "./LlamaEngine.ts";
+export { LlamaEngineFactory, type LlamaEngineFactoryOptions, LOAD_DEFAULTS } from "./LlamaEngineFactory.ts";
+export { abortReason, ResourcePool } from "./ResourcePool.ts";
+export { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
+export { TextStreamer } from "./TextStreamer.ts";

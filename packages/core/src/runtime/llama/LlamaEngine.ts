@@ -1,0 +1,217 @@
+import type {
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaEmbeddingContext,
+  LlamaGrammar,
+  LlamaModel,
+  Token,
+} from "node-llama-cpp";
+import { LlamaGrammarEvaluationState } from "node-llama-cpp";
+import { DisposedError, InferenceFailedError, InvalidInputError, isSluiceError } from "../../errors/index.ts";
+import {
+  type EmbedOptions,
+  type Engine,
+  type EngineInfo,
+  type GenerateEvent,
+  type GenerateParams,
+  validateEmbedTexts,
+  validateGenerateParams,
+} from "../engine/index.ts";
+import { renderChat } from "./chatPrompt.ts";
+import { ResourcePool } from "./ResourcePool.ts";
+import { runGeneration } from "./runGeneration.ts";
+
+/** What LlamaEngineFactory hands over; the engine owns and disposes all of it. */
+export interface LlamaEngineParts {
+  llama: Llama;
+  model: LlamaModel;
+  context: LlamaContext;
+  embeddingContexts: LlamaEmbeddingContext[];
+  info: EngineInfo;
+}
+
+const GRAMMAR_CACHE_SIZE = 16;
+
+/**
+ * A model loaded in this process. Generation: one context with N sequences;
+ * each generate() takes a sequence from a pool, so concurrent calls decode in
+ * the same batch. Embeddings: a pool of embedding contexts shared first come,
+ * first served by all concurrent embed() calls.
+ */
+export class LlamaEngine implements Engine {
+  readonly info: EngineInfo;
+  readonly #llama: Llama;
+  readonly #model: LlamaModel;
+  readonly #context: LlamaContext;
+  readonly #sequences: ResourcePool<LlamaContextSequence>;
+  readonly #embedders: ResourcePool<LlamaEmbeddingContext> | undefined;
+  readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
+  #disposing: Promise<void> | undefined;
+
+  constructor(parts: LlamaEngineParts) {
+    this.info = parts.info;
+    this.#llama = parts.llama;
+    this.#model = parts.model;
+    this.#context = parts.context;
+    const sequences: LlamaContextSequence[] = [];
+    for (let i = 0; i < parts.info.sequences; i++) sequences.push(parts.context.getSequence());
+    this.#sequences = new ResourcePool(sequences);
+    this.#embedders =
+      parts.embeddingContexts.length > 0 ? new ResourcePool(parts.embeddingContexts) : undefined;
+  }
+
+  get disposed(): boolean {
+    return this.#disposing !== undefined;
+  }
+
+  busySequences(): number {
+    return this.#sequences.busy;
+  }
+
+  /** Callers waiting for a free sequence (for tests and metrics). */
+  waitingForSequence(): number {
+    return this.#sequences.waiting;
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    this.#assertAlive();
+    return this.#model.tokenize(text);
+  }
+
+  generate(params: GenerateParams, signal?: AbortSignal): AsyncIterable<GenerateEvent> {
+    return { [Symbol.asyncIterator]: () => this.#generate(params, signal) };
+  }
+
+  async *#generate(params: GenerateParams, signal: AbortSignal | undefined): AsyncGenerator<GenerateEvent> {
+    const startedAt = performance.now();
+    this.#assertAlive();
+    validateGenerateParams(params);
+    const { tokens, stops } = this.#promptTokens(params);
+    const grammar = params.jsonSchema ? await this.#grammarState(params.jsonSchema) : undefined;
+    const sequence = await this.#sequences.acquire(signal);
+    try {
+      yield* runGeneration({
+        model: this.#model,
+        sequence,
+        promptTokens: tokens,
+        params,
+        templateStops: stops,
+        grammar,
+        startedAt,
+        signal,
+      });
+    } finally {
+      // The KV state of a finished request must never leak into the next one.
+      await sequence.clearHistory().catch(() => undefined);
+      this.#sequences.release(sequence);
+    }
+  }
+
+  async embed(texts: string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<Float32Array[]> {
+    this.#assertAlive();
+    validateEmbedTexts(texts);
+    const pool = this.#embedders;
+    if (!pool) throw new InvalidInputError("this engine was loaded without embedding contexts");
+    const limit = this.info.contextSize - 2;
+    const inputs = texts.map((text, i) => {
+      const tokens = this.#model.tokenize(text);
+      if (tokens.length > limit)
+        throw new InvalidInputError(`texts[${i}] has ${tokens.length} tokens; the context holds ${limit}`, {
+          details: { field: `texts[${i}]`, tokens: tokens.length, limit },
+        });
+      return tokens;
+    });
+    return Promise.all(
+      inputs.map((tokens) => this.#embedOne(pool, tokens, options.normalize === true, signal)),
+    );
+  }
+
+  async #embedOne(
+    pool: ResourcePool<LlamaEmbeddingContext>,
+    tokens: Token[],
+    normalize: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<Float32Array> {
+    const embedder = await pool.acquire(signal);
+    try {
+      const { vector } = await embedder.getEmbeddingFor(tokens);
+      const out = Float32Array.from(vector);
+      if (normalize) l2Normalize(out);
+      return out;
+    } catch (err) {
+      throw isSluiceError(err) ? err : new InferenceFailedError("embedding failed", { cause: err });
+    } finally {
+      pool.release(embedder);
+    }
+  }
+
+  #promptTokens(params: GenerateParams): { tokens: Token[]; stops: string[] } {
+    let tokens: Token[];
+    let stops: string[] = [];
+    if (params.prompt !== undefined) {
+      tokens = this.#model.tokenize(params.prompt);
+      const bos = this.#model.tokens.bos;
+      if (bos != null && this.#model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
+    } else {
+      ({ tokens, stops } = renderChat(this.#model, params.messages ?? []));
+    }
+    // At least one position must stay free for the first generated token.
+    if (tokens.length >= this.info.contextSize)
+      throw new InvalidInputError(
+        `the prompt has ${tokens.length} tokens; the context holds ${this.info.contextSize} per sequence`,
+        { details: { field: params.prompt !== undefined ? "prompt" : "messages", tokens: tokens.length } },
+      );
+    return { tokens, stops };
+  }
+
+  async #grammarState(schema: Record<string, unknown>): Promise<LlamaGrammarEvaluationState> {
+    const key = JSON.stringify(schema);
+    let grammar = this.#grammars.get(key);
+    if (!grammar) {
+      grammar = this.#llama.createGrammarForJsonSchema(schema as never);
+      if (this.#grammars.size >= GRAMMAR_CACHE_SIZE) {
+        const oldest = this.#grammars.keys().next().value;
+        if (oldest !== undefined) this.#grammars.delete(oldest);
+      }
+      this.#grammars.set(key, grammar);
+    }
+    try {
+      return new LlamaGrammarEvaluationState({ model: this.#model, grammar: await grammar });
+    } catch (err) {
+      this.#grammars.delete(key);
+      throw new InvalidInputError("jsonSchema can not be turned into a grammar", {
+        cause: err,
+        details: { field: "jsonSchema" },
+      });
+    }
+  }
+
+  #assertAlive(): void {
+    if (this.#disposing) throw new DisposedError(`the engine for ${this.info.modelPath} is disposed`);
+  }
+
+  /** Frees the contexts and the model. Idempotent; in-flight calls fail with DisposedError or end early. */
+  dispose(): Promise<void> {
+    this.#disposing ??= (async () => {
+      this.#sequences.dispose();
+      this.#embedders?.dispose();
+      for (const e of this.#embedders?.items() ?? []) await e.dispose().catch(() => undefined);
+      await this.#context.dispose().catch(() => undefined);
+      await this.#model.dispose().catch(() => undefined);
+    })();
+    return this.#disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
+
+function l2Normalize(v: Float32Array): void {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm === 0) return;
+  for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) / norm;
+}

@@ -1,0 +1,140 @@
+import { stat } from "node:fs/promises";
+import type { LlamaContextOptions, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import {
+  AbortedError,
+  isSluiceError,
+  ModelNotFoundError,
+  ModelUnsupportedError,
+} from "../../errors/index.ts";
+import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
+import { LlamaEngine } from "./LlamaEngine.ts";
+import { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
+
+/** Options of the in-process node-llama-cpp engine factory. */
+export interface LlamaEngineFactoryOptions extends SharedLlamaOptions {
+  /** Most threads `"auto"` resolves to. Defaults to `8`. */
+  maxAutoThreads?: number;
+}
+
+/** Resolved defaults of EngineLoadOptions (see its field docs). */
+export const LOAD_DEFAULTS = {
+  contextSize: 2048,
+  sequences: 4,
+  batchSize: 512,
+  useMmap: true,
+  kvCacheType: "f16",
+  embeddingContexts: 1,
+} as const;
+
+const kvTypes = { f32: "F32", f16: "F16", q8_0: "Q8_0", q4_0: "Q4_0" } as const;
+
+function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+/**
+ * Loads GGUF models in this process through node-llama-cpp. The native
+ * binding is shared by every engine of the process; each engine owns its
+ * model and contexts.
+ */
+export class LlamaEngineFactory implements EngineFactory {
+  readonly #options: LlamaEngineFactoryOptions;
+
+  constructor(options: LlamaEngineFactoryOptions = {}) {
+    this.#options = options;
+  }
+
+  async load(options: EngineLoadOptions, signal?: AbortSignal): Promise<Engine> {
+    const contextSize = checkInt(
+      "contextSize",
+      options.contextSize ?? LOAD_DEFAULTS.contextSize,
+      16,
+      1 << 20,
+    );
+    const sequences = checkInt("sequences", options.sequences ?? LOAD_DEFAULTS.sequences, 1, 256);
+    const batchSize = checkInt("batchSize", options.batchSize ?? LOAD_DEFAULTS.batchSize, 1, 1 << 16);
+    const embeddingContexts = checkInt(
+      "embeddingContexts",
+      options.embeddingContexts ?? LOAD_DEFAULTS.embeddingContexts,
+      0,
+      64,
+    );
+    const kvCacheType = options.kvCacheType ?? LOAD_DEFAULTS.kvCacheType;
+    if (!(kvCacheType in kvTypes))
+      throw new RangeError(`kvCacheType must be f32, f16, q8_0 or q4_0, got ${kvCacheType}`);
+    if (signal?.aborted) throw new AbortedError("the load was aborted");
+
+    const fileSize = await stat(options.modelPath).then(
+      (s) => s.size,
+      (err: unknown) => {
+        throw new ModelNotFoundError(`no model file at ${options.modelPath}`, { cause: err });
+      },
+    );
+    const llama = await getSharedLlama(this.#options);
+    const threads =
+      options.threads === undefined || options.threads === "auto"
+        ? Math.max(1, Math.min(this.#options.maxAutoThreads ?? 8, llama.cpuMathCores))
+        : checkInt("threads", options.threads, 1, 1024);
+
+    let model: LlamaModel | undefined;
+    const embedders: LlamaEmbeddingContext[] = [];
+    try {
+      model = await llama.loadModel({
+        modelPath: options.modelPath,
+        useMmap: options.useMmap ?? true,
+        loadSignal: signal,
+      });
+      const kv =
+        kvCacheType === "f16"
+          ? {}
+          : {
+              experimentalKvCacheKeyType: kvTypes[kvCacheType],
+              experimentalKvCacheValueType: kvTypes[kvCacheType],
+            };
+      const contextOptions: LlamaContextOptions = {
+        contextSize,
+        sequences,
+        batchSize,
+        threads,
+        createSignal: signal,
+        failedCreationRemedy: false,
+        ...kv,
+      };
+      const context = await model.createContext(contextOptions);
+      for (let i = 0; i < embeddingContexts; i++) {
+        // A whole text must fit one batch for pooled embeddings.
+        embedders.push(
+          await model.createEmbeddingContext({
+            contextSize,
+            batchSize: contextSize,
+            threads,
+            createSignal: signal,
+          }),
+        );
+      }
+      return new LlamaEngine({
+        llama,
+        model,
+        context,
+        embeddingContexts: embedders,
+        info: {
+          modelPath: options.modelPath,
+          architecture: String(model.fileInfo.metadata.general?.architecture ?? "unknown"),
+          contextSize: context.contextSize,
+          sequences,
+          trainContextSize: model.trainContextSize,
+          embeddingLength: model.embeddingVectorSize,
+          fileSize,
+        },
+      });
+    } catch (err) {
+      for (const e of embedders) await e.dispose().catch(() => undefined);
+      await model?.dispose().catch(() => undefined);
+      if (isSluiceError(err)) throw err;
+      if (signal?.aborted) throw new AbortedError("the load was aborted", { cause: err });
+      throw new ModelUnsupportedError(`llama.cpp could not load ${options.modelPath}`, { cause: err });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import {
+  type ChatHistoryItem,
+  type LlamaModel,
+  LlamaText,
+  resolveChatWrapper,
+  type Token,
+} from "node-llama-cpp";
+import { InvalidInputError } from "../../errors/index.ts";
+import type { ChatMessage } from "../engine/index.ts";
+
+export interface RenderedPrompt {
+  tokens: Token[];
+  /** Plain-text stop triggers of the chat template (special-token triggers end generation as EOG anyway). */
+  stops: string[];
+}
+
+/** Renders chat messages with the model's own chat template, ready for the assistant's turn. */
+export function renderChat(model: LlamaModel, messages: readonly ChatMessage[]): RenderedPrompt {
+  const history: ChatHistoryItem[] = messages.map((m, i) => {
+    if (typeof m.content !== "string") {
+      if (m.content.some((p) => p.type !== "text"))
+        throw new InvalidInputError(`messages[${i}] has an image part; this engine is text-only`, {
+          details: { field: `messages[${i}].content` },
+        });
+    }
+    const text =
+      typeof m.content === "string"
+        ? m.content
+        : m.content.map((p) => (p.type === "text" ? p.text : "")).join("");
+    if (m.role === "system") return { type: "system", text };
+    if (m.role === "user") return { type: "user", text };
+    return { type: "model", response: [text] };
+  });
+  history.push({ type: "model", response: [] });
+  const wrapper = resolveChatWrapper(model);
+  const state = wrapper.generateContextState({ chatHistory: history });
+  const stops = state.stopGenerationTriggers
+    .filter((t) => t.values.every((v) => typeof v === "string"))
+    .map((t) => t.toString())
+    .filter((s) => s.length > 0);
+  return { tokens: LlamaText(state.contextText).tokenize(model.tokenizer), stops };
+}

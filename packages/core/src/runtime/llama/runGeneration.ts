@@ -1,0 +1,119 @@
+import type {
+  LlamaContextSequence,
+  LlamaGrammarEvaluationState,
+  LlamaModel,
+  SequenceEvaluateOptions,
+  Token,
+} from "node-llama-cpp";
+import { InferenceFailedError, isSluiceError } from "../../errors/index.ts";
+import type { GenerateEvent, GenerateParams, GenerateStats } from "../engine/index.ts";
+import { ConfidenceAccumulator } from "./confidence.ts";
+import { abortReason } from "./ResourcePool.ts";
+import { TextStreamer } from "./TextStreamer.ts";
+
+/** Default sampling temperature (see GenerateParams.temperature). */
+export const DEFAULT_TEMPERATURE = 0.8;
+/** Default token limit (see GenerateParams.maxTokens). */
+export const DEFAULT_MAX_TOKENS = 256;
+
+export interface GenerationInput {
+  model: LlamaModel;
+  sequence: LlamaContextSequence;
+  promptTokens: Token[];
+  params: GenerateParams;
+  /** Extra stop strings from a chat template. */
+  templateStops: readonly string[];
+  grammar: LlamaGrammarEvaluationState | undefined;
+  /** performance.now() when the caller asked. */
+  startedAt: number;
+  signal: AbortSignal | undefined;
+}
+
+const ABORTED = Symbol("aborted");
+
+/**
+ * The decoding loop over one context sequence. It drives
+ * `evaluateWithMetadata` itself (rather than LlamaCompletion) so that every
+ * token's probability is available for the confidence score and so that
+ * concurrent loops on sibling sequences are batched into one decode by the
+ * context. The sequence must be empty on entry; the caller clears it after.
+ */
+export async function* runGeneration(input: GenerationInput): AsyncGenerator<GenerateEvent, void, undefined> {
+  const { model, sequence, promptTokens, params, signal } = input;
+  const room = sequence.contextSize - promptTokens.length;
+  const maxTokens = Math.min(params.maxTokens ?? DEFAULT_MAX_TOKENS, room);
+  const streamer = new TextStreamer([...(params.stop ?? []), ...input.templateStops]);
+  const confidence = params.confidence ? new ConfidenceAccumulator() : undefined;
+  const generated: Token[] = [];
+  const contextTail = promptTokens.slice(-8);
+  const temperature = params.temperature ?? DEFAULT_TEMPERATURE;
+  const options: SequenceEvaluateOptions = {
+    temperature,
+    topK: params.topK,
+    topP: params.topP,
+    seed: params.seed,
+    grammarEvaluationState: input.grammar,
+    repeatPenalty:
+      params.repeatPenalty !== undefined && params.repeatPenalty !== 1
+        ? { punishTokens: () => generated.slice(-64), penalty: params.repeatPenalty }
+        : undefined,
+  };
+  let firstTokenAt = 0;
+  let finishReason: GenerateStats["finishReason"] = "length";
+
+  const iterator = sequence.evaluateWithMetadata(
+    promptTokens,
+    { confidence: params.confidence === true },
+    options,
+  );
+  let abortWait: Promise<typeof ABORTED> | undefined;
+  let onAbort: (() => void) | undefined;
+  if (signal) {
+    abortWait = new Promise((resolve) => {
+      onAbort = () => resolve(ABORTED);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+  try {
+    while (generated.length < maxTokens) {
+      if (signal?.aborted) throw abortReason(signal);
+      const step = iterator.next();
+      const result = abortWait ? await Promise.race([step, abortWait]) : await step;
+      if (result === ABORTED) {
+        // Let the in-flight decode settle before the caller clears the sequence.
+        await step.catch(() => undefined);
+        throw abortReason(signal as AbortSignal);
+      }
+      if (result.done) {
+        finishReason = "stop";
+        break;
+      }
+      if (generated.length === 0) firstTokenAt = performance.now();
+      generated.push(result.value.token);
+      if (confidence && "confidence" in result.value) confidence.add(result.value.confidence as number);
+      const piece = streamer.push(model.detokenize(generated, false, contextTail));
+      if (piece.length > 0) yield { type: "token", text: piece };
+      if (streamer.stopped) {
+        finishReason = "stop";
+        break;
+      }
+    }
+  } catch (err) {
+    throw isSluiceError(err) ? err : new InferenceFailedError("decoding failed", { cause: err });
+  } finally {
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+    await iterator.return(undefined).catch(() => undefined);
+  }
+  const rest = streamer.flush();
+  if (rest.length > 0) yield { type: "token", text: rest };
+  const end = performance.now();
+  const stats: GenerateStats = {
+    promptTokens: promptTokens.length,
+    generatedTokens: generated.length,
+    timeToFirstTokenMs: firstTokenAt > 0 ? firstTokenAt - input.startedAt : end - input.startedAt,
+    decodeMs: firstTokenAt > 0 ? end - firstTokenAt : 0,
+    finishReason,
+  };
+  if (confidence) stats.confidence = confidence.stats();
+  yield { type: "done", text: streamer.text, stats };
+}
