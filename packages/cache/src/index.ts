@@ -1,1 +1,16 @@
+export type { CacheSetOptions, CacheStats, GetOrComputeOptions } from "./Cache.ts";
+export { Cache } from "./Cache.ts";
+export type { CacheEventMap, CacheListener, MissReason, TierName } from "./CacheEvents.ts";
+export type { CacheValue, JsonValue } from "./codec.ts";
+export { decodeValue, encodeValue } from "./codec.ts";
+export type { CacheOptions } from "./createCache.ts";
+export { createCache } from "./createCache.ts";
+export type { GenerationDeterminism } from "./isCacheableGeneration.ts";
+export { isCacheableGeneration } from "./isCacheableGeneration.ts";
+export type { EncryptionKey } from "./KeyRing.ts";
+export type { CacheKeyParts } from "./key.ts";
 export { cacheKey } from "./key.ts";
+export type { MemoryTierOptions, MemoryTierStats } from "./MemoryTier.ts";
+export type { PersistentTierOptions, PersistentTierStats } from "./PersistentTier.ts";
+export type { RedisTierOptions, RedisTierStats } from "./RedisTier.ts";
+export type { SingleFlightStats } from "./SingleFlight.ts";
