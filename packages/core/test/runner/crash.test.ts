@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ModelCorruptError } from "../../src/errors/index.ts";
+import type { GenerateEvent } from "../../src/runtime/engine/Engine.ts";
+import {
+  type RunnerCrashEvent,
+  type RunnerEngine,
+  RunnerEngineFactory,
+  type RunnerEngineFactoryOptions,
+} from "../../src/runtime/runner/index.ts";
+import { isAlive, storiesPath, waitForExit, within } from "./helpers.ts";
+
+const prompt = "Once upon a time";
+const engines: RunnerEngine[] = [];
+
+async function load(options: RunnerEngineFactoryOptions = {}): Promise<RunnerEngine> {
+  const factory = new RunnerEngineFactory({ heartbeatIntervalMs: 50, heartbeatTimeoutMs: 400, ...options });
+  const engine = await factory.load({
+    modelPath: storiesPath as string,
+    contextSize: 2048,
+    sequences: 2,
+    threads: 1,
+  });
+  engines.push(engine);
+  return engine;
+}
+
+async function complete(engine: RunnerEngine, maxTokens = 24): Promise<string> {
+  let text = "";
+  for await (const event of engine.generate({ prompt, maxTokens, temperature: 0 })) {
+    if (event.type === "done") text = event.text;
+  }
+  return text;
+}
+
+/** Consumes a long generation, calling `onFirstToken` once; resolves with the error it ends with. */
+async function failMidStream(
+  engine: RunnerEngine,
+  onFirstToken: () => void,
+): Promise<{ error: unknown; afterMs: number }> {
+  let firstAt = 0;
+  try {
+    for await (const event of engine.generate({
+      prompt,
+      maxTokens: 1800,
+      temperature: 0,
+    }) as AsyncIterable<GenerateEvent>) {
+      if (event.type === "token" && firstAt === 0) {
+        firstAt = performance.now();
+        onFirstToken();
+      }
+    }
+  } catch (error) {
+    return { error, afterMs: performance.now() - firstAt };
+  }
+  throw new Error("generation finished although its runner was killed");
+}
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.dispose()));
+});
+
+describe.skipIf(storiesPath === undefined)("runner supervisor", () => {
+  it("fails a generation with RUNNER_CRASHED within 1 s of a SIGKILL, restarts, and serves the next request", async () => {
+    const engine = await load();
+    const expected = await complete(engine);
+    const pid = engine.pid as number;
+    const crashes: RunnerCrashEvent[] = [];
+    engine.on("crash", (event) => crashes.push(event));
+    const restarted = new Promise((resolve) => engine.on("restarted", resolve));
+
+    const { error, afterMs } = await failMidStream(engine, () => process.kill(pid, "SIGKILL"));
+    console.info(`SIGKILL: request failed ${afterMs.toFixed(1)} ms after the kill`);
+
+    expect(error).toMatchObject({ code: "RUNNER_CRASHED", retryable: true });
+    expect(afterMs).toBeLessThan(1000);
+    expect(crashes).toHaveLength(1);
+    expect(crashes[0]).toMatchObject({ pid, signal: "SIGKILL", reason: "signal", inFlight: 1, crashes: 1 });
+    expect(engine.state).toBe("restarting");
+    await within(restarted, 15_000, "the restart");
+    expect(engine.pid).not.toBe(pid);
+    expect(await complete(engine)).toBe(expected);
+    expect(engine.busySequences()).toBe(0);
+  });
+
+  it("queues requests made during a restart and serves them once the runner is back", async () => {
+    const engine = await load();
+    const pid = engine.pid as number;
+    const crashed = new Promise((resolve) => engine.on("crash", resolve));
+    process.kill(pid, "SIGKILL");
+    await within(crashed, 2000, "the crash event");
+    const text = await within(complete(engine), 15_000, "a request made during the restart");
+    expect(text.length).toBeGreaterThan(0);
+    expect(engine.pid).not.toBe(pid);
+  });
+
+  it("detects a stopped runner by its missed heartbeats, fails the request and replaces the runner", async () => {
+    const engine = await load();
+    const pid = engine.pid as number;
+    const crashes: RunnerCrashEvent[] = [];
+    engine.on("crash", (event) => crashes.push(event));
+    const restarted = new Promise((resolve) => engine.on("restarted", resolve));
+
+    const { error, afterMs } = await failMidStream(engine, () => process.kill(pid, "SIGSTOP"));
+    console.info(`SIGSTOP: request failed ${afterMs.toFixed(1)} ms after the stop`);
+
+    expect(error).toMatchObject({
+      code: "RUNNER_CRASHED",
+      retryable: true,
+      details: { reason: "heartbeat", pid },
+    });
+    // 400 ms of silence plus one watchdog period, with slack for a loaded machine.
+    expect(afterMs).toBeLessThan(1500);
+    expect(crashes[0]?.reason).toBe("heartbeat");
+    await within(waitForExit(pid, 2000), 3000, "the hung runner to be killed");
+    await within(restarted, 15_000, "the replacement runner");
+    expect(engine.pid).not.toBe(pid);
+    expect((await complete(engine)).length).toBeGreaterThan(0);
+  });
+
+  it("marks the model broken after more crashes than allowed and fails requests without retry", async () => {
+    const engine = await load({ restart: { maxCrashes: 1, initialDelayMs: 10 } });
+    const broken = new Promise((resolve) => engine.on("broken", resolve));
+    const restarted = new Promise((resolve) => engine.on("restarted", resolve));
+    process.kill(engine.pid as number, "SIGKILL");
+    await within(restarted, 15_000, "the first restart");
+    process.kill(engine.pid as number, "SIGKILL");
+    await within(broken, 5000, "the broken event");
+    expect(engine.state).toBe("broken");
+    await expect(complete(engine)).rejects.toMatchObject({ code: "RUNNER_CRASHED", retryable: false });
+  });
+
+  it("verifies the model file before reloading after a crash and refuses a corrupt one", async () => {
+    const verified: string[] = [];
+    const engine = await load({
+      verify: async (path) => {
+        verified.push(path);
+        throw new ModelCorruptError(`sha256 mismatch for ${path}`);
+      },
+    });
+    expect(verified).toEqual([]);
+    const broken = new Promise((resolve) => engine.on("broken", resolve));
+    process.kill(engine.pid as number, "SIGKILL");
+    await within(broken, 5000, "the broken event");
+    expect(verified).toEqual([storiesPath]);
+    await expect(complete(engine)).rejects.toMatchObject({ code: "MODEL_CORRUPT" });
+  });
+
+  it("stops its runner on dispose and rejects later calls with DISPOSED", async () => {
+    const engine = await load();
+    const pid = engine.pid as number;
+    await engine.dispose();
+    await engine.dispose();
+    expect(isAlive(pid)).toBe(false);
+    await expect(engine.generate({ prompt })[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+      code: "DISPOSED",
+    });
+  });
+});
