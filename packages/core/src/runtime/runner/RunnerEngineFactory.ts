@@ -22,6 +22,8 @@ export interface RunnerEngineFactoryOptions {
   restart?: RunnerRestartOptions;
   /** File URL of a module implementing RunnerEngineModule. Defaults to the node-llama-cpp adapter. */
   engineModule?: string;
+  /** Options of the engine module, e.g. `{ gpu: "auto" }` for the llama adapter. Defaults to `{}` (CPU only). */
+  engineOptions?: Record<string, unknown>;
   /** Receives the events of every runner this factory starts (crash, restarted, broken, state). Defaults to none. */
   onEvent?: <E extends keyof RunnerEvents>(event: E, ...args: RunnerEvents[E]) => void;
 }
@@ -85,6 +87,7 @@ export class RunnerEngineFactory implements EngineFactory {
         windowMs: o.restart?.windowMs ?? 60_000,
       },
       engineModule: o.engineModule,
+      engineOptions: o.engineOptions,
       logger: o.logger,
       verify: o.verify,
     });

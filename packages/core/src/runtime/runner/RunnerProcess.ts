@@ -29,6 +29,7 @@ export interface RunnerProcessOptions {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   engineModule?: string;
+  engineOptions?: Record<string, unknown>;
   logger?: (record: RunnerLogRecord) => void;
   onCrash(crash: RunnerCrash): void;
 }
@@ -65,6 +66,7 @@ export class RunnerProcess {
     const boot: RunnerBootConfig = {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       engineModule: options.engineModule,
+      engineOptions: options.engineOptions,
     };
     this.#child = fork(entry.path, [JSON.stringify(boot)], {
       execArgv: entry.execArgv,

@@ -27,6 +27,7 @@ export interface RunnerSupervisorOptions {
   stopGraceMs: number;
   restart: Required<RunnerRestartOptions>;
   engineModule?: string;
+  engineOptions?: Record<string, unknown>;
   logger?: (record: RunnerLogRecord) => void;
   /** Re-checks the model file before a reload after a crash; throws (e.g. MODEL_CORRUPT) when it is bad. */
   verify?: (modelPath: string) => Promise<void>;
@@ -130,6 +131,7 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
         heartbeatIntervalMs: o.heartbeatIntervalMs,
         heartbeatTimeoutMs: o.heartbeatTimeoutMs,
         engineModule: o.engineModule,
+        engineOptions: o.engineOptions,
         logger: o.logger,
         onCrash: (crash) => this.#onCrash(crash),
       },

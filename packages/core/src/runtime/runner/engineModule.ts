@@ -5,6 +5,8 @@ import type { RunnerLogLevel } from "./protocol.ts";
 export interface RunnerEngineModuleContext {
   /** Receives native log lines (node-llama-cpp's logger) so they reach the host's logger. */
   log(level: RunnerLogLevel, message: string): void;
+  /** `RunnerEngineFactoryOptions.engineOptions`, structured-cloned into the runner. */
+  options?: Record<string, unknown>;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface RunnerBootConfig {
   heartbeatIntervalMs: number;
   /** Module specifier (file URL) of a RunnerEngineModule; the llama adapter when absent. */
   engineModule?: string;
+  /** Passed to the engine module (e.g. LlamaEngineFactoryOptions). */
+  engineOptions?: Record<string, unknown>;
 }
 
 function main(): void {
@@ -38,7 +40,10 @@ function main(): void {
         ? await import("./llamaEngineModule.ts")
         : await import(config.engineModule)
     ) as RunnerEngineModule;
-    return mod.createEngineFactory({ log: (level, message) => send({ type: "log", level, message }) });
+    return mod.createEngineFactory({
+      log: (level, message) => send({ type: "log", level, message }),
+      options: config.engineOptions,
+    });
   };
   const server = new RunnerServer(send, loadFactory);
 
