@@ -4,7 +4,12 @@ import { AuditLog, type AuditLogOptions } from "./audit/AuditLog.ts";
 import { createLogger, type LoggerOptions } from "./log/createLogger.ts";
 import { MetricsRecorder } from "./metrics/MetricsRecorder.ts";
 import { type CreateMetricsOptions, createMetrics, type SluiceMetrics } from "./metrics/SluiceMetrics.ts";
-import { type CreateRegistryOptions, createRegistry, type RenderedMetrics, renderMetrics } from "./registry.ts";
+import {
+  type CreateRegistryOptions,
+  createRegistry,
+  type RenderedMetrics,
+  renderMetrics,
+} from "./registry.ts";
 import { createTracing, type Tracing, type TracingOptions } from "./trace/createTracing.ts";
 
 /** Options of {@link createTelemetry}; each part has its own defaults. */

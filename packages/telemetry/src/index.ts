@@ -35,7 +35,12 @@ export {
   createMetrics,
   type SluiceMetrics,
 } from "./metrics/SluiceMetrics.ts";
-export { type CreateRegistryOptions, createRegistry, type RenderedMetrics, renderMetrics } from "./registry.ts";
+export {
+  type CreateRegistryOptions,
+  createRegistry,
+  type RenderedMetrics,
+  renderMetrics,
+} from "./registry.ts";
 export { AsyncContextManager, ensureContextManager } from "./trace/AsyncContextManager.ts";
 export { createTracing, type Tracing, type TracingOptions, type WithSpan } from "./trace/createTracing.ts";
 export { TRACE_STAGES, type TraceStage } from "./trace/stages.ts";

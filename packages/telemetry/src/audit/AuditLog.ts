@@ -42,7 +42,10 @@ export class AuditLog {
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(options: AuditLogOptions, state: { index: number; size: number; prev: string; seq: number }) {
+  private constructor(
+    options: AuditLogOptions,
+    state: { index: number; size: number; prev: string; seq: number },
+  ) {
     this.#dir = options.dir;
     this.#base = options.baseName ?? "audit";
     this.#maxBytes = options.maxFileBytes ?? 10 * 1024 * 1024;
@@ -94,7 +97,12 @@ export class AuditLog {
   }
 
   async #write(event: AuditEvent): Promise<AuditEntry> {
-    const content: Omit<AuditEntry, "hash"> = { ...event, seq: this.#seq + 1, ts: this.#now().toISOString(), prev: this.#prev };
+    const content: Omit<AuditEntry, "hash"> = {
+      ...event,
+      seq: this.#seq + 1,
+      ts: this.#now().toISOString(),
+      prev: this.#prev,
+    };
     const entry: AuditEntry = { ...content, hash: digestEntry(content, this.#key) };
     const line = Buffer.from(`${JSON.stringify(entry)}\n`);
     if (this.#size > 0 && this.#size + line.length > this.#maxBytes) {

@@ -17,7 +17,12 @@ afterEach(async () => {
 const clock = () => new Date("2026-01-01T00:00:00Z");
 
 async function writeLog(count: number, maxFileBytes?: number): Promise<string[]> {
-  const log = await AuditLog.open({ dir, fsync: false, now: clock, ...(maxFileBytes ? { maxFileBytes } : {}) });
+  const log = await AuditLog.open({
+    dir,
+    fsync: false,
+    now: clock,
+    ...(maxFileBytes ? { maxFileBytes } : {}),
+  });
   for (let i = 1; i <= count; i++) {
     await log.append({ action: "model.load", actor: "cli", target: `model-${i}`, outcome: "success" });
   }
@@ -41,7 +46,10 @@ function rehash(line: string, change: (e: AuditEntry) => void): string {
 describe("AuditLog", () => {
   it("chains each line to the previous one and verifies clean", async () => {
     const [file] = await writeLog(4);
-    const entries = (await readFile(file as string, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as AuditEntry);
+    const entries = (await readFile(file as string, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as AuditEntry);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(entries[1]?.prev).toBe(entries[0]?.hash);
     const result = await verifyAuditLog(file as string);
@@ -57,7 +65,9 @@ describe("AuditLog", () => {
 
   it("serialises concurrent appends into one chain", async () => {
     const log = await AuditLog.open({ dir, fsync: false });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => log.append({ action: "access.denied", actor: `k${i}` })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => log.append({ action: "access.denied", actor: `k${i}` })),
+    );
     await log.close();
     expect(await verifyAuditLog(dir)).toMatchObject({ ok: true, entries: 20 });
   });
@@ -67,7 +77,9 @@ describe("AuditLog", () => {
     expect(files.length).toBeGreaterThan(2);
     const second = (await readFile(files[1] as string, "utf8")).split("\n")[0] as string;
     const firstLines = (await readFile(files[0] as string, "utf8")).trim().split("\n");
-    expect((JSON.parse(second) as AuditEntry).prev).toBe((JSON.parse(firstLines.at(-1) as string) as AuditEntry).hash);
+    expect((JSON.parse(second) as AuditEntry).prev).toBe(
+      (JSON.parse(firstLines.at(-1) as string) as AuditEntry).hash,
+    );
     expect(await verifyAuditLog(dir)).toMatchObject({ ok: true, entries: 10 });
     expect(await verifyAuditLog(files[1] as string)).toMatchObject({ ok: true });
   });
@@ -84,13 +96,22 @@ describe("verifyAuditLog", () => {
   it("reports an edited line", async () => {
     const [file] = await writeLog(5);
     await editLines(file as string, (l) => l.map((s, i) => (i === 2 ? s.replace("model-3", "model-x") : s)));
-    expect(await verifyAuditLog(file as string)).toMatchObject({ ok: false, entries: 2, problem: { kind: "changed", line: 3 } });
+    expect(await verifyAuditLog(file as string)).toMatchObject({
+      ok: false,
+      entries: 2,
+      problem: { kind: "changed", line: 3 },
+    });
   });
 
   it("reports an edited line even when its hash was recomputed", async () => {
     const [file] = await writeLog(5);
-    await editLines(file as string, (l) => l.map((s, i) => (i === 1 ? rehash(s, (e) => (e.outcome = "failure")) : s)));
-    expect(await verifyAuditLog(file as string)).toMatchObject({ ok: false, problem: { kind: "changed", line: 2 } });
+    await editLines(file as string, (l) =>
+      l.map((s, i) => (i === 1 ? rehash(s, (e) => (e.outcome = "failure")) : s)),
+    );
+    expect(await verifyAuditLog(file as string)).toMatchObject({
+      ok: false,
+      problem: { kind: "changed", line: 2 },
+    });
   });
 
   it("reports a deleted line at the line after the gap", async () => {
@@ -104,14 +125,20 @@ describe("verifyAuditLog", () => {
   it("reports a deleted first line", async () => {
     const [file] = await writeLog(3);
     await editLines(file as string, (l) => l.slice(1));
-    expect(await verifyAuditLog(file as string)).toMatchObject({ ok: false, problem: { kind: "deleted", line: 1 } });
+    expect(await verifyAuditLog(file as string)).toMatchObject({
+      ok: false,
+      problem: { kind: "deleted", line: 1 },
+    });
   });
 
   it("reports an inserted hand-written line", async () => {
     const [file] = await writeLog(4);
     const forged = JSON.stringify({ seq: 3, ts: "x", action: "model.unload", prev: "0", hash: "0" });
     await editLines(file as string, (l) => [...l.slice(0, 2), forged, ...l.slice(2)]);
-    expect(await verifyAuditLog(file as string)).toMatchObject({ ok: false, problem: { kind: "inserted", line: 3 } });
+    expect(await verifyAuditLog(file as string)).toMatchObject({
+      ok: false,
+      problem: { kind: "inserted", line: 3 },
+    });
   });
 
   it("reports an inserted line forged with a valid hash", async () => {
@@ -123,7 +150,10 @@ describe("verifyAuditLog", () => {
       });
       return [...l.slice(0, 2), forged, ...l.slice(2)];
     });
-    expect(await verifyAuditLog(file as string)).toMatchObject({ ok: false, problem: { kind: "inserted", line: 3 } });
+    expect(await verifyAuditLog(file as string)).toMatchObject({
+      ok: false,
+      problem: { kind: "inserted", line: 3 },
+    });
   });
 
   it("reports a line deleted at a rotation boundary", async () => {
@@ -135,7 +165,9 @@ describe("verifyAuditLog", () => {
 
   it("reports a change to the last line of a rotated file when verifying a later file", async () => {
     const files = await writeLog(10, 700);
-    await editLines(files[0] as string, (l) => l.map((s, i) => (i === l.length - 1 ? rehash(s, (e) => (e.actor = "x")) : s)));
+    await editLines(files[0] as string, (l) =>
+      l.map((s, i) => (i === l.length - 1 ? rehash(s, (e) => (e.actor = "x")) : s)),
+    );
     const result = await verifyAuditLog(files[1] as string);
     expect(result.ok).toBe(false);
     expect(result.problem).toMatchObject({ kind: "changed", file: files[0] });
@@ -146,6 +178,9 @@ describe("verifyAuditLog", () => {
     await log.append({ action: "config.change" });
     await log.close();
     expect((await verifyAuditLog(dir, { hmacKey: "k1" })).ok).toBe(true);
-    expect(await verifyAuditLog(dir, { hmacKey: "k2" })).toMatchObject({ ok: false, problem: { kind: "changed" } });
+    expect(await verifyAuditLog(dir, { hmacKey: "k2" })).toMatchObject({
+      ok: false,
+      problem: { kind: "changed" },
+    });
   });
 });

@@ -55,7 +55,10 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Digest of an entry's content (everything but `hash`). */
-export function digestEntry(entry: Omit<AuditEntry, "hash"> & { hash?: unknown }, key?: string | Buffer): string {
+export function digestEntry(
+  entry: Omit<AuditEntry, "hash"> & { hash?: unknown },
+  key?: string | Buffer,
+): string {
   const { hash: _ignored, ...content } = entry;
   const text = canonicalJson(content);
   return key === undefined

@@ -44,7 +44,10 @@ interface Line {
  * changed, inserted or deleted line. A cut tail (last lines deleted) leaves a
  * valid chain; compare `head` with a copy kept elsewhere to catch it.
  */
-export async function verifyAuditLog(path: string, options: VerifyAuditLogOptions = {}): Promise<AuditVerifyResult> {
+export async function verifyAuditLog(
+  path: string,
+  options: VerifyAuditLogOptions = {},
+): Promise<AuditVerifyResult> {
   const files = await filesToVerify(path, (await stat(path)).isDirectory());
   const lines: Line[] = [];
   for (const file of files) {
@@ -90,22 +93,33 @@ function check(
   });
   if (!current.intact) {
     // A foreign line the chain skips over was inserted; otherwise this one was edited.
-    if (next?.intact && next.entry?.prev === prev) return at(current, "inserted", "line is not part of the chain");
+    if (next?.intact && next.entry?.prev === prev)
+      return at(current, "inserted", "line is not part of the chain");
     if (current.entry === undefined) return at(current, "malformed", "line is not an audit entry");
     return at(current, "changed", "content does not match its hash");
   }
   const entry = current.entry as AuditEntry;
   if (entry.prev === prev) {
-    return entry.seq === expectedSeq ? undefined : at(current, "changed", `seq ${entry.seq}, expected ${expectedSeq}`);
+    return entry.seq === expectedSeq
+      ? undefined
+      : at(current, "changed", `seq ${entry.seq}, expected ${expectedSeq}`);
   }
   const anchor = seen.get(entry.prev);
   if (anchor !== undefined) {
     const first = lines[anchor + 1] as Line;
-    return at(first, "inserted", `lines from here up to ${current.file}:${current.line} are not part of the chain`);
+    return at(
+      first,
+      "inserted",
+      `lines from here up to ${current.file}:${current.line} are not part of the chain`,
+    );
   }
   if (entry.seq > expectedSeq) {
     const missing = entry.seq - expectedSeq;
-    return at(current, "deleted", `${missing} line(s) (seq ${expectedSeq}–${entry.seq - 1}) missing before this line`);
+    return at(
+      current,
+      "deleted",
+      `${missing} line(s) (seq ${expectedSeq}–${entry.seq - 1}) missing before this line`,
+    );
   }
   // This line is fine but its predecessor is not the one it was chained to:
   // the predecessor was rewritten with a fresh hash.

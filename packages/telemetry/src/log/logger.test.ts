@@ -60,7 +60,11 @@ describe("createLogger", () => {
   it("redacts API keys and Authorization headers at any of three levels", () => {
     const { lines, logger } = capture();
     logger.info(
-      { apiKey: "sk-1", req: { headers: { authorization: "Bearer sk-2", "x-api-key": "sk-3" } }, auth: { apiKey: "sk-4" } },
+      {
+        apiKey: "sk-1",
+        req: { headers: { authorization: "Bearer sk-2", "x-api-key": "sk-3" } },
+        auth: { apiKey: "sk-4" },
+      },
       "request",
     );
     const text = JSON.stringify(lines[0]);
@@ -70,7 +74,10 @@ describe("createLogger", () => {
 
   it("redacts prompts and outputs unless content logging is opted in", () => {
     const hidden = capture();
-    hidden.logger.info({ prompt: "my secret plan", body: { messages: [{ content: "hi" }] }, output: "42" }, "done");
+    hidden.logger.info(
+      { prompt: "my secret plan", body: { messages: [{ content: "hi" }] }, output: "42" },
+      "done",
+    );
     const text = JSON.stringify(hidden.lines[0]);
     expect(text).not.toContain("my secret plan");
     expect(text).not.toContain('"hi"');

@@ -1,8 +1,27 @@
 /** Keys whose values are secrets wherever they appear. */
-const secretKeys = ["apiKey", "api_key", "authorization", "Authorization", "x-api-key", "password", "token", "secret"];
+const secretKeys = [
+  "apiKey",
+  "api_key",
+  "authorization",
+  "Authorization",
+  "x-api-key",
+  "password",
+  "token",
+  "secret",
+];
 
 /** Keys that hold user content: prompts, messages and model output. */
-const contentKeys = ["prompt", "prompts", "messages", "input", "output", "completion", "text", "texts", "content"];
+const contentKeys = [
+  "prompt",
+  "prompts",
+  "messages",
+  "input",
+  "output",
+  "completion",
+  "text",
+  "texts",
+  "content",
+];
 
 const censor = "[REDACTED]";
 

@@ -1,4 +1,4 @@
-import { type RequestOutcome, outcomeOf } from "./outcome.ts";
+import { outcomeOf, type RequestOutcome } from "./outcome.ts";
 import { type BreakerState, BreakerStateValue, type SluiceMetrics } from "./SluiceMetrics.ts";
 
 /** One finished request, as the transport sees it. */

@@ -49,14 +49,18 @@ describe("createMetrics", () => {
 
   it("includes default process metrics unless turned off", async () => {
     expect((await renderMetrics(createRegistry())).body).toContain("process_cpu_user_seconds_total");
-    expect((await renderMetrics(createRegistry({ defaultMetrics: false }))).body).not.toContain("process_cpu");
+    expect((await renderMetrics(createRegistry({ defaultMetrics: false }))).body).not.toContain(
+      "process_cpu",
+    );
   });
 
   it("keeps two instances' series apart", async () => {
     const a = setup();
     const b = setup();
     a.record.runnerRestart("lfm2-350m");
-    expect((await renderMetrics(a.registry)).body).toContain('sluice_runner_restarts_total{model="lfm2-350m"} 1');
+    expect((await renderMetrics(a.registry)).body).toContain(
+      'sluice_runner_restarts_total{model="lfm2-350m"} 1',
+    );
     expect((await renderMetrics(b.registry)).body).not.toContain('model="lfm2-350m"');
   });
 });
@@ -65,13 +69,15 @@ describe("MetricsRecorder", () => {
   it("counts a finished request by code and observes its latency by outcome", async () => {
     const { registry, record } = setup();
     expect(record.requestFinished({ op: "embed", model: "e", code: "OK", durationSeconds: 0.02 })).toBe("ok");
-    expect(record.requestFinished({ op: "embed", model: "e", code: "RUNNER_CRASHED", durationSeconds: 1 })).toBe(
-      "server_error",
-    );
+    expect(
+      record.requestFinished({ op: "embed", model: "e", code: "RUNNER_CRASHED", durationSeconds: 1 }),
+    ).toBe("server_error");
     const body = (await renderMetrics(registry)).body;
     expect(body).toContain('sluice_requests_total{op="embed",model="e",code="OK"} 1');
     expect(body).toContain('sluice_requests_total{op="embed",model="e",code="RUNNER_CRASHED"} 1');
-    expect(body).toContain('sluice_request_duration_seconds_count{op="embed",model="e",outcome="server_error"} 1');
+    expect(body).toContain(
+      'sluice_request_duration_seconds_count{op="embed",model="e",outcome="server_error"} 1',
+    );
   });
 
   it("maps breaker states to 0, 1 and 2 and tokens to their kinds", async () => {
@@ -89,7 +95,9 @@ describe("MetricsRecorder", () => {
   it("forgets a model's memory gauges on unload", async () => {
     const { registry, record } = setup();
     record.modelMemory("a", "estimate", 1024);
-    expect((await renderMetrics(registry)).body).toContain('sluice_model_memory_bytes{model="a",kind="estimate"} 1024');
+    expect((await renderMetrics(registry)).body).toContain(
+      'sluice_model_memory_bytes{model="a",kind="estimate"} 1024',
+    );
     record.modelUnloaded("a");
     expect((await renderMetrics(registry)).body).not.toContain('sluice_model_memory_bytes{model="a"');
   });

@@ -31,7 +31,11 @@ export interface TracingOptions {
 }
 
 /** Runs `fn` inside a span named `sluice.<stage>`; see {@link Tracing.withSpan}. */
-export type WithSpan = <T>(stage: TraceStage, fn: (span: Span) => T | Promise<T>, attributes?: Attributes) => Promise<T>;
+export type WithSpan = <T>(
+  stage: TraceStage,
+  fn: (span: Span) => T | Promise<T>,
+  attributes?: Attributes,
+) => Promise<T>;
 
 /** The tracer of one Sluice instance and its lifecycle. */
 export interface Tracing {
@@ -65,16 +69,20 @@ export function createTracing(options: TracingOptions = {}): Tracing {
   let shutdown: Promise<void> | undefined;
 
   const withSpan: WithSpan = (stage, fn, attributes) =>
-    tracer.startActiveSpan(`sluice.${stage}`, { attributes: { "sluice.stage": stage, ...attributes } }, async (span) => {
-      try {
-        return await fn(span);
-      } catch (error) {
-        recordError(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+    tracer.startActiveSpan(
+      `sluice.${stage}`,
+      { attributes: { "sluice.stage": stage, ...attributes } },
+      async (span) => {
+        try {
+          return await fn(span);
+        } catch (error) {
+          recordError(span, error);
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
 
   return {
     tracer,

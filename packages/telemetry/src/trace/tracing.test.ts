@@ -23,7 +23,9 @@ describe("createTracing", () => {
       ["sluice.cache", "sluice.decode", "sluice.prefill", "sluice.queue", "sluice.request"].sort(),
     );
     expect(byName.get("sluice.cache")?.parentSpanContext?.spanId).toBe(root?.spanContext().spanId);
-    expect(byName.get("sluice.decode")?.parentSpanContext?.spanId).toBe(byName.get("sluice.queue")?.spanContext().spanId);
+    expect(byName.get("sluice.decode")?.parentSpanContext?.spanId).toBe(
+      byName.get("sluice.queue")?.spanContext().spanId,
+    );
     expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
     await tracing.shutdown();
   });
@@ -32,10 +34,16 @@ describe("createTracing", () => {
     const exporter = new InMemorySpanExporter();
     const tracing = createTracing({ exporter });
     const failure = Object.assign(new Error("runner died"), { code: "RUNNER_CRASHED" });
-    await expect(tracing.withSpan("load", () => Promise.reject(failure), { "sluice.model": "m" })).rejects.toBe(failure);
+    await expect(
+      tracing.withSpan("load", () => Promise.reject(failure), { "sluice.model": "m" }),
+    ).rejects.toBe(failure);
     const [span] = exporter.getFinishedSpans();
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
-    expect(span?.attributes).toMatchObject({ "sluice.error_code": "RUNNER_CRASHED", "sluice.model": "m", "sluice.stage": "load" });
+    expect(span?.attributes).toMatchObject({
+      "sluice.error_code": "RUNNER_CRASHED",
+      "sluice.model": "m",
+      "sluice.stage": "load",
+    });
     expect(span?.events.map((e) => e.name)).toContain("exception");
     await tracing.shutdown();
   });
@@ -54,7 +62,10 @@ describe("createTracing", () => {
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
-    const tracing = createTracing({ otlpEndpoint: `http://127.0.0.1:${port}/v1/traces`, serviceName: "sluice-test" });
+    const tracing = createTracing({
+      otlpEndpoint: `http://127.0.0.1:${port}/v1/traces`,
+      serviceName: "sluice-test",
+    });
     await tracing.withSpan("embed", () => undefined);
     await tracing.forceFlush();
     await tracing.shutdown();
