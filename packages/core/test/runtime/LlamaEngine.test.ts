@@ -17,7 +17,9 @@ describe.each(models)("LlamaEngine on $name", (m) => {
   });
 
   it("continues a prompt greedily and streams the same text it returns", async () => {
-    const { text, pieces, done } = await collect(engine.generate({ prompt: m.prompt, maxTokens: 12, temperature: 0 }));
+    const { text, pieces, done } = await collect(
+      engine.generate({ prompt: m.prompt, maxTokens: 12, temperature: 0 }),
+    );
     expect(pieces).toBe(text);
     expect(done.stats.generatedTokens).toBeGreaterThan(0);
     expect(done.stats.promptTokens).toBeGreaterThan(1);
@@ -26,7 +28,10 @@ describe.each(models)("LlamaEngine on $name", (m) => {
   });
 
   it("runs 16 concurrent greedy generations on 4 sequences, each equal to the same request alone", async () => {
-    const prompts = Array.from({ length: 16 }, (_, i) => `${m.prompt} ${["and", "the", "she", "he"][i % 4]} ${i}`);
+    const prompts = Array.from(
+      { length: 16 },
+      (_, i) => `${m.prompt} ${["and", "the", "she", "he"][i % 4]} ${i}`,
+    );
     const alone: string[] = [];
     for (const prompt of prompts)
       alone.push((await collect(engine.generate({ prompt, maxTokens: 24, temperature: 0 }))).text);
@@ -58,7 +63,9 @@ describe.each(models)("LlamaEngine on $name", (m) => {
   });
 
   it("reports a confidence score as the geometric mean of chosen-token probabilities", async () => {
-    const { done } = await collect(engine.generate({ prompt: m.prompt, maxTokens: 8, temperature: 0, confidence: true }));
+    const { done } = await collect(
+      engine.generate({ prompt: m.prompt, maxTokens: 8, temperature: 0, confidence: true }),
+    );
     const c = done.stats.confidence;
     expect(c).toBeDefined();
     expect(c?.score).toBeCloseTo(Math.exp(c?.meanLogprob ?? Number.NaN), 10);
@@ -68,14 +75,20 @@ describe.each(models)("LlamaEngine on $name", (m) => {
   });
 
   it("gives the same sampled text for the same seed", async () => {
-    const a = await collect(engine.generate({ prompt: m.prompt, maxTokens: 12, temperature: 1, seed: 7, topK: 40, topP: 0.9 }));
-    const b = await collect(engine.generate({ prompt: m.prompt, maxTokens: 12, temperature: 1, seed: 7, topK: 40, topP: 0.9 }));
+    const a = await collect(
+      engine.generate({ prompt: m.prompt, maxTokens: 12, temperature: 1, seed: 7, topK: 40, topP: 0.9 }),
+    );
+    const b = await collect(
+      engine.generate({ prompt: m.prompt, maxTokens: 12, temperature: 1, seed: 7, topK: 40, topP: 0.9 }),
+    );
     expect(a.text).toBe(b.text);
   });
 
   it("constrains output to a JSON schema", async () => {
     const schema = { type: "object", properties: { ok: { type: "boolean" } }, required: ["ok"] };
-    const { text } = await collect(engine.generate({ prompt: m.prompt, maxTokens: 40, temperature: 0, jsonSchema: schema }));
+    const { text } = await collect(
+      engine.generate({ prompt: m.prompt, maxTokens: 40, temperature: 0, jsonSchema: schema }),
+    );
     expect(typeof JSON.parse(text).ok).toBe("boolean");
   });
 

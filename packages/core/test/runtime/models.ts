@@ -21,12 +21,22 @@ export async function testModels(): Promise<TestModel[]> {
 }
 
 /** Loads options small enough for a 2-core test machine. */
-export const TEST_LOAD = { contextSize: 256, threads: 2, batchSize: 256, sequences: 4, embeddingContexts: 1 } as const;
+export const TEST_LOAD = {
+  contextSize: 256,
+  threads: 1,
+  batchSize: 256,
+  sequences: 4,
+  embeddingContexts: 1,
+} as const;
 
 /** Concatenates a generation's text, returning it with the final event. */
 export async function collect(
   stream: AsyncIterable<import("../../src/runtime/engine/index.ts").GenerateEvent>,
-): Promise<{ text: string; pieces: string; done: Extract<import("../../src/runtime/engine/index.ts").GenerateEvent, { type: "done" }> }> {
+): Promise<{
+  text: string;
+  pieces: string;
+  done: Extract<import("../../src/runtime/engine/index.ts").GenerateEvent, { type: "done" }>;
+}> {
   let pieces = "";
   for await (const event of stream) {
     if (event.type === "token") pieces += event.text;
