@@ -41,7 +41,11 @@ export class CacheEvents {
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends keyof CacheEventMap>(event: E, listener: CacheListener<E>): () => void {
-    const list = (this.#listeners[event] ??= []) as CacheListener<E>[];
+    let list = this.#listeners[event] as CacheListener<E>[] | undefined;
+    if (list === undefined) {
+      list = [];
+      (this.#listeners as Record<string, unknown>)[event] = list;
+    }
     list.push(listener);
     return () => {
       const index = list.indexOf(listener);

@@ -40,7 +40,7 @@ export function createCache(options: CacheOptions = {}): Cache {
             ttlMs: count(options.memory?.ttlMs ?? ttlMs, "memory.ttlMs", true),
           },
           events,
-          () => performance.now(),
+          monotonicNow,
         );
 
   let keyRing: KeyRing | undefined;
@@ -93,6 +93,15 @@ export function createCache(options: CacheOptions = {}): Cache {
     );
   }
   return new Cache({ events, memory, persistent, redis });
+}
+
+/**
+ * Monotonic milliseconds, never 0: lru-cache reads a start time of 0 as "no
+ * TTL", and a clock that starts at 0 (a fresh worker, fake timers) would make
+ * the first entries immortal.
+ */
+function monotonicNow(): number {
+  return performance.now() + 1;
 }
 
 function count(value: number, name: string, zeroAllowed = false): number {
