@@ -1,1 +1,27 @@
+export { createSluice } from "./createSluice.ts";
+export { type CachedGeneration, InferenceCache } from "./InferenceCache.ts";
+export { LocalModelResolver } from "./LocalModelResolver.ts";
+export type { AdminAuditListener, ModelAdmin } from "./ModelAdmin.ts";
+export {
+  LIMIT_DEFAULTS,
+  type ModelResolver,
+  type PullProgress,
+  type ResolvedModelFile,
+  type SluiceLimits,
+  type SluiceModelOptions,
+  type SluiceOptions,
+} from "./options.ts";
+export { type CloseOptions, Sluice } from "./Sluice.ts";
+export type {
+  CallOptions,
+  ChatRequest,
+  EmbedRequest,
+  EmbedResult,
+  GenerateRequest,
+  GenerateResult,
+  HealthReport,
+  ModelState,
+  ModelStatus,
+  SluiceGenerateEvent,
+} from "./types.ts";
 export { sdkErrorCodes } from "./version.ts";

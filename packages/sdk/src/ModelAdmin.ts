@@ -1,0 +1,81 @@
+import { ModelNotFoundError } from "@sluice/core";
+import type { ModelSlot } from "./ModelSlot.ts";
+import type { PullProgress, ResolvedModelFile } from "./options.ts";
+import type { ModelStatus } from "./types.ts";
+
+/** Audit hook: admin and model operations are recorded by the composition root. */
+export type AdminAuditListener = (
+  action: string,
+  model: string,
+  outcome: "success" | "failure",
+  detail?: Record<string, unknown>,
+) => void;
+
+/** Model administration: list, status, load, unload, verify, pull. */
+export class ModelAdmin {
+  readonly #slots: ReadonlyMap<string, ModelSlot>;
+  readonly #defaultId: string;
+  readonly #audit: AdminAuditListener;
+
+  /** @internal Built by createSluice. */
+  constructor(slots: ReadonlyMap<string, ModelSlot>, defaultId: string, audit: AdminAuditListener) {
+    this.#slots = slots;
+    this.#defaultId = defaultId;
+    this.#audit = audit;
+  }
+
+  /** Every configured model with its state. */
+  list(): ModelStatus[] {
+    return [...this.#slots.values()].map((s) => s.status(s.id === this.#defaultId));
+  }
+
+  status(id: string): ModelStatus {
+    return this.#slot(id).status(id === this.#defaultId);
+  }
+
+  /** Loads the model (resolving it first); resolves when it is ready. */
+  async load(id: string, onProgress?: (p: PullProgress) => void): Promise<ModelStatus> {
+    const slot = this.#slot(id);
+    await this.#audited("load", id, () => slot.engine(onProgress));
+    return this.status(id);
+  }
+
+  async unload(id: string): Promise<ModelStatus> {
+    const slot = this.#slot(id);
+    await this.#audited("unload", id, () => slot.unload());
+    return this.status(id);
+  }
+
+  /** Re-hashes the model file; MODEL_CORRUPT when it changed. */
+  verify(id: string): Promise<ResolvedModelFile> {
+    const slot = this.#slot(id);
+    return this.#audited("verify", id, () => slot.verify());
+  }
+
+  /** Fetches the model file when missing (with progress) and verifies it; does not load it. */
+  pull(id: string, onProgress?: (p: PullProgress) => void): Promise<ResolvedModelFile> {
+    const slot = this.#slot(id);
+    return this.#audited("pull", id, async () => {
+      const file = await slot.pull(onProgress);
+      onProgress?.({ model: id, phase: "done", transferredBytes: file.size, totalBytes: file.size });
+      return file;
+    });
+  }
+
+  #slot(id: string): ModelSlot {
+    const slot = this.#slots.get(id);
+    if (!slot) throw new ModelNotFoundError(`model ${id} is not configured`, { details: { model: id } });
+    return slot;
+  }
+
+  async #audited<T>(action: string, id: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      const result = await fn();
+      this.#audit(action, id, "success");
+      return result;
+    } catch (err) {
+      this.#audit(action, id, "failure", { error: (err as { code?: string }).code ?? String(err) });
+      throw err;
+    }
+  }
+}

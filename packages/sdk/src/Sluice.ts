@@ -1,0 +1,313 @@
+import {
+  DisposedError,
+  type GenerateEvent,
+  type GenerateParams,
+  InvalidInputError,
+  ModelNotFoundError,
+  TimeoutError,
+  toSluiceError,
+  validateEmbedTexts,
+  validateGenerateParams,
+} from "@sluice/core";
+import type { Telemetry } from "@sluice/telemetry";
+import type { InferenceCache } from "./InferenceCache.ts";
+import type { ModelAdmin } from "./ModelAdmin.ts";
+import type { ModelSlot } from "./ModelSlot.ts";
+import type {
+  CallOptions,
+  ChatRequest,
+  EmbedRequest,
+  EmbedResult,
+  GenerateRequest,
+  GenerateResult,
+  HealthReport,
+  SluiceGenerateEvent,
+} from "./types.ts";
+
+/** What createSluice hands the facade. */
+export interface SluiceParts {
+  slots: ReadonlyMap<string, ModelSlot>;
+  defaultModel: string;
+  admin: ModelAdmin;
+  cache: InferenceCache;
+  telemetry: Telemetry;
+  ownsTelemetry: boolean;
+  limits: { maxQueue: number; requestTimeoutMs: number; maxTokens: number };
+  effectiveConfig: Record<string, unknown>;
+}
+
+/** Options of {@link Sluice.close}. */
+export interface CloseOptions {
+  /** Time in-flight requests get to finish before they are aborted. Defaults to `30000` ms. */
+  deadlineMs?: number;
+}
+
+/**
+ * The facade internal teams use: streaming generation, chat, batched
+ * embeddings, model administration, health and metrics. Create it with
+ * `createSluice(options)`; `close()` drains and frees everything.
+ */
+export class Sluice implements AsyncDisposable {
+  /** Model administration (list, status, load, unload, verify, pull). */
+  readonly models: ModelAdmin;
+  readonly telemetry: Telemetry;
+  readonly #p: SluiceParts;
+  readonly #inFlight = new Set<AbortController>();
+  #drained: (() => void) | undefined;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use createSluice(). */
+  constructor(parts: SluiceParts) {
+    this.#p = parts;
+    this.models = parts.admin;
+    this.telemetry = parts.telemetry;
+  }
+
+  /** Id of the model used when a request names none. */
+  get defaultModel(): string {
+    return this.#p.defaultModel;
+  }
+
+  /** True once close() was called: new calls fail with DISPOSED. */
+  get closing(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Requests running now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Streams a completion of a raw prompt; the last event carries the stats. */
+  generate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<SluiceGenerateEvent> {
+    const { model, prompt, ...params } = request;
+    return this.#stream("generate", model, { ...params, prompt }, options);
+  }
+
+  /** Streams a chat answer; the messages are formatted with the model's chat template. */
+  chatStream(request: ChatRequest, options: CallOptions = {}): AsyncIterable<SluiceGenerateEvent> {
+    const { model, messages, ...params } = request;
+    return this.#stream("chat", model, { ...params, messages }, options);
+  }
+
+  /** The whole chat answer at once. */
+  chat(request: ChatRequest, options: CallOptions = {}): Promise<GenerateResult> {
+    return this.#collect(this.chatStream(request, options));
+  }
+
+  /** The whole completion at once. */
+  complete(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResult> {
+    return this.#collect(this.generate(request, options));
+  }
+
+  /** One vector per text, in order; cached vectors are reused. */
+  async embed(request: EmbedRequest, options: CallOptions = {}): Promise<EmbedResult> {
+    const started = performance.now();
+    const slot = this.#slot(request.model);
+    let code = "OK";
+    try {
+      validateEmbedTexts(request.texts);
+      const admission = slot.admit();
+      const call = this.#begin(options);
+      try {
+        const engine = await slot.engine();
+        const normalize = request.normalize === true;
+        const sha = slot.file?.sha256;
+        const keys = request.texts.map((t) => this.#p.cache.embeddingKey(sha, t, normalize));
+        const vectors = await Promise.all(keys.map((k) => this.#p.cache.getEmbedding(k)));
+        const missing = vectors.flatMap((v, i) => (v === undefined ? [i] : []));
+        let promptTokens = 0;
+        if (missing.length > 0) {
+          const texts = missing.map((i) => request.texts[i] as string);
+          const fresh = await engine.embed(texts, { normalize }, call.signal);
+          for (const [j, i] of missing.entries()) {
+            vectors[i] = fresh[j];
+            void this.#p.cache.setEmbedding(keys[i], fresh[j] as Float32Array);
+          }
+          for (const t of texts) promptTokens += (await engine.tokenize(t)).length;
+          this.telemetry.record.tokens(slot.id, promptTokens, 0);
+        }
+        return {
+          model: slot.id,
+          vectors: vectors as Float32Array[],
+          promptTokens,
+          cachedCount: request.texts.length - missing.length,
+        };
+      } finally {
+        call.end();
+        admission.release();
+      }
+    } catch (err) {
+      const error = toSluiceError(err);
+      code = error.code;
+      throw error;
+    } finally {
+      this.#finished("embed", slot.id, code, started);
+    }
+  }
+
+  /** Liveness and readiness: ready when the default model is loaded and the instance is not closing. */
+  health(): HealthReport {
+    const models = [...this.#p.slots.values()].map((s) => ({ id: s.id, state: s.state }));
+    const defaultState = this.#p.slots.get(this.#p.defaultModel)?.state;
+    if (this.#closing) return { status: "closing", ready: false, models };
+    return {
+      status: models.some((m) => m.state === "broken") ? "degraded" : "ok",
+      ready: defaultState === "ready",
+      models,
+    };
+  }
+
+  /** Prometheus exposition of this instance's metrics. */
+  async metrics(): Promise<{ contentType: string; body: string }> {
+    const rendered = await this.telemetry.renderMetrics();
+    return rendered as unknown as { contentType: string; body: string };
+  }
+
+  /** The configuration in effect, without secrets. */
+  effectiveConfig(): Record<string, unknown> {
+    return this.#p.effectiveConfig;
+  }
+
+  /**
+   * Refuses new work, lets in-flight requests finish within the deadline (then
+   * aborts them), unloads every model and flushes telemetry. Idempotent.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      const deadlineMs = options.deadlineMs ?? 30_000;
+      if (this.#inFlight.size > 0) {
+        const drained = new Promise<void>((resolve) => {
+          this.#drained = resolve;
+        });
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, deadlineMs);
+        });
+        await Promise.race([drained, deadline]);
+        clearTimeout(timer);
+        for (const c of this.#inFlight)
+          c.abort(new DisposedError("Sluice closed before the request finished"));
+      }
+      await Promise.all([...this.#p.slots.values()].map((s) => s.unload().catch(() => undefined)));
+      await this.#p.cache.close();
+      if (this.#p.ownsTelemetry) await this.telemetry.shutdown();
+    })();
+    return this.#closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async *#stream(
+    op: "generate" | "chat",
+    modelId: string | undefined,
+    params: GenerateParams,
+    options: CallOptions,
+  ): AsyncGenerator<SluiceGenerateEvent> {
+    const started = performance.now();
+    const slot = this.#slot(modelId);
+    const model = slot.id;
+    let code = "OK";
+    try {
+      const maxTokens = params.maxTokens ?? 256;
+      if (maxTokens > this.#p.limits.maxTokens)
+        throw new InvalidInputError(`maxTokens must be at most ${this.#p.limits.maxTokens}`, {
+          details: { field: "maxTokens", value: maxTokens },
+        });
+      validateGenerateParams(params);
+      const admission = slot.admit();
+      const call = this.#begin(options);
+      try {
+        const engine = await slot.engine();
+        const { prompt, messages, ...rest } = params;
+        const key = this.#p.cache.generationKey(slot.file?.sha256, prompt ?? messages, rest);
+        const cached = await this.#p.cache.getGeneration(key);
+        if (cached) {
+          if (cached.text.length > 0) yield { type: "token", text: cached.text, model, cached: true };
+          yield { type: "done", text: cached.text, stats: cached.stats, model, cached: true };
+          return;
+        }
+        for await (const event of engine.generate(params, call.signal) as AsyncIterable<GenerateEvent>) {
+          if (event.type === "done") {
+            const s = event.stats;
+            this.telemetry.record.tokens(model, s.promptTokens, s.generatedTokens);
+            this.telemetry.record.firstToken(model, s.timeToFirstTokenMs / 1000);
+            void this.#p.cache.setGeneration(key, { text: event.text, stats: s });
+          }
+          yield { ...event, model };
+        }
+      } finally {
+        call.end();
+        admission.release();
+      }
+    } catch (err) {
+      const error = toSluiceError(err);
+      code = error.code;
+      throw error;
+    } finally {
+      this.#finished(op, model, code, started);
+    }
+  }
+
+  async #collect(events: AsyncIterable<SluiceGenerateEvent>): Promise<GenerateResult> {
+    for await (const event of events) {
+      if (event.type === "done") {
+        const slot = this.#p.slots.get(event.model);
+        return {
+          model: event.model,
+          text: event.text,
+          stats: event.stats,
+          cached: event.cached === true,
+          synthetic: slot?.options.synthetic === true,
+        };
+      }
+    }
+    throw new DisposedError("the generation ended without a result");
+  }
+
+  #slot(id: string | undefined): ModelSlot {
+    if (this.#closing) throw new DisposedError("Sluice is closing; no new requests are accepted");
+    const slot = this.#p.slots.get(id ?? this.#p.defaultModel);
+    if (!slot) throw new ModelNotFoundError(`model ${id} is not served here`, { details: { model: id } });
+    return slot;
+  }
+
+  /** Joins the caller's signal with the deadline; `end()` forgets the call. */
+  #begin(options: CallOptions): { signal: AbortSignal; end(): void } {
+    const controller = new AbortController();
+    const timeoutMs = options.timeoutMs ?? this.#p.limits.requestTimeoutMs;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(
+            () => controller.abort(new TimeoutError(`the request exceeded its deadline of ${timeoutMs} ms`)),
+            timeoutMs,
+          )
+        : undefined;
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    this.#inFlight.add(controller);
+    return {
+      signal: controller.signal,
+      end: () => {
+        clearTimeout(timer);
+        options.signal?.removeEventListener("abort", onAbort);
+        this.#inFlight.delete(controller);
+        if (this.#inFlight.size === 0) this.#drained?.();
+      },
+    };
+  }
+
+  #finished(op: string, model: string, code: string, started: number): void {
+    this.telemetry.record.requestFinished({
+      op,
+      model,
+      code,
+      durationSeconds: (performance.now() - started) / 1000,
+    });
+    const slot = this.#p.slots.get(model);
+    if (slot) this.telemetry.record.sequencesBusy(model, slot.status(false).busySequences);
+  }
+}

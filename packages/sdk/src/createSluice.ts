@@ -1,0 +1,100 @@
+import { createCache } from "@sluice/cache";
+import { type EngineFactory, LlamaEngineFactory, RunnerEngineFactory } from "@sluice/core";
+import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
+import { InferenceCache } from "./InferenceCache.ts";
+import { LocalModelResolver } from "./LocalModelResolver.ts";
+import { ModelAdmin } from "./ModelAdmin.ts";
+import { ModelSlot } from "./ModelSlot.ts";
+import { checkOptions, LIMIT_DEFAULTS, type SluiceOptions } from "./options.ts";
+import { Sluice } from "./Sluice.ts";
+
+function isTelemetry(value: Telemetry | TelemetryOptions | undefined): value is Telemetry {
+  return value !== undefined && "registry" in value && "renderMetrics" in value;
+}
+
+/**
+ * The composition root: wires the model resolver, the engine factory
+ * (in-process or runner processes), the caches and telemetry into one
+ * {@link Sluice}. Models marked `preload` are loaded before it resolves.
+ *
+ * @throws RangeError naming the first invalid option.
+ */
+export async function createSluice(options: SluiceOptions): Promise<Sluice> {
+  checkOptions(options);
+  const ownsTelemetry = !isTelemetry(options.telemetry);
+  const telemetry = isTelemetry(options.telemetry)
+    ? options.telemetry
+    : await createTelemetry(options.telemetry ?? { log: { level: "silent" } });
+  const log = telemetry.logger.child({ component: "sdk" });
+
+  const factory: EngineFactory =
+    options.engineFactory ??
+    (options.runtime === "runner"
+      ? new RunnerEngineFactory({
+          logger: (r) => log.debug({ runner: r }, "runner log"),
+          onEvent: (event, ...args) => {
+            if (event === "restarted")
+              telemetry.record.runnerRestart(String((args[0] as { modelId?: string })?.modelId ?? "unknown"));
+            log.warn({ event }, "runner event");
+          },
+        })
+      : new LlamaEngineFactory());
+  const resolver = options.resolver ?? new LocalModelResolver(options.modelDirs ?? []);
+  const limits = { ...LIMIT_DEFAULTS, ...options.limits };
+
+  const slots = new Map<string, ModelSlot>();
+  for (const m of options.models) {
+    slots.set(
+      m.id,
+      new ModelSlot(m, {
+        factory,
+        resolver,
+        maxQueue: limits.maxQueue,
+        onStateChange: (id, state, error) => {
+          if (state === "ready") telemetry.record.modelLoad(id, "success");
+          if (state === "broken") telemetry.record.modelLoad(id, "failure");
+          if (state === "unloaded") telemetry.record.modelUnloaded(id);
+          log.info({ model: id, state, error: error?.toJSON() }, "model state");
+        },
+      }),
+    );
+  }
+  const defaultModel =
+    options.defaultModel ??
+    options.models.find((m) => (m.role ?? "chat") === "chat")?.id ??
+    options.models[0]?.id;
+  if (defaultModel === undefined) throw new RangeError("models must list at least one model, got none");
+
+  const cache = new InferenceCache(
+    options.cache === false ? undefined : createCache(options.cache ?? {}),
+    (c, r) => telemetry.record.cache(c, r),
+  );
+  const admin = new ModelAdmin(slots, defaultModel, (action, model, outcome, details) => {
+    void telemetry.audit
+      ?.append({ action: `model.${action}`, target: model, outcome, details })
+      .catch((err: unknown) => log.error({ err }, "audit append failed"));
+  });
+
+  const sluice = new Sluice({
+    slots,
+    defaultModel,
+    admin,
+    cache,
+    telemetry,
+    ownsTelemetry,
+    limits,
+    effectiveConfig: options.effectiveConfig ?? {
+      models: options.models,
+      defaultModel,
+      runtime: options.runtime ?? "in-process",
+      limits,
+    },
+  });
+  try {
+    for (const m of options.models) if (m.preload) await admin.load(m.id);
+  } catch (err) {
+    await sluice.close();
+    throw err;
+  }
+  return sluice;
+}

@@ -1,0 +1,110 @@
+import type { CacheOptions } from "@sluice/cache";
+import type { EngineFactory } from "@sluice/core";
+import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
+
+/** One model the Sluice instance may serve. */
+export interface SluiceModelOptions {
+  /** Name clients use (`model` field). Letters, digits, `.`, `_`, `-`, `:`. */
+  id: string;
+  /** Local GGUF path, catalog id or `hf:`/https URI. Defaults to `id`. */
+  source?: string;
+  /** What the model is for. Defaults to `"chat"`. */
+  role?: "chat" | "embed";
+  /** Tokens of context per sequence. Defaults to `2048`. */
+  contextSize?: number;
+  /** Parallel sequences (continuous batching). Defaults to `4`. */
+  sequences?: number;
+  /** CPU threads. Defaults to `2`. */
+  threads?: number | "auto";
+  /** Embedding contexts (0 disables embed on this model). Defaults to `1`. */
+  embeddingContexts?: number;
+  /** Load at start-up instead of on first use. Defaults to `false`. */
+  preload?: boolean;
+  /** The weights are random (synthetic GGUF): answers are noise. Shown to clients. Defaults to `false`. */
+  synthetic?: boolean;
+  /** Multimodal projector path (vision models). Defaults to none. */
+  mmproj?: string;
+}
+
+/** Limits the facade enforces before any model work. */
+export interface SluiceLimits {
+  /** Requests allowed to wait per model beyond its busy sequences; more → QUEUE_FULL. Defaults to `64`. */
+  maxQueue?: number;
+  /** Deadline of one generate/chat/embed call in milliseconds; `0` = none. Defaults to `120000`. */
+  requestTimeoutMs?: number;
+  /** Most tokens one generation may produce. Defaults to `4096`. */
+  maxTokens?: number;
+}
+
+/** A model file the resolver found and checked. */
+export interface ResolvedModelFile {
+  path: string;
+  /** sha256 of the file (64 hex digits); keys the caches. */
+  sha256: string;
+  size: number;
+}
+
+/** Progress of a model download or verification. */
+export interface PullProgress {
+  model: string;
+  phase: "resolve" | "download" | "verify" | "done";
+  transferredBytes: number;
+  totalBytes: number;
+}
+
+/** The model store as the SDK sees it: source → verified local file. */
+export interface ModelResolver {
+  resolve(
+    source: string,
+    options?: { onProgress?: (p: PullProgress) => void; signal?: AbortSignal },
+  ): Promise<ResolvedModelFile>;
+  /** Re-hashes the file against the expected digest; throws MODEL_CORRUPT on mismatch. */
+  verify(source: string): Promise<ResolvedModelFile>;
+}
+
+/** Options of {@link createSluice}. */
+export interface SluiceOptions {
+  models: SluiceModelOptions[];
+  /** Model used when a request names none. Defaults to the first chat model. */
+  defaultModel?: string;
+  /** `"runner"` isolates each model in a child process; `"in-process"` loads it here. Defaults to `"in-process"`. */
+  runtime?: "in-process" | "runner";
+  /** Overrides the engine factory `runtime` picks (tests, custom adapters). */
+  engineFactory?: EngineFactory;
+  /** Overrides the model resolver (store). Defaults to the store of @sluice/core, else local files. */
+  resolver?: ModelResolver;
+  /** Extra directories searched for model files. Defaults to none. */
+  modelDirs?: string[];
+  limits?: SluiceLimits;
+  /** Embedding and result caches; `false` turns both off. Defaults to memory-only caches. */
+  cache?: CacheOptions | false;
+  /** A telemetry instance to report into, or options to create one. Defaults to a silent one. */
+  telemetry?: Telemetry | TelemetryOptions;
+  /** Config snapshot shown by `effectiveConfig()` (secrets removed by the caller). Defaults to these options. */
+  effectiveConfig?: Record<string, unknown>;
+}
+
+export const LIMIT_DEFAULTS = { maxQueue: 64, requestTimeoutMs: 120_000, maxTokens: 4096 } as const;
+
+const MODEL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Throws RangeError naming the first invalid option. */
+export function checkOptions(options: SluiceOptions): void {
+  if (!Array.isArray(options.models) || options.models.length === 0)
+    throw new RangeError("models must list at least one model, got none");
+  const seen = new Set<string>();
+  for (const m of options.models) {
+    if (!MODEL_ID.test(m.id))
+      throw new RangeError(`models[].id must match ${MODEL_ID}, got ${JSON.stringify(m.id)}`);
+    if (seen.has(m.id)) throw new RangeError(`models[].id must be unique, got ${m.id} twice`);
+    seen.add(m.id);
+  }
+  if (options.defaultModel !== undefined && !seen.has(options.defaultModel))
+    throw new RangeError(`defaultModel must name a configured model, got ${options.defaultModel}`);
+  const l = options.limits ?? {};
+  for (const key of ["maxQueue", "requestTimeoutMs", "maxTokens"] as const) {
+    const v = l[key];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0))
+      throw new RangeError(`limits.${key} must be a non-negative integer, got ${v}`);
+  }
+}

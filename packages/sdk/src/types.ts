@@ -1,0 +1,82 @@
+import type { ChatMessage, GenerateEvent, GenerateParams, GenerateStats } from "@sluice/core";
+
+/** Per-call options shared by every inference method. */
+export interface CallOptions {
+  /** Aborting it cancels the call at once and frees its sequence. */
+  signal?: AbortSignal;
+  /** Deadline in milliseconds for this call. Defaults to `limits.requestTimeoutMs`. */
+  timeoutMs?: number;
+  /** `interactive` requests are served before `batch` ones. Defaults to `"interactive"`. */
+  priority?: "interactive" | "batch";
+  /** Caller identity for fairness and A/B stickiness. Defaults to `"anonymous"`. */
+  caller?: string;
+}
+
+/** A completion-mode request: a raw prompt. */
+export interface GenerateRequest extends Omit<GenerateParams, "messages" | "prompt"> {
+  /** Model id; defaults to the instance's default model. */
+  model?: string;
+  prompt: string;
+}
+
+/** A chat request: messages formatted with the model's chat template. */
+export interface ChatRequest extends Omit<GenerateParams, "messages" | "prompt"> {
+  model?: string;
+  messages: ChatMessage[];
+}
+
+/** A streamed event, labelled with the model that produced it. */
+export type SluiceGenerateEvent = GenerateEvent & { model: string; cached?: boolean };
+
+/** The whole answer of a non-streaming call. */
+export interface GenerateResult {
+  model: string;
+  text: string;
+  stats: GenerateStats;
+  /** Served from the result cache. */
+  cached: boolean;
+  /** The model's weights are random; the text is noise. */
+  synthetic: boolean;
+}
+
+export interface EmbedRequest {
+  model?: string;
+  texts: string[];
+  /** L2-normalise the vectors. Defaults to `false`. */
+  normalize?: boolean;
+}
+
+export interface EmbedResult {
+  model: string;
+  vectors: Float32Array[];
+  /** Prompt tokens evaluated (cache hits count 0). */
+  promptTokens: number;
+  /** How many vectors came from the cache. */
+  cachedCount: number;
+}
+
+export type ModelState = "unloaded" | "loading" | "ready" | "degraded" | "broken";
+
+/** What `models.list()` and `models.status()` report. */
+export interface ModelStatus {
+  id: string;
+  role: "chat" | "embed";
+  state: ModelState;
+  synthetic: boolean;
+  isDefault: boolean;
+  path?: string;
+  sha256?: string;
+  sizeBytes?: number;
+  contextSize: number;
+  sequences: number;
+  busySequences: number;
+  queued: number;
+  lastError?: { code: string; message: string };
+}
+
+export interface HealthReport {
+  status: "ok" | "degraded" | "closing";
+  /** The default model is loaded and accepting requests. */
+  ready: boolean;
+  models: Array<{ id: string; state: ModelState }>;
+}
