@@ -2,11 +2,13 @@
 import { parseArgs } from "node:util";
 import { isPresetName, type Pooling, PRESET_NAMES, type WeightType } from "./presets.ts";
 import { SynthError, writeSynthModel } from "./synth.ts";
+import { isVisionPresetName, VISION_PRESET_NAMES, writeSynthVisionModel } from "./vision.ts";
 
 const TYPES: readonly WeightType[] = ["f32", "f16", "q8_0", "q4_0"];
 const POOLINGS: readonly Pooling[] = ["none", "mean", "last"];
 const USAGE = `usage: sluice-synth <preset> --out <file> [--type ${TYPES.join("|")}] [--seed N] [--ctx N] [--pooling ${POOLINGS.join("|")}]
-presets: ${PRESET_NAMES.join(", ")}`;
+presets: ${PRESET_NAMES.join(", ")}
+vision presets (text model at --out, projector beside it as <name>.mmproj.gguf): ${VISION_PRESET_NAMES.join(", ")}`;
 
 function fail(message: string): never {
   process.stderr.write(`sluice-synth: ${message}\n${USAGE}\n`);
@@ -41,12 +43,30 @@ async function main(): Promise<void> {
   }
   const preset = positionals[0];
   if (!preset) fail("missing <preset>");
-  if (!isPresetName(preset)) fail(`unknown preset "${preset}"`);
+  if (!isPresetName(preset) && !isVisionPresetName(preset)) fail(`unknown preset "${preset}"`);
   if (!values.out) fail("missing --out <file>");
   if (!TYPES.includes(values.type as WeightType)) fail(`unknown --type "${values.type}"`);
   if (!POOLINGS.includes(values.pooling as Pooling)) fail(`unknown --pooling "${values.pooling}"`);
 
   const started = performance.now();
+  if (isVisionPresetName(preset)) {
+    const pair = await writeSynthVisionModel({
+      preset,
+      out: values.out,
+      type: values.type as WeightType,
+      seed: intOption("seed", values.seed),
+      ctx: intOption("ctx", values.ctx),
+    }).catch((error: unknown) => {
+      if (error instanceof SynthError || error instanceof RangeError) fail(error.message);
+      fail(`cannot write ${values.out}: ${(error as Error).message}`);
+    });
+    for (const result of [pair.model, pair.mmproj]) {
+      process.stdout.write(
+        `${result.path}\n  preset ${preset}, ${result.params.toLocaleString("en-US")} params, ${result.bytes.toLocaleString("en-US")} bytes\n  sha256 ${result.sha256}\n`,
+      );
+    }
+    return;
+  }
   let nextTenth = 1;
   const result = await writeSynthModel({
     preset,

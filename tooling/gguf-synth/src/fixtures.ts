@@ -4,6 +4,7 @@ import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Pooling, PresetName, WeightType } from "./presets.ts";
 import { writeSynthModel } from "./synth.ts";
+import { mmprojPathFor, type VisionPresetName, writeSynthVisionModel } from "./vision.ts";
 
 export interface EnsureSynthOptions {
   preset: PresetName;
@@ -75,4 +76,36 @@ export function requireModelFixture(name: string): string | undefined {
   if (process.env.CI) throw new Error(`${reason} (CI must have it: set SLUICE_MODEL_DIRS=../shared/models)`);
   console.warn(`\n!!! SKIPPING: ${reason}. Set SLUICE_MODEL_DIRS to the folder holding ${name}. !!!\n`);
   return undefined;
+}
+
+export interface EnsureSynthVisionOptions {
+  preset: VisionPresetName;
+  /** Type of the text model's weights. Defaults to `"q8_0"`. */
+  type?: WeightType;
+  /** Defaults to `0`. */
+  seed?: number;
+  /** Projector output width; another value than the text model's makes a mismatched pair. Defaults to the preset's. */
+  projectionDim?: number;
+  /** Defaults to `$SLUICE_SYNTH_DIR`, else `<workspace>/.sluice/synth`. */
+  dir?: string;
+}
+
+/**
+ * Returns the paths of a generated text model and its projector, writing them
+ * on first use (both deterministic and atomic, as ensureSynthModel's).
+ */
+export async function ensureSynthVisionModel(
+  options: EnsureSynthVisionOptions,
+): Promise<{ modelPath: string; mmprojPath: string }> {
+  const dir = resolve(
+    options.dir ?? process.env.SLUICE_SYNTH_DIR ?? join(workspaceRoot(), ".sluice", "synth"),
+  );
+  const parts = [options.preset, options.type ?? "q8_0", `s${options.seed ?? 0}`];
+  if (options.projectionDim !== undefined) parts.push(`p${options.projectionDim}`);
+  const modelPath = join(dir, `${parts.join("-")}.gguf`);
+  const mmprojPath = mmprojPathFor(modelPath);
+  if (existsSync(modelPath) && existsSync(mmprojPath)) return { modelPath, mmprojPath };
+  await mkdir(dir, { recursive: true });
+  await writeSynthVisionModel({ ...options, out: modelPath, mmprojOut: mmprojPath });
+  return { modelPath, mmprojPath };
 }

@@ -1,6 +1,8 @@
 export {
   type EnsureSynthOptions,
+  type EnsureSynthVisionOptions,
   ensureSynthModel,
+  ensureSynthVisionModel,
   findModelFixture,
   requireModelFixture,
   synthFileName,
@@ -17,5 +19,24 @@ export {
   planModel,
   type WeightType,
 } from "./presets.ts";
-export { SynthError, type SynthOptions, type SynthResult, writeSynthModel } from "./synth.ts";
+export {
+  SynthError,
+  type SynthOptions,
+  type SynthResult,
+  writePlannedModel,
+  writeSynthModel,
+} from "./synth.ts";
 export { buildVocabulary, CONTROL_TOKENS } from "./tokenizer.ts";
+export {
+  isVisionPresetName,
+  LFM2_VL_CONTROL_TOKENS,
+  mmprojPathFor,
+  type ProjectorPlanOptions,
+  planProjector,
+  VISION_PRESET_NAMES,
+  VISION_PRESETS,
+  type VisionPresetName,
+  type VisionSynthOptions,
+  type VisionSynthResult,
+  writeSynthVisionModel,
+} from "./vision.ts";

@@ -128,6 +128,8 @@ export interface PlanOptions {
   ctx?: number;
   pooling?: Pooling;
   name?: string;
+  /** Control tokens appended to the vocabulary (the last ids). Defaults to none. */
+  extraControlTokens?: readonly string[];
 }
 
 /** Metadata and tensor list of a preset, before any weight is drawn. */
@@ -154,7 +156,7 @@ export function planModel(preset: PresetName, options: PlanOptions): ModelPlan {
   });
 
   const arch = shape.arch;
-  const voc = buildVocabulary(vocab);
+  const voc = buildVocabulary(vocab, options.extraControlTokens);
   const metadata: Array<[string, MetaValue]> = [
     ["general.architecture", { type: "string", value: arch }],
     ["general.name", { type: "string", value: options.name ?? `sluice-synth ${preset} ${options.type}` }],

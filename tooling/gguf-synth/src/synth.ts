@@ -3,7 +3,7 @@ import { constants as fsConstants } from "node:fs";
 import { access, open, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { alignUp, encodeHeader, typeLayout } from "./ggufWriter.ts";
-import { type Pooling, type PresetName, planModel, type WeightType } from "./presets.ts";
+import { type ModelPlan, type Pooling, type PresetName, planModel, type WeightType } from "./presets.ts";
 import { fillTensorChunk } from "./quant.ts";
 import { RandomStream } from "./random.ts";
 
@@ -43,6 +43,19 @@ export async function writeSynthModel(options: SynthOptions): Promise<SynthResul
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new RangeError(`seed ${seed} must be a non-negative integer`);
   const plan = planModel(options.preset, { type, ctx: options.ctx, pooling: options.pooling });
+  return writePlannedModel(plan, { out: options.out, seed, onProgress: options.onProgress });
+}
+
+/**
+ * Writes any planned model (an LFM2 text model, a vision projector) through a
+ * temp file in the destination directory, then renames it. The weights of each
+ * tensor are drawn from `seed` and the tensor's name.
+ */
+export async function writePlannedModel(
+  plan: ModelPlan,
+  options: { out: string; seed: number; onProgress?: (written: number, total: number) => void },
+): Promise<SynthResult> {
+  const seed = options.seed;
   const out = resolve(options.out);
   const dir = dirname(out);
   const dirStat = await stat(dir).catch(() => undefined);

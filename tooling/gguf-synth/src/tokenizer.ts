@@ -46,11 +46,18 @@ export interface Vocabulary {
   merges: string[];
 }
 
-/** Builds a vocabulary of exactly `size` tokens (at least 264). */
-export function buildVocabulary(size: number): Vocabulary {
-  if (!Number.isInteger(size) || size < CONTROL_TOKENS.length + 256) {
-    throw new RangeError(`vocabulary size ${size} is below ${CONTROL_TOKENS.length + 256}`);
+/**
+ * Builds a vocabulary of exactly `size` tokens (at least 264 plus the extras).
+ * `extraControlTokens` (a multimodal model's image markers, say) take the last
+ * ids, as control tokens. Defaults to none.
+ */
+export function buildVocabulary(size: number, extraControlTokens: readonly string[] = []): Vocabulary {
+  if (!Number.isInteger(size) || size < CONTROL_TOKENS.length + 256 + extraControlTokens.length) {
+    throw new RangeError(
+      `vocabulary size ${size} is below ${CONTROL_TOKENS.length + 256 + extraControlTokens.length}`,
+    );
   }
+  const learned = size - extraControlTokens.length;
   const b2u = byteToUnicode();
   const tokens: string[] = [...CONTROL_TOKENS, ...b2u];
   const tokenTypes: number[] = [...CONTROL_TOKENS.map(() => 3), ...b2u.map(() => 1)];
@@ -59,7 +66,7 @@ export function buildVocabulary(size: number): Vocabulary {
 
   // Words split on spaces, the space kept as a prefix (Ġ), as GPT-2 does.
   const words = CORPUS.split(/(?= )|\n/).map((w) => [...Buffer.from(w, "utf8")].map((b) => b2u[b]!));
-  while (tokens.length < size) {
+  while (tokens.length < learned) {
     const counts = new Map<string, number>();
     for (const w of words) {
       for (let i = 0; i + 1 < w.length; i++) {
@@ -96,6 +103,12 @@ export function buildVocabulary(size: number): Vocabulary {
         if (w[i] === a && w[i + 1] === b) w.splice(i, 2, merged);
       }
     }
+  }
+  for (const extra of extraControlTokens) {
+    if (known.has(extra)) throw new RangeError(`control token ${extra} is already in the vocabulary`);
+    tokens.push(extra);
+    tokenTypes.push(3);
+    known.add(extra);
   }
   return { tokens, tokenTypes, merges };
 }
