@@ -62,6 +62,7 @@ export class RedisTier {
   readonly #prefix: string;
   readonly #ttlMs: number;
   readonly #cooldownMs: number;
+  readonly #timeoutMs: number;
   #coolUntil = 0;
   #ready = false;
   #closing: Promise<void> | undefined;
@@ -77,6 +78,7 @@ export class RedisTier {
     this.#prefix = options.keyPrefix;
     this.#ttlMs = options.ttlMs;
     this.#cooldownMs = options.cooldownMs;
+    this.#timeoutMs = options.timeoutMs;
     this.#client = buildClient(options.url, options.timeoutMs, options.reconnectMaxDelayMs);
     // The base client emits connection events; the command-options proxy forwards them.
     this.#client.on("ready", () => {
@@ -99,7 +101,7 @@ export class RedisTier {
     if (this.#skip()) return this.#miss(key, "bypass");
     let reply: unknown;
     try {
-      reply = await this.#client.get(this.#prefix + key);
+      reply = await this.#bounded(this.#client.get(this.#prefix + key));
     } catch (error) {
       this.#failure("get", error);
       return this.#miss(key, "bypass");
@@ -122,7 +124,7 @@ export class RedisTier {
     const id = Buffer.from(keyId, "utf8");
     const blob = Buffer.concat([Buffer.of(id.byteLength), id, sealed]);
     try {
-      await this.#client.set(this.#prefix + key, blob, { PX: ttlMs > 0 ? ttlMs : DAY_MS });
+      await this.#bounded(this.#client.set(this.#prefix + key, blob, { PX: ttlMs > 0 ? ttlMs : DAY_MS }));
     } catch (error) {
       this.#failure("set", error);
     }
@@ -131,7 +133,7 @@ export class RedisTier {
   async delete(key: string): Promise<void> {
     if (this.#closing !== undefined || this.#skip()) return;
     try {
-      await this.#client.del(this.#prefix + key);
+      await this.#bounded(this.#client.del(this.#prefix + key));
     } catch (error) {
       this.#failure("delete", error);
     }
@@ -158,6 +160,21 @@ export class RedisTier {
       this.#ready = false;
     })();
     return this.#closing;
+  }
+
+  /**
+   * node-redis times a command out only while it waits to be written; once on
+   * the wire, a hung server would hold it forever. This bounds the whole round
+   * trip. A late reply is still consumed in order by the client, so the
+   * connection stays in sync.
+   */
+  #bounded<T>(command: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError()), this.#timeoutMs);
+    });
+    command.catch(() => {});
+    return Promise.race([command, timeout]).finally(() => clearTimeout(timer));
   }
 
   #open(key: string, blob: Buffer): Uint8Array | MissReason {
