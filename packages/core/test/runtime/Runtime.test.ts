@@ -1,0 +1,189 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { isSluiceError, ModelUnsupportedError } from "../../src/errors/index.ts";
+import type { Engine, EngineFactory, EngineLoadOptions } from "../../src/runtime/engine/index.ts";
+import { createRuntime, type Runtime } from "../../src/runtime/host/index.ts";
+import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
+import { TEST_LOAD, testModels } from "./models.ts";
+
+const models = await testModels();
+const llama = new LlamaEngineFactory();
+
+/** A real factory that remembers its engines and can be told to fail the next loads. */
+class RecordingFactory implements EngineFactory {
+  loads = 0;
+  failNext = 0;
+  engines: Engine[] = [];
+  async load(options: EngineLoadOptions, signal?: AbortSignal): Promise<Engine> {
+    this.loads++;
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new ModelUnsupportedError("injected load failure");
+    }
+    const engine = await llama.load(options, signal);
+    this.engines.push(engine);
+    return engine;
+  }
+  get busy(): number {
+    return this.engines.reduce((n, e) => n + (e.disposed ? 0 : e.busySequences()), 0);
+  }
+}
+
+function codeOf(err: unknown): string | undefined {
+  return isSluiceError(err) ? err.code : String(err);
+}
+
+describe.each(models)("runtime on $name", (m) => {
+  let factory: RecordingFactory;
+  let runtime: Runtime;
+  const make = (extra: Partial<Parameters<typeof createRuntime>[0]> = {}) =>
+    createRuntime({
+      engineFactory: factory,
+      resolve: async () => ({ path: m.path, sha256: "test" }),
+      loadOptions: () => ({ ...TEST_LOAD }),
+      keepAliveMs: 60_000,
+      ...extra,
+    });
+  beforeAll(() => {
+    factory = new RecordingFactory();
+    runtime = make();
+  });
+  afterAll(async () => {
+    await runtime.close();
+  });
+
+  it("runs 16 concurrent greedy requests on 4 sequences, never more than 4 at once, each equal to its solo run", async () => {
+    const prompts = Array.from({ length: 16 }, (_, i) => `${m.prompt} ${i}`);
+    const solo: string[] = [];
+    for (const prompt of prompts)
+      solo.push((await runtime.complete(m.name, { prompt, maxTokens: 16, temperature: 0 })).text);
+    let maxBusy = 0;
+    let maxRunning = 0;
+    const together = await Promise.all(
+      prompts.map(async (prompt) => {
+        let text = "";
+        for await (const e of runtime.generate(m.name, { prompt, maxTokens: 16, temperature: 0 })) {
+          maxBusy = Math.max(maxBusy, factory.busy);
+          maxRunning = Math.max(maxRunning, runtime.scheduler.stats(m.name).running);
+          if (e.type === "done") text = e.text;
+        }
+        return text;
+      }),
+    );
+    expect(together).toEqual(solo);
+    expect(maxBusy).toBeLessThanOrEqual(4);
+    expect(maxRunning).toBe(4);
+    expect(factory.loads).toBe(1);
+    expect(factory.busy).toBe(0);
+  });
+
+  it("frees an aborted stream's sequence within 100 ms so a queued request starts", async () => {
+    const long = { prompt: m.prompt, maxTokens: 200, temperature: 0.8, seed: 1 };
+    const controllers = Array.from({ length: 4 }, () => new AbortController());
+    const iterators = controllers.map((c) =>
+      runtime.generate(m.name, long, { signal: c.signal })[Symbol.asyncIterator](),
+    );
+    // Read one token from each, then stop reading: backpressure keeps all four sequences busy.
+    await Promise.all(iterators.map((it) => it.next()));
+    expect(runtime.scheduler.stats(m.name).running).toBe(4);
+    const queued = runtime
+      .generate(m.name, { prompt: m.prompt, maxTokens: 2, temperature: 0 })
+      [Symbol.asyncIterator]();
+    const firstOfQueued = queued.next();
+    await vi.waitFor(() => expect(runtime.scheduler.stats(m.name).queued).toBe(1), { timeout: 1_000 });
+    const abortedAt = performance.now();
+    controllers[0]?.abort();
+    const first = await firstOfQueued;
+    const startedAfterMs = performance.now() - abortedAt;
+    expect(first.done).toBe(false);
+    expect(startedAfterMs).toBeLessThan(100);
+    expect(codeOf(await iterators[0]?.next().catch((e: unknown) => e))).toBe("ABORTED");
+    for (const it of [queued, ...iterators.slice(1)]) await it.return?.();
+    await runtime.scheduler.idle();
+    expect(factory.busy).toBe(0);
+  });
+
+  it("fails a request past its deadline with TIMEOUT and frees its sequence", async () => {
+    const it = runtime
+      .generate(m.name, { prompt: m.prompt, maxTokens: 200, temperature: 0.8, seed: 2 }, { deadlineMs: 150 })
+      [Symbol.asyncIterator]();
+    await it.next();
+    await runtime.scheduler.idle();
+    expect(factory.busy).toBe(0);
+    let err: unknown;
+    try {
+      for (;;) if ((await it.next()).done) break;
+    } catch (e) {
+      err = e;
+    }
+    expect(codeOf(err)).toBe("TIMEOUT");
+  });
+
+  it("serves caller B's one request before caller A's 10th of 50", async () => {
+    const order: string[] = [];
+    const params = { prompt: m.prompt, maxTokens: 2, temperature: 0 };
+    const jobs = Array.from({ length: 50 }, (_, i) =>
+      runtime.complete(m.name, params, { caller: "A" }).then(() => order.push(`A${i + 1}`)),
+    );
+    jobs.push(runtime.complete(m.name, params, { caller: "B" }).then(() => order.push("B")));
+    await Promise.all(jobs);
+    expect(order.indexOf("B")).toBeLessThan(order.indexOf("A10"));
+  });
+
+  it("rejects bad input with INVALID_INPUT before any model work", async () => {
+    const fresh = new RecordingFactory();
+    const rt = createRuntime({
+      engineFactory: fresh,
+      resolve: async () => ({ path: m.path, sha256: "test" }),
+      loadOptions: () => ({ ...TEST_LOAD }),
+    });
+    const bad = [{ prompt: "" }, { prompt: m.prompt, topK: -1 }, { prompt: m.prompt, repeatPenalty: 9 }, {}];
+    for (const params of bad)
+      expect(codeOf(await rt.complete(m.name, params).catch((e: unknown) => e))).toBe("INVALID_INPUT");
+    expect(codeOf(await rt.embed(m.name, []).catch((e: unknown) => e))).toBe("INVALID_INPUT");
+    expect(fresh.loads).toBe(0);
+    // Too long for the context: found by tokenizing, still before a sequence is taken.
+    const tooLong = await rt.complete(m.name, { prompt: "word ".repeat(1000) }).catch((e: unknown) => e);
+    expect(codeOf(tooLong)).toBe("INVALID_INPUT");
+    expect(fresh.busy).toBe(0);
+    expect(rt.host.policy(m.name).state).toBe("closed");
+    expect(rt.host.health(m.name)).toBe("ready");
+    await rt.close();
+    await rt.close();
+    expect(fresh.engines.every((e) => e.disposed)).toBe(true);
+  });
+});
+
+describe.each(models)("breaker on $name", (m) => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("opens after 3 injected load failures, answers CIRCUIT_OPEN without loading, half-opens after 10 s, closes on success", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const factory = new RecordingFactory();
+    factory.failNext = 3;
+    const states: string[] = [];
+    const rt = createRuntime({
+      engineFactory: factory,
+      resolve: async () => ({ path: m.path, sha256: "test" }),
+      loadOptions: () => ({ ...TEST_LOAD, sequences: 1 }),
+      policy: { breakerThreshold: 3, halfOpenAfterMs: 10_000, retries: 0 },
+    });
+    rt.host.policy(m.name).onStateChange((s) => states.push(s));
+    const params = { prompt: m.prompt, maxTokens: 2, temperature: 0 };
+    for (let i = 0; i < 3; i++)
+      expect(codeOf(await rt.complete(m.name, params).catch((e: unknown) => e))).toBe("MODEL_UNSUPPORTED");
+    expect(rt.host.health(m.name)).toBe("broken");
+    expect(codeOf(await rt.complete(m.name, params).catch((e: unknown) => e))).toBe("CIRCUIT_OPEN");
+    expect(factory.loads).toBe(3);
+    vi.setSystemTime(Date.now() + 9_999);
+    expect(codeOf(await rt.complete(m.name, params).catch((e: unknown) => e))).toBe("CIRCUIT_OPEN");
+    vi.setSystemTime(Date.now() + 1);
+    const ok = await rt.complete(m.name, params);
+    expect(ok.stats.generatedTokens).toBeGreaterThan(0);
+    expect(factory.loads).toBe(4);
+    expect(states).toEqual(["open", "half-open", "closed"]);
+    expect(rt.host.health(m.name)).toBe("ready");
+    await rt.destroy();
+  });
+});
