@@ -10,6 +10,7 @@ import {
 } from "./config.ts";
 import { Experiment, type WeightsSource } from "./Experiment.ts";
 import type { CascadeEvent, CascadeListener } from "./events.ts";
+import { fallsBack } from "./fallsBack.ts";
 import { runAttempt } from "./runAttempt.ts";
 import { type AnswerConfidence, scoreAnswer } from "./scoreAnswer.ts";
 import type { TierAnswer, TierBackend } from "./TierBackend.ts";
@@ -63,7 +64,8 @@ interface Held {
 /**
  * Routes each request over model tiers in cost order: it skips unhealthy or
  * overloaded tiers, escalates when an answer's confidence is below its tier's
- * threshold, falls back to the next tier on retryable errors, and serves a
+ * threshold, falls back to the next tier on failures of the tier (see
+ * fallsBack), and serves a
  * smaller tier (flagged degraded) rather than fail.
  */
 export class Cascade {
@@ -280,8 +282,8 @@ export class Cascade {
         threshold: tier.threshold,
         error: { code: error.code, message: error.message, retryable: error.retryable },
       };
-      // Retrying elsewhere cannot help once the caller left, the deadline passed, or the input itself was refused.
-      const stop = result.callerAborted || result.timedOut || !error.retryable;
+      // Another tier cannot help once the caller left, the deadline passed, or the request itself was refused.
+      const stop = result.callerAborted || result.timedOut || !fallsBack(error);
       outcome = { error, stop, callerAborted: result.callerAborted };
     }
     trace.attempts.push(record);

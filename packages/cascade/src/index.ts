@@ -31,6 +31,7 @@ export {
   type WeightsSource,
 } from "./Experiment.ts";
 export type { CascadeEvent, CascadeListener } from "./events.ts";
+export { fallsBack } from "./fallsBack.ts";
 export { type AnswerConfidence, compressionRatio, scoreAnswer } from "./scoreAnswer.ts";
 export { stableUnitHash } from "./stableHash.ts";
 export {

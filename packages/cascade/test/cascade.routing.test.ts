@@ -1,4 +1,10 @@
-import { InvalidInputError, isSluiceError, RunnerCrashedError, type SluiceError } from "@sluice/core";
+import {
+  DisposedError,
+  InvalidInputError,
+  isSluiceError,
+  RunnerCrashedError,
+  type SluiceError,
+} from "@sluice/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Cascade, type CascadeConfigInput, type CascadeEvent } from "../src/index.ts";
 import { ScriptedTier } from "./ScriptedTier.ts";
@@ -117,7 +123,13 @@ describe("Cascade routing", () => {
     expect(res.trace.attempts[0]).toMatchObject({ outcome: "failed", error: { code: "RUNNER_CRASHED" } });
   });
 
-  it("does not retry a non-retryable error elsewhere", async () => {
+  it("falls back when a tier's model was disposed, a failure of the tier and not of the request", async () => {
+    const { cascade, small } = setup();
+    small.script = { error: new DisposedError("model unloaded") };
+    expect((await cascade.generate({ prompt: "hi" })).tier).toBe("medium");
+  });
+
+  it("does not retry invalid input elsewhere", async () => {
     const { cascade, small, medium } = setup();
     small.script = { error: new InvalidInputError("prompt too long") };
     const err = await rejection(cascade.generate({ prompt: "hi" }));
