@@ -1,0 +1,43 @@
+import { type ConfigPath, isPlainObject } from "./paths.ts";
+
+/**
+ * Fields a running instance applies without a restart: limits, cascade
+ * thresholds, flags, log settings, latency targets and cache TTLs. A pattern
+ * covers the field and everything under it; `*` matches one list index or key.
+ * Everything else (ports, models, runtime, cache sizes, auth) needs a restart.
+ */
+export const RUNTIME_SAFE_FIELDS: readonly string[] = [
+  "limits",
+  "flags",
+  "cascade.tiers.*.confidenceThreshold",
+  "telemetry.logLevel",
+  "telemetry.logContent",
+  "telemetry.latencyTargetsMs",
+  "cache.ttlMs",
+  "cache.embeddings.ttlMs",
+  "cache.results.ttlMs",
+];
+
+const patterns = RUNTIME_SAFE_FIELDS.map((p) => p.split("."));
+
+export function isRuntimeSafe(path: ConfigPath): boolean {
+  return patterns.some(
+    (pattern) =>
+      pattern.length <= path.length && pattern.every((seg, i) => seg === "*" || seg === String(path[i])),
+  );
+}
+
+/**
+ * Leaf paths whose values differ. Objects are compared key by key, lists of
+ * equal length element by element; a list that changed length is one change.
+ */
+export function changedPaths(before: unknown, after: unknown, path: (string | number)[] = []): ConfigPath[] {
+  if (isPlainObject(before) && isPlainObject(after)) {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    return [...keys].flatMap((k) => changedPaths(before[k], after[k], [...path, k]));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    return before.flatMap((b, i) => changedPaths(b, after[i], [...path, i]));
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [path];
+}

@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { bytes, int, ms, section } from "./fields.ts";
+
+export const runtimeSchema = section(
+  {
+    mode: z
+      .enum(["process", "in-process"])
+      .default("process")
+      .describe(
+        "`process` runs each model in a runner child process; `in-process` loads models in the host. Defaults to `process`.",
+      ),
+    threads: z
+      .union([z.literal("auto"), int(1, 1024)])
+      .default("auto")
+      .describe("CPU threads per model; `auto` uses the physical cores. Defaults to `auto`."),
+    contextSize: int(128, 131_072)
+      .default(4096)
+      .describe("Context length per model in tokens. Defaults to `4096`."),
+    sequences: int(1, 64)
+      .default(4)
+      .describe("Sequences per context, i.e. requests decoded together per model. Defaults to `4`."),
+    batchSize: int(1, 65_536).default(512).describe("Prompt tokens evaluated per batch. Defaults to `512`."),
+    gpu: z
+      .union([z.literal("auto"), z.literal(false), z.enum(["cuda", "vulkan", "metal"])])
+      .default("auto")
+      .describe("GPU backend, `false` for CPU only, `auto` to detect. Defaults to `auto`."),
+    memoryBudgetBytes: z
+      .union([z.literal("auto"), bytes()])
+      .default("auto")
+      .describe("Memory loaded models may use; `auto` is half of physical memory. Defaults to `auto`."),
+    hangTimeoutMs: ms()
+      .default(60_000)
+      .describe(
+        "A runner that makes no progress for this long is killed and restarted. Defaults to `60000`.",
+      ),
+    restart: section(
+      {
+        initialDelayMs: ms()
+          .default(500)
+          .describe("First restart delay after a runner dies. Defaults to `500`."),
+        maxDelayMs: ms()
+          .default(30_000)
+          .describe("Longest restart delay (exponential backoff). Defaults to `30000`."),
+      },
+      "Runner restart backoff.",
+    ),
+    breaker: section(
+      {
+        consecutiveFailures: int(1, 1000)
+          .default(3)
+          .describe("Failures in a row that open a model's breaker. Defaults to `3`."),
+        halfOpenAfterMs: ms()
+          .default(30_000)
+          .describe("How long a breaker stays open before a trial request. Defaults to `30000`."),
+      },
+      "Circuit breaker per model.",
+    ),
+  },
+  "Inference runtime.",
+);
+export type RuntimeConfig = z.infer<typeof runtimeSchema>;
