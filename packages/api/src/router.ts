@@ -1,8 +1,15 @@
-import { initTRPC } from "@trpc/server";
+import { chatRouter, embedProcedure, generateRouter } from "./routers/inference.ts";
+import { modelsRouter } from "./routers/models.ts";
+import { cascadeRouter, systemRouter } from "./routers/system.ts";
+import { router } from "./trpc.ts";
 
-const t = initTRPC.create();
-
-export const appRouter = t.router({
-  health: t.procedure.query(() => ({ status: "ok" as const })),
+/** The whole tRPC API; mounted by apps at `/trpc`. */
+export const appRouter = router({
+  generate: generateRouter,
+  chat: chatRouter,
+  embed: embedProcedure,
+  models: modelsRouter,
+  cascade: cascadeRouter,
+  system: systemRouter,
 });
 export type AppRouter = typeof appRouter;

@@ -16,9 +16,16 @@ export class ModelAdmin {
   readonly #slots: ReadonlyMap<string, ModelSlot>;
   readonly #defaultId: string;
   readonly #audit: AdminAuditListener;
+  readonly #queued: (id: string) => number;
 
   /** @internal Built by createSluice. */
-  constructor(slots: ReadonlyMap<string, ModelSlot>, defaultId: string, audit: AdminAuditListener) {
+  constructor(
+    slots: ReadonlyMap<string, ModelSlot>,
+    defaultId: string,
+    audit: AdminAuditListener,
+    queued: (id: string) => number,
+  ) {
+    this.#queued = queued;
     this.#slots = slots;
     this.#defaultId = defaultId;
     this.#audit = audit;
@@ -26,11 +33,11 @@ export class ModelAdmin {
 
   /** Every configured model with its state. */
   list(): ModelStatus[] {
-    return [...this.#slots.values()].map((s) => s.status(s.id === this.#defaultId));
+    return [...this.#slots.values()].map((s) => s.status(s.id === this.#defaultId, this.#queued(s.id)));
   }
 
   status(id: string): ModelStatus {
-    return this.#slot(id).status(id === this.#defaultId);
+    return this.#slot(id).status(id === this.#defaultId, this.#queued(id));
   }
 
   /** Loads the model (resolving it first); resolves when it is ready. */

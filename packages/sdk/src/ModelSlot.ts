@@ -1,10 +1,4 @@
-import {
-  type Engine,
-  type EngineFactory,
-  QueueFullError,
-  type SluiceError,
-  toSluiceError,
-} from "@sluice/core";
+import { type Engine, type EngineFactory, type SluiceError, toSluiceError } from "@sluice/core";
 import type { ModelResolver, PullProgress, ResolvedModelFile, SluiceModelOptions } from "./options.ts";
 import type { ModelState, ModelStatus } from "./types.ts";
 
@@ -12,20 +6,13 @@ import type { ModelState, ModelStatus } from "./types.ts";
 export interface ModelSlotDeps {
   factory: EngineFactory;
   resolver: ModelResolver;
-  maxQueue: number;
   onStateChange?: (id: string, state: ModelState, error?: SluiceError) => void;
 }
 
-/** A held admission: call `release()` once the request is over (idempotent). */
-export interface Admission {
-  release(): void;
-}
-
 /**
- * One configured model: resolves and loads it on demand, bounds how many
- * requests may wait for it, and reports its status. The engine's own sequence
- * pool does the queueing (first come, first served, abort leaves the line);
- * the slot only refuses work beyond `sequences + maxQueue` with QUEUE_FULL.
+ * One configured model: resolves and loads it on demand (concurrent callers
+ * share one load), unloads it, and reports its status. Queueing is the
+ * scheduler's job; the slot only knows its engine.
  */
 export class ModelSlot {
   readonly options: Required<Omit<SluiceModelOptions, "mmproj">> & { mmproj?: string };
@@ -35,8 +22,6 @@ export class ModelSlot {
   #loading: Promise<Engine> | undefined;
   #file: ResolvedModelFile | undefined;
   #lastError: SluiceError | undefined;
-  #admitted = 0;
-  #serviceMs = 1000;
 
   constructor(options: SluiceModelOptions, deps: ModelSlotDeps) {
     this.options = {
@@ -63,33 +48,6 @@ export class ModelSlot {
   /** The verified file, once resolved. */
   get file(): ResolvedModelFile | undefined {
     return this.#file;
-  }
-
-  /** Takes a place in this model's line, or throws QUEUE_FULL with a retry-after estimate. */
-  admit(): Admission {
-    const capacity = this.options.sequences + this.#deps.maxQueue;
-    if (this.#admitted >= capacity) {
-      const waves = Math.ceil((this.#admitted - this.options.sequences + 1) / this.options.sequences);
-      const retryAfterSeconds = Math.max(1, Math.ceil((waves * this.#serviceMs) / 1000));
-      throw new QueueFullError(
-        `model ${this.id} has ${this.#admitted} requests in line (limit ${capacity})`,
-        {
-          details: { model: this.id, retryAfterSeconds },
-        },
-      );
-    }
-    this.#admitted++;
-    const started = performance.now();
-    let released = false;
-    return {
-      release: () => {
-        if (released) return;
-        released = true;
-        this.#admitted--;
-        // Exponential moving average of service time feeds the retry-after estimate.
-        this.#serviceMs = this.#serviceMs * 0.8 + (performance.now() - started) * 0.2;
-      },
-    };
   }
 
   /** The loaded engine, loading the model first if needed (concurrent callers share one load). */
@@ -130,7 +88,7 @@ export class ModelSlot {
     }
   }
 
-  status(isDefault: boolean): ModelStatus {
+  status(isDefault: boolean, queued = 0): ModelStatus {
     return {
       id: this.id,
       role: this.options.role,
@@ -141,7 +99,7 @@ export class ModelSlot {
       contextSize: this.options.contextSize,
       sequences: this.options.sequences,
       busySequences: this.#engine && !this.#engine.disposed ? this.#engine.busySequences() : 0,
-      queued: Math.max(0, this.#admitted - (this.#engine?.busySequences() ?? 0)),
+      queued,
       ...(this.#lastError
         ? { lastError: { code: this.#lastError.code, message: this.#lastError.message } }
         : {}),

@@ -4,7 +4,8 @@ import {
   type GenerateParams,
   InvalidInputError,
   ModelNotFoundError,
-  TimeoutError,
+  type Scheduler,
+  type Slot,
   toSluiceError,
   validateEmbedTexts,
   validateGenerateParams,
@@ -29,6 +30,7 @@ export interface SluiceParts {
   slots: ReadonlyMap<string, ModelSlot>;
   defaultModel: string;
   admin: ModelAdmin;
+  scheduler: Scheduler;
   cache: InferenceCache;
   telemetry: Telemetry;
   ownsTelemetry: boolean;
@@ -52,8 +54,6 @@ export class Sluice implements AsyncDisposable {
   readonly models: ModelAdmin;
   readonly telemetry: Telemetry;
   readonly #p: SluiceParts;
-  readonly #inFlight = new Set<AbortController>();
-  #drained: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   /** @internal Use createSluice(). */
@@ -73,9 +73,9 @@ export class Sluice implements AsyncDisposable {
     return this.#closing !== undefined;
   }
 
-  /** Requests running now. */
+  /** Requests queued or running now. */
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.#p.scheduler.pending;
   }
 
   /** Streams a completion of a raw prompt; the last event carries the stats. */
@@ -107,8 +107,7 @@ export class Sluice implements AsyncDisposable {
     let code = "OK";
     try {
       validateEmbedTexts(request.texts);
-      const admission = slot.admit();
-      const call = this.#begin(options);
+      const call = await this.#acquire(slot.id, { priority: "batch", ...options });
       try {
         const engine = await slot.engine();
         const normalize = request.normalize === true;
@@ -134,8 +133,7 @@ export class Sluice implements AsyncDisposable {
           cachedCount: request.texts.length - missing.length,
         };
       } finally {
-        call.end();
-        admission.release();
+        call.release();
       }
     } catch (err) {
       const error = toSluiceError(err);
@@ -176,19 +174,17 @@ export class Sluice implements AsyncDisposable {
   close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
       const deadlineMs = options.deadlineMs ?? 30_000;
-      if (this.#inFlight.size > 0) {
-        const drained = new Promise<void>((resolve) => {
-          this.#drained = resolve;
-        });
-        let timer: NodeJS.Timeout | undefined;
-        const deadline = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, deadlineMs);
-        });
-        await Promise.race([drained, deadline]);
-        clearTimeout(timer);
-        for (const c of this.#inFlight)
-          c.abort(new DisposedError("Sluice closed before the request finished"));
-      }
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<"deadline">((resolve) => {
+        timer = setTimeout(() => resolve("deadline"), deadlineMs);
+      });
+      // close() refuses new work and resolves once queued and running requests are done.
+      const outcome = await Promise.race([
+        this.#p.scheduler.close().then(() => "drained" as const),
+        deadline,
+      ]);
+      clearTimeout(timer);
+      if (outcome === "deadline") this.#p.scheduler.destroy();
       await Promise.all([...this.#p.slots.values()].map((s) => s.unload().catch(() => undefined)));
       await this.#p.cache.close();
       if (this.#p.ownsTelemetry) await this.telemetry.shutdown();
@@ -217,8 +213,7 @@ export class Sluice implements AsyncDisposable {
           details: { field: "maxTokens", value: maxTokens },
         });
       validateGenerateParams(params);
-      const admission = slot.admit();
-      const call = this.#begin(options);
+      const call = await this.#acquire(model, options);
       try {
         const engine = await slot.engine();
         const { prompt, messages, ...rest } = params;
@@ -239,8 +234,7 @@ export class Sluice implements AsyncDisposable {
           yield { ...event, model };
         }
       } finally {
-        call.end();
-        admission.release();
+        call.release();
       }
     } catch (err) {
       const error = toSluiceError(err);
@@ -274,30 +268,17 @@ export class Sluice implements AsyncDisposable {
     return slot;
   }
 
-  /** Joins the caller's signal with the deadline; `end()` forgets the call. */
-  #begin(options: CallOptions): { signal: AbortSignal; end(): void } {
-    const controller = new AbortController();
-    const timeoutMs = options.timeoutMs ?? this.#p.limits.requestTimeoutMs;
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(
-            () => controller.abort(new TimeoutError(`the request exceeded its deadline of ${timeoutMs} ms`)),
-            timeoutMs,
-          )
-        : undefined;
-    const onAbort = (): void => controller.abort(options.signal?.reason);
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener("abort", onAbort, { once: true });
-    this.#inFlight.add(controller);
-    return {
-      signal: controller.signal,
-      end: () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener("abort", onAbort);
-        this.#inFlight.delete(controller);
-        if (this.#inFlight.size === 0) this.#drained?.();
-      },
-    };
+  /** Waits for the scheduler's slot (priority, fairness, deadline, cancellation) and records the wait. */
+  async #acquire(model: string, options: CallOptions): Promise<Slot> {
+    const slot = await this.#p.scheduler.acquire(model, {
+      caller: options.caller ?? "anonymous",
+      priority: options.priority ?? "interactive",
+      ...(options.timeoutMs !== undefined && options.timeoutMs > 0 ? { deadlineMs: options.timeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    this.telemetry.record.queueWait(model, slot.waitedMs / 1000);
+    this.telemetry.record.queue(model, this.#p.scheduler.stats(model).queued, this.#p.limits.maxQueue);
+    return slot;
   }
 
   #finished(op: string, model: string, code: string, started: number): void {
@@ -309,5 +290,6 @@ export class Sluice implements AsyncDisposable {
     });
     const slot = this.#p.slots.get(model);
     if (slot) this.telemetry.record.sequencesBusy(model, slot.status(false).busySequences);
+    this.telemetry.record.queue(model, this.#p.scheduler.stats(model).queued, this.#p.limits.maxQueue);
   }
 }

@@ -1,5 +1,5 @@
 import { createCache } from "@sluice/cache";
-import { type EngineFactory, LlamaEngineFactory, RunnerEngineFactory } from "@sluice/core";
+import { type EngineFactory, LlamaEngineFactory, RunnerEngineFactory, Scheduler } from "@sluice/core";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
 import { InferenceCache } from "./InferenceCache.ts";
 import { LocalModelResolver } from "./LocalModelResolver.ts";
@@ -49,7 +49,6 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
       new ModelSlot(m, {
         factory,
         resolver,
-        maxQueue: limits.maxQueue,
         onStateChange: (id, state, error) => {
           if (state === "ready") telemetry.record.modelLoad(id, "success");
           if (state === "broken") telemetry.record.modelLoad(id, "failure");
@@ -69,16 +68,27 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     options.cache === false ? undefined : createCache(options.cache ?? {}),
     (c, r) => telemetry.record.cache(c, r),
   );
-  const admin = new ModelAdmin(slots, defaultModel, (action, model, outcome, details) => {
-    void telemetry.audit
-      ?.append({ action: `model.${action}`, target: model, outcome, details })
-      .catch((err: unknown) => log.error({ err }, "audit append failed"));
+  const scheduler = new Scheduler({
+    maxQueue: limits.maxQueue,
+    concurrency: (id) => slots.get(id)?.options.sequences ?? 1,
+    ...(limits.requestTimeoutMs > 0 ? { defaultDeadlineMs: limits.requestTimeoutMs } : {}),
   });
+  const admin = new ModelAdmin(
+    slots,
+    defaultModel,
+    (action, model, outcome, details) => {
+      void telemetry.audit
+        ?.append({ action: `model.${action}`, target: model, outcome, details })
+        .catch((err: unknown) => log.error({ err }, "audit append failed"));
+    },
+    (id) => scheduler.stats(id).queued,
+  );
 
   const sluice = new Sluice({
     slots,
     defaultModel,
     admin,
+    scheduler,
     cache,
     telemetry,
     ownsTelemetry,

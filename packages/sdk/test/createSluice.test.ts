@@ -80,7 +80,7 @@ describe("createSluice", () => {
     const running = [0, 1, 2].map(() => sluice.complete(long, { signal: controller.signal }).catch((e) => e));
     await expect(sluice.complete(long)).rejects.toMatchObject({
       code: "QUEUE_FULL",
-      details: { retryAfterSeconds: expect.any(Number) },
+      details: { retryAfterMs: expect.any(Number) },
     });
     controller.abort();
     const settled = await Promise.all(running);

@@ -1,0 +1,72 @@
+import { ForbiddenError, isSluiceError, toSluiceError, UnauthorizedError } from "@sluice/core";
+import { initTRPC, TRPCError } from "@trpc/server";
+import type { ApiContext, Scope } from "./context.ts";
+import { httpStatusFor, retryAfterOf, trpcCodeOf } from "./errors.ts";
+import { zodToInvalidInput } from "./zodError.ts";
+
+const t = initTRPC.context<ApiContext>().create({
+  sse: {
+    // Pings keep proxies from closing an idle stream while a long prompt is evaluated.
+    ping: { enabled: true, intervalMs: 10_000 },
+    client: { reconnectAfterInactivityMs: 30_000 },
+  },
+  errorFormatter({ shape, error, ctx }) {
+    const sluice = sluiceErrorOf(error);
+    return {
+      ...shape,
+      message: sluice.message,
+      data: {
+        ...shape.data,
+        stack: undefined,
+        httpStatus: httpStatusFor(sluice),
+        sluiceCode: sluice.code,
+        field: typeof sluice.details.field === "string" ? sluice.details.field : null,
+        retryAfterSeconds: retryAfterOf(sluice) ?? null,
+        requestId: ctx?.requestId ?? null,
+      },
+    };
+  },
+});
+
+/** The Sluice error behind a tRPC error (zod failures become INVALID_INPUT with the field path). */
+export function sluiceErrorOf(error: TRPCError) {
+  const cause = error.cause;
+  if (isSluiceError(cause)) return cause;
+  if (cause && (cause as { name?: string }).name === "ZodError") return zodToInvalidInput(cause);
+  if (error.code === "BAD_REQUEST" || error.code === "PARSE_ERROR")
+    return toSluiceError(error, "INVALID_INPUT");
+  if (error.code === "NOT_FOUND") return toSluiceError(error, "MODEL_NOT_FOUND");
+  return toSluiceError(cause ?? error);
+}
+
+/** Turns a thrown Sluice error into a TRPCError with the mapped code (the error stays its cause). */
+const mapErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isSluiceError(result.error.cause)) {
+    const cause = result.error.cause;
+    (result as { error: TRPCError }).error = new TRPCError({
+      code: trpcCodeOf(cause.code),
+      message: cause.message,
+      cause,
+    });
+  }
+  return result;
+});
+
+function requireScope(scope: Scope) {
+  return t.middleware(({ ctx, next }) => {
+    if (ctx.principal === null) throw new UnauthorizedError("an API key is required");
+    if (!ctx.principal.scopes.includes(scope))
+      throw new ForbiddenError(`this API key lacks the ${scope} scope`, { details: { scope } });
+    return next({ ctx: { ...ctx, principal: ctx.principal } });
+  });
+}
+
+export const router = t.router;
+/** Anyone may call (health). */
+export const publicProcedure = t.procedure.use(mapErrors);
+/** Needs the `infer` scope. */
+export const inferProcedure = publicProcedure.use(requireScope("infer"));
+/** Needs the `admin` scope. */
+export const adminProcedure = publicProcedure.use(requireScope("admin"));
+export { toSluiceError };
