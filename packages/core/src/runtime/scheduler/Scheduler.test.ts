@@ -43,10 +43,14 @@ describe("Scheduler", () => {
     const scheduler = new Scheduler({ concurrency: 1 });
     const first = await scheduler.acquire("m");
     const order: string[] = [];
-    const batch = scheduler.acquire("m", { priority: "batch" }).then((s) => (order.push("batch"), s));
-    const interactive = scheduler
-      .acquire("m", { priority: "interactive" })
-      .then((s) => (order.push("interactive"), s));
+    const batch = scheduler.acquire("m", { priority: "batch" }).then((s) => {
+      order.push("batch");
+      return s;
+    });
+    const interactive = scheduler.acquire("m", { priority: "interactive" }).then((s) => {
+      order.push("interactive");
+      return s;
+    });
     first.release();
     (await interactive).release();
     (await batch).release();
