@@ -19,6 +19,7 @@ export const ENV_ALIASES: Readonly<Record<string, { path: ConfigPath; list?: tru
   SLUICE_OTLP_ENDPOINT: { path: ["telemetry", "tracing", "otlpEndpoint"] },
   SLUICE_REDIS_URL: { path: ["cache", "redis", "url"] },
   SLUICE_AUDIT_DIR: { path: ["telemetry", "audit", "dir"] },
+  SLUICE_FLAGS: { path: ["flags"] },
 };
 
 /** Variables that steer loading rather than set a field. */

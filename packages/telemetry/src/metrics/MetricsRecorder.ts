@@ -85,7 +85,7 @@ export class MetricsRecorder {
     this.#m.runnerRestarts.inc({ model });
   }
 
-  configReload(outcome: "applied" | "rejected" | "unchanged"): void {
+  configReload(outcome: "applied" | "rejected" | "unchanged" | "restart_required"): void {
     this.#m.configReloads.inc({ outcome });
   }
 

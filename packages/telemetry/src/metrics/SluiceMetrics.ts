@@ -39,7 +39,7 @@ export interface SluiceMetrics {
   readonly modelLoads: Counter<"model" | "outcome">;
   /** Runner process restarts after a crash, kill or hang. */
   readonly runnerRestarts: Counter<"model">;
-  /** Config reloads; `outcome` is applied | rejected | unchanged. */
+  /** Config reloads; `outcome` is applied | rejected | unchanged | restart_required. */
   readonly configReloads: Counter<"outcome">;
   /** p95 latency target per operation, from config; the alert rules compare against it. */
   readonly latencyTarget: Gauge<"op">;
@@ -144,7 +144,7 @@ export function createMetrics(registry: Registry, options: CreateMetricsOptions 
     }),
     configReloads: new Counter({
       name: "sluice_config_reloads_total",
-      help: "Configuration reloads by outcome (applied | rejected | unchanged).",
+      help: "Configuration reloads by outcome (applied | rejected | unchanged | restart_required).",
       labelNames: ["outcome"] as const,
       registers,
     }),
