@@ -64,7 +64,8 @@ export class RedisTier {
   readonly #cooldownMs: number;
   readonly #timeoutMs: number;
   #coolUntil = 0;
-  #ready = false;
+  /** Last state announced, so each change is reported once; readiness itself is read from the client. */
+  #state: "ready" | "down" = "down";
   #closing: Promise<void> | undefined;
   readonly #counters = { hits: 0, misses: 0, unreadable: 0, bypasses: 0, timeouts: 0, errors: 0 };
 
@@ -82,16 +83,16 @@ export class RedisTier {
     this.#client = buildClient(options.url, options.timeoutMs, options.reconnectMaxDelayMs);
     // The base client emits connection events; the command-options proxy forwards them.
     this.#client.on("ready", () => {
-      this.#ready = true;
       this.#coolUntil = 0;
-      this.#events.emit("connection", { tier: "redis", state: "ready" });
+      this.#announce("ready");
     });
     this.#client.on("error", (error: unknown) => {
       this.#counters.errors++;
       this.#events.emit("error", { tier: "redis", op: "connection", error });
-      this.#markDown();
+      if (!this.#client.isReady) this.#announce("down");
     });
-    this.#client.on("end", () => this.#markDown());
+    this.#client.on("reconnecting", () => this.#announce("down"));
+    this.#client.on("end", () => this.#announce("down"));
     // connect() keeps retrying through reconnectStrategy; until it succeeds, requests bypass Redis.
     this.#client.connect().catch(() => {});
   }
@@ -140,13 +141,13 @@ export class RedisTier {
   }
 
   stats(): RedisTierStats {
-    return { ...this.#counters, connected: this.#ready };
+    return { ...this.#counters, connected: this.#client.isReady };
   }
 
   /** Closes the connection, waiting at most briefly for commands in flight. Safe to call twice. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      if (this.#ready) {
+      if (this.#client.isReady) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           this.#client.close().catch(() => {}),
@@ -157,7 +158,6 @@ export class RedisTier {
         clearTimeout(timer);
       }
       if (this.#client.isOpen) this.#client.destroy();
-      this.#ready = false;
     })();
     return this.#closing;
   }
@@ -187,7 +187,7 @@ export class RedisTier {
   /** Whether this request should skip Redis; counts and reports the bypass. */
   #skip(): boolean {
     let reason: "down" | "cooldown" | undefined;
-    if (!this.#ready || !this.#client.isReady) reason = "down";
+    if (!this.#client.isReady) reason = "down";
     else if (Date.now() < this.#coolUntil) reason = "cooldown";
     if (reason === undefined) return false;
     this.#counters.bypasses++;
@@ -207,10 +207,10 @@ export class RedisTier {
     this.#coolUntil = Date.now() + this.#cooldownMs;
   }
 
-  #markDown(): void {
-    if (!this.#ready) return;
-    this.#ready = false;
-    this.#events.emit("connection", { tier: "redis", state: "down" });
+  #announce(state: "ready" | "down"): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.#events.emit("connection", { tier: "redis", state });
   }
 
   #miss(key: string, reason: MissReason): undefined {

@@ -23,7 +23,8 @@ export function openDatabase(path: string): SqliteDatabase {
     db.pragma("journal_mode = WAL");
     // NORMAL in WAL mode can lose the last commits on power loss, never consistency: right for a cache.
     db.pragma("synchronous = NORMAL");
-    db.pragma("busy_timeout = 2000");
+    // Waiting for another process's lock blocks the event loop; a cache would rather miss than stall.
+    db.pragma("busy_timeout = 50");
     db.exec(`
       CREATE TABLE IF NOT EXISTS entries (
         key TEXT PRIMARY KEY,
