@@ -5,6 +5,7 @@ export * from "./resilience/index.ts";
 export * from "./runtime/engine/index.ts";
 export * from "./runtime/host/index.ts";
 export * from "./runtime/llama/index.ts";
+export * from "./runtime/llama-vision/index.ts";
 export * from "./runtime/memory/index.ts";
 export * from "./runtime/runner/index.ts";
 export * from "./runtime/scheduler/index.ts";

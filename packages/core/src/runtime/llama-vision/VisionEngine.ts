@@ -1,0 +1,277 @@
+import { stat } from "node:fs/promises";
+import {
+  DisposedError,
+  InferenceFailedError,
+  InvalidInputError,
+  isSluiceError,
+  ModelUnsupportedError,
+} from "../../errors/index.ts";
+import type { Engine, EngineInfo, GenerateEvent, GenerateParams, GenerateStats } from "../engine/Engine.ts";
+import { validateGenerateParams } from "../engine/validate.ts";
+// Direct file imports: the llama barrel loads node-llama-cpp, which must never share a process with llama.node.
+import { ConfidenceAccumulator } from "../llama/confidence.ts";
+import { abortReason, ResourcePool } from "../llama/ResourcePool.ts";
+import type { VisionPairInfo } from "./checkVisionPair.ts";
+import { TokenChannel } from "./TokenChannel.ts";
+import { type NativeVisionContext, openVisionContext, type VisionContextSettings } from "./visionContext.ts";
+import { buildVisionRequest, type VisionRequest, type VisionRequestLimits } from "./visionPrompt.ts";
+
+type CompletionResult = Awaited<ReturnType<NativeVisionContext["completion"]>>;
+
+/** The one context of a vision engine; replaced in place when a failure poisons it. */
+interface Slot {
+  ctx: NativeVisionContext;
+}
+
+/**
+ * A loaded vision model (text model + projector) over llama.node. Requests run
+ * one at a time on one context, in arrival order. It contains the binding's
+ * hazards: images are validated and the prompt is tokenized with its images
+ * before a completion starts, and after any failed completion the context is
+ * recreated (the binding otherwise refuses every later call on it).
+ * Created by VisionEngineFactory.
+ */
+export class VisionEngine implements Engine {
+  readonly info: EngineInfo;
+  readonly #settings: VisionContextSettings;
+  readonly #limits: VisionRequestLimits;
+  readonly #slot: Slot;
+  readonly #pool: ResourcePool<Slot>;
+  #busy = 0;
+  #disposed = false;
+  #disposing: Promise<void> | undefined;
+  #recreations = 0;
+  readonly #onDispose: (() => Promise<void>) | undefined;
+
+  /** @internal Use VisionEngineFactory.load. */
+  constructor(
+    ctx: NativeVisionContext,
+    settings: VisionContextSettings,
+    pair: VisionPairInfo,
+    limits: VisionRequestLimits,
+    fileSize: number,
+    onDispose?: () => Promise<void>,
+  ) {
+    this.#onDispose = onDispose;
+    this.#settings = settings;
+    this.#limits = limits;
+    this.#slot = { ctx };
+    this.#pool = new ResourcePool([this.#slot]);
+    this.info = {
+      modelPath: settings.modelPath,
+      architecture: pair.architecture,
+      contextSize: settings.contextSize,
+      sequences: 1,
+      trainContextSize: pair.trainContextSize,
+      embeddingLength: pair.embeddingLength,
+      fileSize,
+    };
+  }
+
+  /** Opens the native context and wraps it. */
+  static async open(
+    settings: VisionContextSettings,
+    pair: VisionPairInfo,
+    limits: VisionRequestLimits,
+    onDispose?: () => Promise<void>,
+  ): Promise<VisionEngine> {
+    const { size } = await stat(settings.modelPath);
+    const ctx = await openVisionContext(settings);
+    return new VisionEngine(ctx, settings, pair, limits, size, onDispose);
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Times the context was rebuilt after a failed completion (for tests and metrics). */
+  get contextRecreations(): number {
+    return this.#recreations;
+  }
+
+  busySequences(): number {
+    return this.#busy;
+  }
+
+  async *generate(params: GenerateParams, signal?: AbortSignal): AsyncGenerator<GenerateEvent> {
+    this.#assertOpen();
+    validateGenerateParams(params);
+    if (params.jsonSchema !== undefined)
+      // The binding converts schemas to grammars outside any try/catch: a schema it
+      // cannot convert terminates the process. Not worth a runner per bad request.
+      throw new InvalidInputError("jsonSchema is not supported by the vision engine", {
+        details: { field: "jsonSchema", reason: "unsupported-parameter" },
+      });
+    const request = buildVisionRequest(params, this.#limits);
+    const started = performance.now();
+    const slot = await this.#pool.acquire(signal);
+    this.#busy++;
+    try {
+      yield* this.#run(slot, request, params, started, signal);
+    } finally {
+      this.#busy--;
+      this.#pool.release(slot);
+    }
+  }
+
+  async *#run(
+    slot: Slot,
+    request: VisionRequest,
+    params: GenerateParams,
+    started: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<GenerateEvent> {
+    const ctx = slot.ctx;
+    const prompt =
+      request.prompt ??
+      ctx.getFormattedChat(request.messages ?? [], undefined, { jinja: true, add_generation_prompt: true })
+        .prompt;
+    const maxTokens = params.maxTokens ?? 256;
+    const promptTokens = await this.#countTokens(ctx, prompt, request);
+    if (promptTokens + maxTokens > this.info.contextSize)
+      throw new InvalidInputError(
+        `the prompt is ${promptTokens} tokens with its images; with maxTokens ${maxTokens} it exceeds the context of ${this.info.contextSize}`,
+        {
+          details: {
+            field: request.prompt !== undefined ? "prompt" : "messages",
+            tokens: promptTokens,
+            maxTokens,
+          },
+        },
+      );
+    if (signal?.aborted) throw abortReason(signal);
+
+    const channel = new TokenChannel<CompletionResult>();
+    let firstAt = 0;
+    const completion = ctx
+      .completion(
+        {
+          prompt,
+          media_paths: request.media,
+          n_predict: maxTokens,
+          temperature: params.temperature ?? 0.8,
+          ...(params.topK !== undefined ? { top_k: params.topK } : {}),
+          ...(params.topP !== undefined ? { top_p: params.topP } : {}),
+          ...(params.seed !== undefined ? { seed: params.seed } : {}),
+          ...(params.repeatPenalty !== undefined ? { penalty_repeat: params.repeatPenalty } : {}),
+          ...(params.stop !== undefined ? { stop: params.stop } : {}),
+          ...(params.confidence ? { n_probs: 1 } : {}),
+        },
+        (token) => {
+          if (firstAt === 0) firstAt = performance.now();
+          channel.push(token.token);
+        },
+      )
+      .then(
+        (result) => channel.end(result),
+        (error: unknown) => channel.fail(error),
+      );
+    const stop = (): void => ctx.stopCompletion();
+    signal?.addEventListener("abort", stop, { once: true });
+    let text = "";
+    let failed = false;
+    try {
+      for await (const piece of channel) {
+        text += piece;
+        yield { type: "token", text: piece };
+      }
+    } catch (error) {
+      failed = true;
+      await this.#recreate(slot);
+      throw isSluiceError(error)
+        ? error
+        : new InferenceFailedError("the vision completion failed", { cause: error });
+    } finally {
+      signal?.removeEventListener("abort", stop);
+      if (!failed) {
+        // The consumer may stop early: the context is free only once the completion has settled.
+        stop();
+        await completion;
+      }
+    }
+    if (signal?.aborted) throw abortReason(signal);
+    const result = channel.result;
+    const ended = performance.now();
+    const stats: GenerateStats = {
+      promptTokens,
+      generatedTokens: result.tokens_predicted,
+      timeToFirstTokenMs: (firstAt || ended) - started,
+      decodeMs: firstAt === 0 ? 0 : ended - firstAt,
+      finishReason: result.interrupted ? "abort" : result.tokens_predicted >= maxTokens ? "length" : "stop",
+    };
+    if (params.confidence) {
+      const acc = new ConfidenceAccumulator();
+      for (const step of result.completion_probabilities ?? []) {
+        const chosen = step.probs.find((p) => p.tok_str === step.content) ?? step.probs[0];
+        if (chosen) acc.add(chosen.prob);
+      }
+      stats.confidence = acc.stats();
+    }
+    yield { type: "done", text: result.text ?? text, stats };
+  }
+
+  /** Tokens of the prompt with its images, from the binding's own tokenizer (which runs the image preprocessor). */
+  async #countTokens(ctx: NativeVisionContext, prompt: string, request: VisionRequest): Promise<number> {
+    try {
+      const result = await ctx.tokenize(
+        prompt,
+        request.media.length > 0 ? { media_paths: request.media } : {},
+      );
+      return result.tokens.length;
+    } catch (error) {
+      throw new InvalidInputError(`an image could not be decoded: ${(error as Error).message}`, {
+        cause: error,
+        details: { field: "messages", reason: "undecodable" },
+      });
+    }
+  }
+
+  /** Replaces a context the binding has poisoned; the old one is released in the background. */
+  async #recreate(slot: Slot): Promise<void> {
+    const old = slot.ctx;
+    this.#recreations++;
+    void old.release().catch(() => {});
+    try {
+      slot.ctx = await openVisionContext(this.#settings);
+    } catch (error) {
+      // Without a context the engine cannot serve; the runner's host restarts it.
+      this.#disposed = true;
+      this.#pool.dispose();
+      throw new InferenceFailedError("the vision context could not be recreated after a failure", {
+        cause: error,
+      });
+    }
+  }
+
+  async embed(): Promise<Float32Array[]> {
+    throw new ModelUnsupportedError("the vision engine does not compute embeddings", {
+      details: { modelPath: this.info.modelPath },
+    });
+  }
+
+  async tokenize(text: string): Promise<number[]> {
+    this.#assertOpen();
+    const result = await this.#slot.ctx.tokenize(text);
+    return [...result.tokens];
+  }
+
+  /** Waits for the running request, then releases the native context. Idempotent. */
+  dispose(): Promise<void> {
+    this.#disposing ??= (async () => {
+      this.#disposed = true;
+      const slot = await this.#pool.acquire().catch(() => this.#slot);
+      this.#pool.dispose();
+      await slot.ctx.release().catch(() => {});
+      await this.#onDispose?.();
+    })();
+    return this.#disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  #assertOpen(): void {
+    if (this.#disposed) throw new DisposedError("the vision engine is disposed");
+  }
+}
