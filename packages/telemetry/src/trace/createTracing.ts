@@ -4,9 +4,11 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
+  ParentBasedSampler,
   SimpleSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
+  TraceIdRatioBasedSampler,
 } from "@opentelemetry/sdk-trace-base";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { ensureContextManager } from "./AsyncContextManager.ts";
@@ -28,6 +30,8 @@ export interface TracingOptions {
    * `InMemorySpanExporter`. Defaults to none.
    */
   exporter?: SpanExporter;
+  /** Share of new traces recorded (child spans follow their parent's decision). Defaults to `1`. */
+  sampleRatio?: number;
 }
 
 /** Runs `fn` inside a span named `sluice.<stage>`; see {@link Tracing.withSpan}. */
@@ -54,6 +58,8 @@ export interface Tracing {
 
 /** Builds a tracer provider owned by this instance (not registered globally). */
 export function createTracing(options: TracingOptions = {}): Tracing {
+  const ratio = options.sampleRatio ?? 1;
+  if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`sampleRatio must be within 0..1, got ${ratio}`);
   ensureContextManager();
   const spanProcessors: SpanProcessor[] = [];
   if (options.otlpEndpoint) {
@@ -64,6 +70,7 @@ export function createTracing(options: TracingOptions = {}): Tracing {
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.serviceName ?? "sluice" }),
     spanProcessors,
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
   });
   const tracer = provider.getTracer("@sluice/telemetry");
   let shutdown: Promise<void> | undefined;

@@ -74,4 +74,13 @@ describe("createTracing", () => {
     expect(received[0]?.url).toBe("/v1/traces");
     expect(received[0]?.bytes).toBeGreaterThan(0);
   });
+
+  it("records no spans at a sample ratio of 0 and rejects a ratio above 1", async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = createTracing({ exporter, sampleRatio: 0 });
+    expect(await tracing.withSpan("validate", () => 7)).toBe(7);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(() => createTracing({ sampleRatio: 1.5 })).toThrow(RangeError);
+    await tracing.shutdown();
+  });
 });
