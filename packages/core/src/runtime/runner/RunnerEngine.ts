@@ -12,6 +12,8 @@ export interface RunnerMemory {
   pid: number | undefined;
   /** Resident set size of the runner process; 0 while none is running. */
   rssBytes: number;
+  /** RSS the runner had before loading the model (Node and the binding): the per-runner overhead. */
+  runtimeRssBytes: number;
 }
 
 /**
@@ -58,7 +60,8 @@ export class RunnerEngine implements Engine {
 
   async memory(): Promise<RunnerMemory> {
     const runner = this.#supervisor.current;
-    return { pid: runner?.pid, rssBytes: runner === undefined ? 0 : await runner.rssBytes() };
+    if (runner === undefined) return { pid: undefined, rssBytes: 0, runtimeRssBytes: 0 };
+    return { pid: runner.pid, rssBytes: await runner.rssBytes(), runtimeRssBytes: runner.runtimeRssBytes };
   }
 
   async *generate(params: GenerateParams, signal?: AbortSignal): AsyncIterable<GenerateEvent> {

@@ -24,7 +24,7 @@ export interface RunnerEngineFactoryOptions {
   engineModule?: string;
   /** Options of the engine module, e.g. `{ gpu: "auto" }` for the llama adapter. Defaults to `{}` (CPU only). */
   engineOptions?: Record<string, unknown>;
-  /** Receives the events of every runner this factory starts (crash, restarted, broken, state). Defaults to none. */
+  /** Receives the events of every runner this factory starts (crash, restarted, broken, state, memory). Defaults to none. */
   onEvent?: <E extends keyof RunnerEvents>(event: E, ...args: RunnerEvents[E]) => void;
 }
 
@@ -34,7 +34,7 @@ export interface RunnerEngineLoadOptions extends EngineLoadOptions {
   modelId?: string;
 }
 
-const eventNames = ["crash", "restarted", "broken", "state"] as const satisfies ReadonlyArray<
+const eventNames = ["crash", "restarted", "broken", "state", "memory"] as const satisfies ReadonlyArray<
   keyof RunnerEvents
 >;
 

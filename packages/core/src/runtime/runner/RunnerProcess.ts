@@ -31,6 +31,7 @@ export interface RunnerProcessOptions {
   engineModule?: string;
   engineOptions?: Record<string, unknown>;
   logger?: (record: RunnerLogRecord) => void;
+  onHeartbeat?: (rssBytes: number) => void;
   onCrash(crash: RunnerCrash): void;
 }
 
@@ -59,6 +60,7 @@ export class RunnerProcess {
   #dead = false;
   #stopping = false;
   #heartbeatRss = 0;
+  #runtimeRssBytes = 0;
 
   private constructor(options: RunnerProcessOptions) {
     this.#options = options;
@@ -123,6 +125,11 @@ export class RunnerProcess {
     return (await readProcessRss(this.pid)) ?? this.#heartbeatRss;
   }
 
+  /** RSS the runner had before it loaded its model. */
+  get runtimeRssBytes(): number {
+    return this.#runtimeRssBytes;
+  }
+
   /** Loads the model in the runner, then arms the heartbeat watchdog. */
   async load(options: EngineLoadOptions, timeoutMs: number): Promise<EngineInfo> {
     const info = await this.#waitFor<EngineInfo>(
@@ -130,8 +137,10 @@ export class RunnerProcess {
       "model load timed out in the runner",
       (resolve, reject) => ({
         onMessage: (message) => {
-          if (message.type === "loaded") resolve(message.info);
-          else if (message.type === "error") reject(reviveError(message.error));
+          if (message.type === "loaded") {
+            this.#runtimeRssBytes = message.runtimeRssBytes;
+            resolve(message.info);
+          } else if (message.type === "error") reject(reviveError(message.error));
         },
         fail: reject,
       }),
@@ -206,6 +215,7 @@ export class RunnerProcess {
         return;
       case "heartbeat":
         this.#heartbeatRss = message.rssBytes;
+        this.#options.onHeartbeat?.(message.rssBytes);
         return;
       case "log":
         this.#log(message.level, message.message, "llama");

@@ -25,8 +25,9 @@ export class RunnerServer {
       case "load":
         void this.#reply(message.id, async () => {
           const factory = await this.factory();
+          const runtimeRssBytes = process.memoryUsage.rss();
           this.#engine = await factory.load(message.options);
-          this.send({ type: "loaded", id: message.id, info: this.#engine.info });
+          this.send({ type: "loaded", id: message.id, info: this.#engine.info, runtimeRssBytes });
         });
         return;
       case "generate":

@@ -46,6 +46,8 @@ export interface RunnerEvents {
   restarted: [{ modelId: string; pid: number; previousPid: number; attempt: number }];
   broken: [{ modelId: string; error: SluiceError }];
   state: [{ modelId: string; state: RunnerState }];
+  /** On every heartbeat: the runner's resident set size. */
+  memory: [{ modelId: string; modelPath: string; pid: number; rssBytes: number }];
 }
 
 /**
@@ -125,7 +127,9 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
 
   async #spawn(): Promise<{ runner: RunnerProcess; info: EngineInfo }> {
     const o = this.#options;
-    const runner = await RunnerProcess.start(
+    // Assigned once started; heartbeats before that have no runner to report for.
+    let runner: RunnerProcess | undefined;
+    runner = await RunnerProcess.start(
       {
         modelId: o.modelId,
         heartbeatIntervalMs: o.heartbeatIntervalMs,
@@ -134,13 +138,20 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
         engineOptions: o.engineOptions,
         logger: o.logger,
         onCrash: (crash) => this.#onCrash(crash),
+        onHeartbeat: (rssBytes) => {
+          const pid = runner?.pid;
+          if (pid !== undefined && pid === this.#current?.pid) {
+            this.emit("memory", { modelId: o.modelId, modelPath: o.load.modelPath, pid, rssBytes });
+          }
+        },
       },
       o.startTimeoutMs,
     );
+    const started = runner;
     try {
-      return { runner, info: await runner.load(o.load, o.loadTimeoutMs) };
+      return { runner: started, info: await started.load(o.load, o.loadTimeoutMs) };
     } catch (error) {
-      await runner.kill();
+      await started.kill();
       throw error;
     }
   }

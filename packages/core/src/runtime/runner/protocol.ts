@@ -25,7 +25,13 @@ export type HostMessage =
 
 export type RunnerMessage =
   | { type: "hello"; protocol: number; pid: number }
-  | { type: "loaded"; id: number; info: EngineInfo }
+  | {
+      type: "loaded";
+      id: number;
+      info: EngineInfo;
+      /** RSS of the runner with the binding loaded but before the model: the per-runner overhead. */
+      runtimeRssBytes: number;
+    }
   | { type: "token"; id: number; text: string }
   | { type: "done"; id: number; text: string; stats: GenerateStats }
   | { type: "result"; id: number; value: unknown }
