@@ -11,6 +11,25 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
+describe("get", () => {
+  it("reports one lookup per request with the tier that answered", async () => {
+    const cache = createCache();
+    const lookups: string[] = [];
+    cache.on("lookup", (e) => lookups.push(e.result === "hit" ? `hit:${e.tier}` : "miss"));
+    await cache.get("k");
+    await cache.set("k", [1, 2]);
+    expect(await cache.get("k")).toEqual([1, 2]);
+    expect(lookups).toEqual(["miss", "hit:memory"]);
+    await cache.close();
+  });
+
+  it("rejects a value that is neither a vector nor JSON data on set", async () => {
+    const cache = createCache();
+    await expect(cache.set("k", undefined as unknown as null)).rejects.toThrow(TypeError);
+    await cache.close();
+  });
+});
+
 describe("getOrCompute", () => {
   it("runs one computation for 100 concurrent identical requests", async () => {
     const cache = createCache();
@@ -93,6 +112,16 @@ describe("getOrCompute", () => {
     expect(cache.stats().singleFlight.computations).toBe(1);
     await expect(cache.getOrCompute("k", () => "ok")).resolves.toBe("ok");
     expect(await cache.get("k")).toBe("ok");
+    await cache.close();
+  });
+
+  it("serves but does not store a value the codec cannot hold", async () => {
+    const cache = createCache();
+    const errors: string[] = [];
+    cache.on("error", (e) => errors.push(e.op));
+    await expect(cache.getOrCompute("k", () => undefined as unknown as null)).resolves.toBeUndefined();
+    expect(errors).toEqual(["encode"]);
+    expect(cache.stats().memory?.entries).toBe(0);
     await cache.close();
   });
 

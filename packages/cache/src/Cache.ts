@@ -69,28 +69,14 @@ export class Cache {
    */
   async get<V extends CacheValue = CacheValue>(key: string): Promise<V | undefined> {
     if (this.#closing !== undefined) return undefined;
-    const inMemory = this.#memory?.get(key);
-    if (inMemory !== undefined) {
-      const value = this.#decode(key, inMemory, "memory");
-      if (value !== undefined) return value as V;
+    const found = await this.#lookup(key);
+    if (this.#events.has("lookup")) {
+      this.#events.emit(
+        "lookup",
+        found === undefined ? { key, result: "miss" } : { key, result: "hit", tier: found.tier },
+      );
     }
-    const onDisk = this.#persistent?.get(key);
-    if (onDisk !== undefined) {
-      const value = this.#decode(key, onDisk, "persistent");
-      if (value !== undefined) {
-        this.#memory?.set(key, onDisk);
-        return value as V;
-      }
-    }
-    if (this.#redis === undefined) return undefined;
-    const shared = await this.#redis.get(key);
-    if (shared === undefined) return undefined;
-    const value = this.#decode(key, shared, "redis");
-    if (value !== undefined) {
-      this.#memory?.set(key, shared);
-      this.#persistent?.set(key, shared);
-    }
-    return value as V | undefined;
+    return found?.value as V | undefined;
   }
 
   /**
@@ -172,6 +158,30 @@ export class Cache {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  async #lookup(key: string): Promise<{ value: CacheValue; tier: TierName } | undefined> {
+    const inMemory = this.#memory?.get(key);
+    if (inMemory !== undefined) {
+      const value = this.#decode(key, inMemory, "memory");
+      if (value !== undefined) return { value, tier: "memory" };
+    }
+    const onDisk = this.#persistent?.get(key);
+    if (onDisk !== undefined) {
+      const value = this.#decode(key, onDisk, "persistent");
+      if (value !== undefined) {
+        this.#memory?.set(key, onDisk);
+        return { value, tier: "persistent" };
+      }
+    }
+    if (this.#redis === undefined) return undefined;
+    const shared = await this.#redis.get(key);
+    if (shared === undefined) return undefined;
+    const value = this.#decode(key, shared, "redis");
+    if (value === undefined) return undefined;
+    this.#memory?.set(key, shared);
+    this.#persistent?.set(key, shared);
+    return { value, tier: "redis" };
   }
 
   /** Stores a computed value without making the caller wait for Redis. */

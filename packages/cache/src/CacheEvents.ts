@@ -14,7 +14,11 @@ export type MissReason =
 
 /** Payloads of the cache's events, by event name. */
 export interface CacheEventMap {
+  /** One per `get` (and per `getOrCompute` lookup): the request's outcome over all tiers, for a hit-ratio metric. */
+  lookup: { key: string; result: "hit"; tier: TierName } | { key: string; result: "miss" };
+  /** A tier had the entry. */
   hit: { tier: TierName; key: string };
+  /** A tier did not have a usable entry; lower tiers may still have it. */
   miss: { tier: TierName; key: string; reason: MissReason };
   eviction: { tier: TierName; key: string; reason: "size" | "expired" | "entries" };
   /** A tier failed; the caller saw a miss or a skipped write, never this error. */

@@ -163,6 +163,23 @@ describe("persistent tier", () => {
     await cache.close();
   });
 
+  it("treats a path it cannot open as a miss, and opens it once the cause is gone", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const blocker = join(dir, "not-a-dir");
+    writeFileSync(blocker, "a file where the cache directory should be");
+    path = join(blocker, "cache.db");
+    const { cache, misses } = diskCache();
+    await expect(cache.get("k")).resolves.toBeUndefined();
+    await cache.set("k", "lost");
+    expect(misses).toEqual(["error"]);
+    expect(cache.stats().persistent!.errors).toBeGreaterThan(0);
+    rmSync(blocker);
+    vi.setSystemTime(Date.now() + 5001);
+    await cache.set("k", "kept");
+    expect(await cache.get("k")).toBe("kept");
+    await cache.close();
+  });
+
   it("evicts least recently used entries to stay within maxBytes", async () => {
     vi.useFakeTimers();
     const maxBytes = 20_000;

@@ -52,6 +52,7 @@ interface Statements {
 
 // Touching accessed_at on every hit would turn each read into a write; LRU order to the second is enough.
 const TOUCH_INTERVAL_MS = 1000;
+const REOPEN_INTERVAL_MS = 5000;
 // Evicting down to 90 % means eviction (and its recount) runs once per 10 % of growth, not on every insert.
 const LOW_WATER = 0.9;
 
@@ -73,6 +74,8 @@ export class PersistentTier {
   #bytes = 0;
   #entries = 0;
   #closed = false;
+  /** When the tier may next try to open a database that failed to open (locked, unwritable directory). */
+  #retryAt = 0;
   readonly #counters = {
     hits: 0,
     misses: 0,
@@ -101,7 +104,7 @@ export class PersistentTier {
 
   /** The decrypted value bytes, or `undefined` (a counted miss). */
   get(key: string): Uint8Array | undefined {
-    const statements = this.#statements;
+    const statements = this.#statements ?? this.#reopen();
     if (statements === undefined) return this.#miss(key, this.#closed ? "closed" : "error");
     try {
       const row = statements.select.get(key) as Row | undefined;
@@ -135,7 +138,7 @@ export class PersistentTier {
 
   /** Encrypts and stores; an entry larger than `maxBytes` is skipped. `ttlMs` overrides the tier's TTL. */
   set(key: string, value: Uint8Array, ttlMs: number = this.#ttlMs): void {
-    const statements = this.#statements;
+    const statements = this.#statements ?? this.#reopen();
     if (statements === undefined) return;
     try {
       const { keyId, sealed } = this.#keyRing.seal(value, key);
@@ -182,9 +185,20 @@ export class PersistentTier {
     try {
       this.#attach(openDatabase(this.#path));
     } catch (error) {
-      if (isCorruption(error)) this.#recover();
-      else this.#fail("open", error);
+      if (isCorruption(error)) {
+        this.#recover();
+      } else {
+        this.#retryAt = Date.now() + REOPEN_INTERVAL_MS;
+        this.#fail("open", error);
+      }
     }
+  }
+
+  /** A database that could not be opened is retried now and then, so a transient cause does not disable the tier for good. */
+  #reopen(): Statements | undefined {
+    if (this.#closed || Date.now() < this.#retryAt) return undefined;
+    this.#open();
+    return this.#statements;
   }
 
   #attach(db: SqliteDatabase): void {
@@ -219,6 +233,7 @@ export class PersistentTier {
       this.#events.emit("recovered", { tier: "persistent", movedTo });
       this.#attach(openDatabase(this.#path));
     } catch (error) {
+      this.#retryAt = Date.now() + REOPEN_INTERVAL_MS;
       this.#counters.errors++;
       this.#events.emit("error", { tier: "persistent", op: "recover", error });
     }
