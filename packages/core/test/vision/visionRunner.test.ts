@@ -1,0 +1,192 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureSynthVisionModel } from "@sluice/gguf-synth";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatContentPart, GenerateEvent, GenerateParams } from "../../src/runtime/engine/Engine.ts";
+import {
+  createVisionRunnerEngineFactory,
+  decodeImageDataUrl,
+  imagePart,
+  readImageFile,
+  toDataUrl,
+} from "../../src/runtime/llama-vision/index.ts";
+import type { RunnerCrashEvent, RunnerEngine } from "../../src/runtime/runner/index.ts";
+import { encodeJpeg, encodePng } from "./images.ts";
+
+const LOAD = { contextSize: 4096, threads: 2, batchSize: 512 } as const;
+let pair: { modelPath: string; mmprojPath: string };
+let mismatched: { modelPath: string; mmprojPath: string };
+let dir: string;
+let engine: RunnerEngine;
+const crashes: RunnerCrashEvent[] = [];
+
+/** Rejects when `promise` does not settle within `ms`. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const factory = (): ReturnType<typeof createVisionRunnerEngineFactory> =>
+  createVisionRunnerEngineFactory({
+    heartbeatIntervalMs: 100,
+    heartbeatTimeoutMs: 3000,
+    restart: { initialDelayMs: 50 },
+    vision: { maxPixels: 640 * 640, maxBytes: 1024 * 1024 },
+  });
+
+function ask(parts: ChatContentPart[], maxTokens = 8): GenerateParams {
+  return {
+    messages: [{ role: "user", content: [...parts, { type: "text", text: "What is in the picture?" }] }],
+    maxTokens,
+    temperature: 0,
+  };
+}
+
+async function run(
+  target: RunnerEngine,
+  params: GenerateParams,
+): Promise<Extract<GenerateEvent, { type: "done" }>> {
+  for await (const event of target.generate(params)) if (event.type === "done") return event;
+  throw new Error("the stream ended without a done event");
+}
+
+async function failure(params: GenerateParams): Promise<{ code: string; details: Record<string, unknown> }> {
+  try {
+    await run(engine, params);
+  } catch (error) {
+    return error as { code: string; details: Record<string, unknown> };
+  }
+  throw new Error("the request succeeded although it should have been refused");
+}
+
+beforeAll(async () => {
+  pair = await ensureSynthVisionModel({ preset: "lfm2-vl-tiny", type: "f32" });
+  mismatched = await ensureSynthVisionModel({ preset: "lfm2-vl-tiny", type: "f32", projectionDim: 128 });
+  dir = await mkdtemp(join(tmpdir(), "sluice-vision-"));
+  engine = await factory().load({ ...pair, ...LOAD });
+  engine.on("crash", (event) => crashes.push(event));
+});
+
+afterAll(async () => {
+  await engine?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("vision runner on lfm2-vl-tiny", () => {
+  it.each([
+    ["PNG", "image/png", encodePng(256, 256)],
+    ["JPEG", "image/jpeg", encodeJpeg(320, 240)],
+  ] as const)(
+    "answers about a %s given by path and by base64, identically for the same bytes",
+    async (_, mime, bytes) => {
+      const path = join(dir, `picture.${mime.split("/")[1]}`);
+      await writeFile(path, bytes);
+      const byPath = await run(engine, ask([imagePart(await readImageFile(path))]));
+      const byBase64 = await run(engine, ask([imagePart(decodeImageDataUrl(toDataUrl(bytes, mime)))]));
+      const textOnly = await run(engine, ask([]));
+
+      expect(byPath.stats.generatedTokens).toBe(8);
+      expect(byPath.text.length).toBeGreaterThan(0);
+      expect(byBase64.text).toBe(byPath.text);
+      // The image became tokens of the prompt: lfm2-vl-tiny's projector gives 64 per 256-pixel tile at least.
+      expect(byPath.stats.promptTokens - textOnly.stats.promptTokens).toBeGreaterThanOrEqual(64);
+      expect(engine.busySequences()).toBe(0);
+    },
+  );
+
+  it("refuses bad images and unsafe requests with INVALID_INPUT and keeps serving on the same runner", async () => {
+    const pid = engine.pid;
+    const good = encodePng(128, 96);
+    const corrupt = new Uint8Array(good);
+    corrupt[corrupt.length - 20] ^= 0xff;
+    // Sampling factor 0 in the frame header: the structure is sound, llama.cpp's decoder refuses it.
+    const undecodable = new Uint8Array(encodeJpeg(64, 48));
+    const sof = Buffer.from(undecodable).indexOf(Buffer.from([0xff, 0xc0]));
+    undecodable[sof + 11] = 0;
+    const cases: Array<[string, GenerateParams, string]> = [
+      ["corrupt PNG", ask([{ type: "image", data: corrupt, mimeType: "image/png" }]), "corrupt"],
+      [
+        "non-image",
+        ask([{ type: "image", data: new TextEncoder().encode("not a picture"), mimeType: "image/png" }]),
+        "not-an-image",
+      ],
+      [
+        "oversized image",
+        ask([{ type: "image", data: encodePng(1024, 768), mimeType: "image/png" }]),
+        "too-many-pixels",
+      ],
+      [
+        "undecodable JPEG",
+        ask([{ type: "image", data: undecodable, mimeType: "image/jpeg" }]),
+        "undecodable",
+      ],
+      ["stray media marker", ask([{ type: "text", text: "look: <__media__>" }]), "media-marker"],
+      ["JSON schema", { ...ask([]), jsonSchema: { $ref: "#/nope" } }, "unsupported-parameter"],
+    ];
+    for (const [name, params, reason] of cases) {
+      const error = await failure(params);
+      expect({ name, code: error.code, reason: error.details?.reason }).toEqual({
+        name,
+        code: "INVALID_INPUT",
+        reason,
+      });
+      const next = await run(engine, ask([{ type: "image", data: good, mimeType: "image/png" }]));
+      expect(next.stats.generatedTokens).toBe(8);
+    }
+    expect(engine.pid).toBe(pid);
+    expect(crashes).toHaveLength(0);
+  });
+
+  it("refuses a projector that does not match the text model with MODEL_UNSUPPORTED, and one that is missing", async () => {
+    await expect(
+      factory().load({ modelPath: pair.modelPath, mmprojPath: mismatched.mmprojPath, ...LOAD }),
+    ).rejects.toMatchObject({
+      code: "MODEL_UNSUPPORTED",
+      details: { reason: "projector-mismatch", projectionDim: 128, embeddingLength: 64 },
+    });
+    await expect(factory().load({ modelPath: pair.modelPath, ...LOAD })).rejects.toMatchObject({
+      code: "MODEL_UNSUPPORTED",
+      details: { reason: "no-projector" },
+    });
+    const next = await run(engine, ask([{ type: "image", data: encodePng(64, 64), mimeType: "image/png" }]));
+    expect(next.stats.generatedTokens).toBe(8);
+  });
+
+  it("fails an image request with RUNNER_CRASHED within 1 s of a SIGKILL, restarts, and serves the next", async () => {
+    const victim = await factory().load({ ...pair, ...LOAD });
+    try {
+      const pid = victim.pid as number;
+      const seen: RunnerCrashEvent[] = [];
+      victim.on("crash", (event) => seen.push(event));
+      const restarted = new Promise((resolve) => victim.on("restarted", resolve));
+      const image = { type: "image" as const, data: encodePng(256, 256), mimeType: "image/png" };
+      let firstAt = 0;
+      let error: unknown;
+      try {
+        for await (const event of victim.generate(ask([image], 3000))) {
+          if (event.type === "token" && firstAt === 0) {
+            firstAt = performance.now();
+            process.kill(pid, "SIGKILL");
+          }
+        }
+      } catch (caught) {
+        error = caught;
+      }
+      const afterMs = performance.now() - firstAt;
+      expect(firstAt).toBeGreaterThan(0);
+      expect(error).toMatchObject({ code: "RUNNER_CRASHED", retryable: true });
+      expect(afterMs).toBeLessThan(1000);
+      expect(seen[0]).toMatchObject({ pid, signal: "SIGKILL", inFlight: 1 });
+      await within(restarted, 20_000, "the vision runner's restart");
+      expect(victim.pid).not.toBe(pid);
+      const next = await run(victim, ask([image]));
+      expect(next.stats.generatedTokens).toBe(8);
+    } finally {
+      await victim.dispose();
+    }
+  });
+});
