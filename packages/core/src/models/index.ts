@@ -39,3 +39,34 @@ export {
   validateGgufBuffer,
   validateGgufFile,
 } from "./gguf/validateGguf.ts";
+export { DigestLock, type DigestPin } from "./integrity/DigestLock.ts";
+export { type HashFileOptions, type HashProgress, type HashResult, hashFile } from "./integrity/hashFile.ts";
+export { VerificationRecords } from "./integrity/VerificationRecords.ts";
+export {
+  checkUrlAllowed,
+  createHostPolicy,
+  DEFAULT_ALLOWED_HOSTS,
+  type HostPolicy,
+} from "./refs/hostPolicy.ts";
+export {
+  type HfFile,
+  HUGGING_FACE_BASE,
+  hfFileUrl,
+  type ModelRef,
+  parseHfUri,
+  parseModelRef,
+} from "./refs/parseModelRef.ts";
+export type {
+  ModelStoreEventName,
+  ModelStoreEvents,
+  ModelStoreListener,
+} from "./store/events.ts";
+export {
+  createModelStore,
+  type ListedModel,
+  type ModelProgress,
+  ModelStore,
+  type ModelStoreOptions,
+  type ResolvedModel,
+  type ResolveOptions,
+} from "./store/ModelStore.ts";
