@@ -102,7 +102,7 @@ describe("vision runner on lfm2-vl-tiny", () => {
     const pid = engine.pid;
     const good = encodePng(128, 96);
     const corrupt = new Uint8Array(good);
-    corrupt[corrupt.length - 20] ^= 0xff;
+    corrupt[corrupt.length - 20] = (corrupt[corrupt.length - 20] as number) ^ 0xff;
     // Sampling factor 0 in the frame header: the structure is sound, llama.cpp's decoder refuses it.
     const undecodable = new Uint8Array(encodeJpeg(64, 48));
     const sof = Buffer.from(undecodable).indexOf(Buffer.from([0xff, 0xc0]));

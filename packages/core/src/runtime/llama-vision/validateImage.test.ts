@@ -46,7 +46,7 @@ describe("validateImage", () => {
 
   it("refuses a PNG whose image data was damaged (bad CRC)", () => {
     const damaged = new Uint8Array(png);
-    damaged[damaged.length - 20] ^= 0xff;
+    damaged[damaged.length - 20] = (damaged[damaged.length - 20] as number) ^ 0xff;
     expect(reason(() => validateImage(damaged))).toBe("corrupt");
   });
 
