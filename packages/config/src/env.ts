@@ -8,18 +8,29 @@ import { setPath } from "./paths.ts";
  * as `SLUICE_<SECTION>__<FIELD>[__<FIELD>…]`, each segment in UPPER_SNAKE case
  * (`SLUICE_LIMITS__RATE_LIMIT__BURST` → `limits.rateLimit.burst`).
  */
-export const ENV_ALIASES: Readonly<Record<string, { path: ConfigPath; list?: true }>> = {
+export const ENV_ALIASES: Readonly<Record<string, { path: ConfigPath; list?: "comma" | "paths" }>> = {
   SLUICE_HOST: { path: ["server", "host"] },
   SLUICE_PORT: { path: ["server", "port"] },
   SLUICE_PLAYGROUND_PORT: { path: ["server", "playgroundPort"] },
   SLUICE_MODEL: { path: ["models", "default"] },
   SLUICE_MODELS_DIR: { path: ["models", "dir"] },
-  SLUICE_MODEL_DIRS: { path: ["models", "dirs"], list: true },
+  SLUICE_MODEL_DIRS: { path: ["models", "dirs"], list: "paths" },
   SLUICE_LOG_LEVEL: { path: ["telemetry", "logLevel"] },
   SLUICE_OTLP_ENDPOINT: { path: ["telemetry", "tracing", "otlpEndpoint"] },
   SLUICE_REDIS_URL: { path: ["cache", "redis", "url"] },
   SLUICE_AUDIT_DIR: { path: ["telemetry", "audit", "dir"] },
   SLUICE_FLAGS: { path: ["flags"] },
+  // Names the server's environment already documents.
+  SLUICE_RUNTIME: { path: ["runtime", "mode"] },
+  SLUICE_CONTEXT_SIZE: { path: ["runtime", "contextSize"] },
+  SLUICE_SEQUENCES: { path: ["runtime", "sequences"] },
+  SLUICE_THREADS: { path: ["runtime", "threads"] },
+  SLUICE_MAX_QUEUE: { path: ["limits", "maxQueueDepth"] },
+  SLUICE_RATE_LIMIT_RPM: { path: ["limits", "rateLimit", "requestsPerMinute"] },
+  SLUICE_RATE_LIMIT_BURST: { path: ["limits", "rateLimit", "burst"] },
+  SLUICE_BODY_LIMIT_BYTES: { path: ["server", "maxBodyBytes"] },
+  SLUICE_SHUTDOWN_DEADLINE_MS: { path: ["server", "shutdownGraceMs"] },
+  SLUICE_CORS_ORIGINS: { path: ["server", "corsOrigins"], list: "comma" },
 };
 
 /** Variables that steer loading rather than set a field. */
@@ -68,7 +79,14 @@ export function envOverrides(env: Readonly<Record<string, string | undefined>>):
     let value: unknown;
     if (alias) {
       path = alias.path;
-      value = alias.list ? raw.split(new RegExp(`[,${delimiter}]`)).filter(Boolean) : parseValue(raw);
+      // Directories split on commas and the platform's path delimiter; URLs (CORS origins) only on commas.
+      const separator = alias.list === "paths" ? new RegExp(`[,${delimiter}]`) : /,/;
+      value = alias.list
+        ? raw
+            .split(separator)
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : parseValue(raw);
     } else if (name.includes("__")) {
       path = name.slice("SLUICE_".length).split("__").map(camel);
       value = parseValue(raw);

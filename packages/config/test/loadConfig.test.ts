@@ -90,6 +90,9 @@ describe("loadConfig", () => {
         SLUICE_RUNTIME__GPU: "false",
         SLUICE_CACHE__RESULTS__TTL_MS: "1000",
         SLUICE_FLAGS: "{ beta: true }",
+        SLUICE_RUNTIME: "in-process",
+        SLUICE_MAX_QUEUE: "7",
+        SLUICE_CORS_ORIGINS: "http://localhost:3000",
         PATH: "/usr/bin",
       },
     });
@@ -99,6 +102,9 @@ describe("loadConfig", () => {
     expect(config.runtime.gpu).toBe(false);
     expect(config.cache.results.ttlMs).toBe(1000);
     expect(config.flags).toEqual({ beta: true });
+    expect(config.runtime.mode).toBe("in-process");
+    expect(config.limits.maxQueueDepth).toBe(7);
+    expect(config.server.corsOrigins).toEqual(["http://localhost:3000"]);
   });
 
   it("reports SLUICE_ variables that name no field instead of silently using them", () => {
@@ -117,7 +123,7 @@ describe("loadConfig", () => {
     expect(byPath["server.port"]).toMatchObject({ expected: "number <= 65535", received: 70000 });
     expect(byPath["server.port"]?.source).toBe(join(cwd, "config/default.yaml"));
     expect(byPath["runtime.mode"]).toMatchObject({
-      expected: 'one of "process", "in-process"',
+      expected: 'one of "runner", "in-process"',
       received: "turbo",
     });
     expect(byPath["limits.maxQueueDepth"]).toMatchObject({

@@ -27,9 +27,11 @@ export const limitsSchema = section(
           .boolean()
           .default(false)
           .describe("Rate-limit each API key. Runtime-safe. Defaults to `false`."),
-        requestsPerMinute: int(1, 10_000_000)
+        requestsPerMinute: int(0, 10_000_000)
           .default(600)
-          .describe("Sustained requests per minute per key. Runtime-safe. Defaults to `600`."),
+          .describe(
+            "Sustained requests per minute per key; `0` turns the limit off. Runtime-safe. Defaults to `600`.",
+          ),
         burst: int(1, 1_000_000)
           .default(60)
           .describe("Token bucket size per key. Runtime-safe. Defaults to `60`."),

@@ -4,10 +4,10 @@ import { bytes, int, ms, section } from "./fields.ts";
 export const runtimeSchema = section(
   {
     mode: z
-      .enum(["process", "in-process"])
-      .default("process")
+      .enum(["runner", "in-process"])
+      .default("runner")
       .describe(
-        "`process` runs each model in a runner child process; `in-process` loads models in the host. Defaults to `process`.",
+        "`runner` runs each model in a runner child process (a native crash kills one runner, not the host); `in-process` loads models in the host. Defaults to `runner`.",
       ),
     threads: z
       .union([z.literal("auto"), int(1, 1024)])

@@ -6,7 +6,7 @@ describe("sluiceConfigSchema", () => {
   it("parses an empty object to laptop defaults", () => {
     const config = sluiceConfigSchema.parse({});
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080, playgroundPort: 3000 });
-    expect(config.runtime).toMatchObject({ threads: "auto", contextSize: 4096, mode: "process" });
+    expect(config.runtime).toMatchObject({ threads: "auto", contextSize: 4096, mode: "runner" });
     expect(config.auth.enabled).toBe(false);
     expect(config.telemetry.logContent).toBe(false);
   });

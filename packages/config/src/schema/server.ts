@@ -13,13 +13,13 @@ export const serverSchema = section(
       .describe("Port of the HTTP API (/v1, /trpc, /metrics). Defaults to `8080`."),
     playgroundPort: int(0, 65535).default(3000).describe("Port of the web playground. Defaults to `3000`."),
     maxBodyBytes: bytes()
-      .default(1_048_576)
+      .default(2_097_152)
       .describe(
-        "Largest request body accepted; larger bodies get INVALID_INPUT. Defaults to `1048576` (1 MiB).",
+        "Largest request body accepted; larger bodies get INVALID_INPUT. Defaults to `2097152` (2 MiB).",
       ),
     shutdownGraceMs: ms()
-      .default(10_000)
-      .describe("How long a graceful shutdown lets in-flight requests finish. Defaults to `10000`."),
+      .default(30_000)
+      .describe("How long a graceful shutdown lets in-flight requests finish. Defaults to `30000`."),
     corsOrigins: z
       .array(z.string().min(1))
       .default([])
