@@ -1,4 +1,10 @@
-import { ForbiddenError, isSluiceError, toSluiceError, UnauthorizedError } from "@sluice/core";
+import {
+  ForbiddenError,
+  isSluiceError,
+  type SluiceError,
+  toSluiceError,
+  UnauthorizedError,
+} from "@sluice/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { ApiContext, Scope } from "./context.ts";
 import { httpStatusFor, retryAfterOf, trpcCodeOf } from "./errors.ts";
@@ -14,29 +20,33 @@ const t = initTRPC.context<ApiContext>().create({
     const sluice = sluiceErrorOf(error);
     return {
       ...shape,
-      message: sluice.message,
+      message: sluice?.message ?? shape.message,
       data: {
         ...shape.data,
         stack: undefined,
-        httpStatus: httpStatusFor(sluice),
-        sluiceCode: sluice.code,
-        field: typeof sluice.details.field === "string" ? sluice.details.field : null,
-        retryAfterSeconds: retryAfterOf(sluice) ?? null,
+        httpStatus: sluice ? httpStatusFor(sluice) : shape.data.httpStatus,
+        sluiceCode: sluice?.code ?? null,
+        field: typeof sluice?.details.field === "string" ? sluice.details.field : null,
+        retryAfterSeconds: (sluice && retryAfterOf(sluice)) ?? null,
         requestId: ctx?.requestId ?? null,
       },
     };
   },
 });
 
-/** The Sluice error behind a tRPC error (zod failures become INVALID_INPUT with the field path). */
-export function sluiceErrorOf(error: TRPCError) {
+/**
+ * The Sluice error behind a tRPC error: its cause, a zod failure as
+ * INVALID_INPUT with the field path, a malformed request as INVALID_INPUT;
+ * `undefined` for tRPC's own routing errors (unknown procedure, wrong method).
+ */
+export function sluiceErrorOf(error: TRPCError): SluiceError | undefined {
   const cause = error.cause;
   if (isSluiceError(cause)) return cause;
   if (cause && (cause as { name?: string }).name === "ZodError") return zodToInvalidInput(cause);
-  if (error.code === "BAD_REQUEST" || error.code === "PARSE_ERROR")
+  if (["BAD_REQUEST", "PARSE_ERROR", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"].includes(error.code))
     return toSluiceError(error, "INVALID_INPUT");
-  if (error.code === "NOT_FOUND") return toSluiceError(error, "MODEL_NOT_FOUND");
-  return toSluiceError(cause ?? error);
+  if (error.code === "INTERNAL_SERVER_ERROR") return toSluiceError(cause ?? error);
+  return undefined;
 }
 
 /** Turns a thrown Sluice error into a TRPCError with the mapped code (the error stays its cause). */
@@ -69,4 +79,3 @@ export const publicProcedure = t.procedure.use(mapErrors);
 export const inferProcedure = publicProcedure.use(requireScope("infer"));
 /** Needs the `admin` scope. */
 export const adminProcedure = publicProcedure.use(requireScope("admin"));
-export { toSluiceError };

@@ -1,0 +1,66 @@
+/** What a rate limiter answers for one request. */
+export interface RateDecision {
+  allowed: boolean;
+  /** Seconds until a token is available again (0 when allowed). */
+  retryAfterSeconds: number;
+  /** Tokens left in the bucket after this request. */
+  remaining: number;
+}
+
+/** A per-key token bucket; implementations: in memory, or in Redis so replicas share it. */
+export interface RateLimiter {
+  take(key: string): Promise<RateDecision>;
+  close(): Promise<void>;
+}
+
+/** Token bucket parameters. */
+export interface RateLimitOptions {
+  /** Tokens added per minute. */
+  perMinute: number;
+  /** Bucket capacity (largest burst). */
+  burst: number;
+}
+
+/** Token buckets in this process; buckets idle long enough to be full are forgotten. */
+export class MemoryRateLimiter implements RateLimiter {
+  readonly #perMs: number;
+  readonly #burst: number;
+  readonly #buckets = new Map<string, { tokens: number; at: number }>();
+  readonly #now: () => number;
+
+  constructor(options: RateLimitOptions, now: () => number = Date.now) {
+    if (!(options.perMinute > 0))
+      throw new RangeError(`perMinute must be positive, got ${options.perMinute}`);
+    if (!(options.burst >= 1)) throw new RangeError(`burst must be at least 1, got ${options.burst}`);
+    this.#perMs = options.perMinute / 60_000;
+    this.#burst = options.burst;
+    this.#now = now;
+  }
+
+  async take(key: string): Promise<RateDecision> {
+    const now = this.#now();
+    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
+    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) * this.#perMs);
+    bucket.at = now;
+    this.#buckets.set(key, bucket);
+    if (this.#buckets.size > 10_000) this.#sweep(now);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(bucket.tokens) };
+    }
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.#perMs / 1000)),
+      remaining: 0,
+    };
+  }
+
+  #sweep(now: number): void {
+    const fullAfterMs = this.#burst / this.#perMs;
+    for (const [key, b] of this.#buckets) if (now - b.at > fullAfterMs) this.#buckets.delete(key);
+  }
+
+  async close(): Promise<void> {
+    this.#buckets.clear();
+  }
+}

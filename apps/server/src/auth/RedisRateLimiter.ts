@@ -1,0 +1,101 @@
+import { createClient, type RedisClientType } from "redis";
+import type { RateDecision, RateLimiter, RateLimitOptions } from "./RateLimiter.ts";
+
+// Refill and take in one atomic script, so replicas sharing the bucket never
+// both spend its last token. Time comes from Redis, not from the replicas.
+const SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local per_ms = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + (now - at) * per_ms)
+local allowed = 0
+if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / per_ms) + 1000)
+return { allowed, tostring(tokens) }
+`;
+
+/** Options of the Redis-backed limiter. */
+export interface RedisRateLimiterOptions extends RateLimitOptions {
+  url: string;
+  /** Key prefix. Defaults to `"sluice:rl:"`. */
+  prefix?: string;
+  /** Time to wait for Redis before failing open. Defaults to `250` ms. */
+  timeoutMs?: number;
+  /** Receives Redis failures (the request is then allowed). Defaults to none. */
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Token buckets in Redis, shared by every replica. When Redis is down or slow
+ * the limiter fails open (allows the request) and reports the error: a rate
+ * limiter must not turn a Redis outage into an API outage.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  readonly #client: RedisClientType;
+  readonly #perMs: number;
+  readonly #burst: number;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #ready: Promise<unknown>;
+  #closed = false;
+
+  constructor(options: RedisRateLimiterOptions) {
+    if (!(options.perMinute > 0))
+      throw new RangeError(`perMinute must be positive, got ${options.perMinute}`);
+    this.#perMs = options.perMinute / 60_000;
+    this.#burst = options.burst;
+    this.#prefix = options.prefix ?? "sluice:rl:";
+    this.#timeoutMs = options.timeoutMs ?? 250;
+    this.#onError = options.onError ?? (() => undefined);
+    this.#client = createClient({
+      url: options.url,
+      socket: { connectTimeout: 2000, reconnectStrategy: (n) => Math.min(2000, 50 * 2 ** n) },
+    }) as RedisClientType;
+    this.#client.on("error", (err: unknown) => this.#onError(err));
+    this.#ready = this.#client.connect().catch((err: unknown) => this.#onError(err));
+  }
+
+  async take(key: string): Promise<RateDecision> {
+    try {
+      await this.#ready;
+      if (!this.#client.isReady) throw new Error("redis is not connected");
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`redis did not answer in ${this.#timeoutMs} ms`)),
+          this.#timeoutMs,
+        );
+      });
+      const reply = (await Promise.race([
+        this.#client.eval(SCRIPT, {
+          keys: [this.#prefix + key],
+          arguments: [String(this.#perMs), String(this.#burst)],
+        }),
+        timeout,
+      ]).finally(() => clearTimeout(timer))) as [number, string];
+      const tokens = Number(reply[1]);
+      if (reply[0] === 1) return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(tokens) };
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / this.#perMs / 1000)),
+        remaining: 0,
+      };
+    } catch (err) {
+      this.#onError(err);
+      return { allowed: true, retryAfterSeconds: 0, remaining: this.#burst };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#ready;
+    if (this.#client.isOpen) await this.#client.quit().catch(() => this.#client.destroy());
+  }
+}

@@ -1,0 +1,270 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  type AppRouter,
+  appRouter,
+  type CascadeView,
+  createContextFactory,
+  type Principal,
+} from "@sluice/api";
+import {
+  AbortedError,
+  DisposedError,
+  ForbiddenError,
+  RateLimitedError,
+  UnauthorizedError,
+} from "@sluice/core";
+import type { Sluice } from "@sluice/sdk";
+import { requestIdFrom, runWithRequestContext } from "@sluice/telemetry";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import type { ApiKeyStore } from "../auth/ApiKeyStore.ts";
+import type { RateLimiter } from "../auth/RateLimiter.ts";
+import { sendError, sendJson } from "./io.ts";
+import { handleV1, isV1Route } from "./openaiRoutes.ts";
+import { handleCors, setSecurityHeaders } from "./security.ts";
+
+/** Options of {@link SluiceHttpServer}. */
+export interface SluiceHttpServerOptions {
+  sluice: Sluice;
+  keys: ApiKeyStore;
+  /** Per-key token bucket. Defaults to none (no rate limit). */
+  rateLimiter?: RateLimiter;
+  /** Largest request body. Defaults to `2097152` bytes. */
+  bodyLimitBytes?: number;
+  /** Origins CORS allows (the playground's). Defaults to none. */
+  corsOrigins?: readonly string[];
+  cascade?: CascadeView;
+}
+
+/** Who calls when no API keys are configured (the server is then loopback-only). */
+const LOCAL: Principal = { id: "local", scopes: ["infer", "admin"] };
+
+/**
+ * The HTTP host: `/trpc`, the OpenAI-compatible `/v1` routes, `/metrics`,
+ * `/healthz`, `/readyz`. Auth, rate limits, CORS, security headers, body
+ * limit and correlation ids are applied here; everything else is the api
+ * package's and the SDK's.
+ */
+export class SluiceHttpServer {
+  readonly #o: SluiceHttpServerOptions;
+  readonly #server: Server;
+  readonly #trpc: ReturnType<typeof createHTTPHandler<AppRouter>>;
+  readonly #principals = new WeakMap<IncomingMessage, { principal: Principal | null; requestId: string }>();
+  readonly #cors: ReadonlySet<string>;
+  readonly #active = new Set<ServerResponse>();
+  readonly #bodyLimit: number;
+  #idle: (() => void) | undefined;
+  #draining = false;
+  #shutdown: Promise<void> | undefined;
+
+  constructor(options: SluiceHttpServerOptions) {
+    this.#o = options;
+    this.#bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;
+    this.#cors = new Set(options.corsOrigins ?? []);
+    const contextFor = createContextFactory({
+      sluice: options.sluice,
+      ...(options.cascade ? { cascade: options.cascade } : {}),
+    });
+    this.#trpc = createHTTPHandler({
+      router: appRouter,
+      basePath: "/trpc/",
+      maxBodySize: this.#bodyLimit,
+      createContext: ({ req }) => {
+        const info = this.#principals.get(req);
+        return contextFor({ principal: info?.principal ?? null, requestId: info?.requestId ?? "unknown" });
+      },
+      responseMeta: ({ ctx }) => (ctx ? { headers: { "x-request-id": ctx.requestId } } : {}),
+    });
+    this.#server = createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, (req, res) => {
+      void this.#handle(req, res);
+    });
+  }
+
+  get sluice(): Sluice {
+    return this.#o.sluice;
+  }
+
+  /** True after shutdown() began: /readyz says 503 and new requests are refused. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Requests being served now. */
+  get activeRequests(): number {
+    return this.#active.size;
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off("error", reject);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Graceful stop: readiness turns 503 and new requests get 503 at once,
+   * in-flight requests get until the deadline to finish, then the SDK closes
+   * and the listener shuts. Idempotent.
+   */
+  shutdown(deadlineMs = 30_000): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#draining = true;
+      const started = Date.now();
+      if (this.#active.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          new Promise<void>((resolve) => {
+            this.#idle = resolve;
+          }),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, deadlineMs);
+          }),
+        ]);
+        clearTimeout(timer);
+      }
+      const left = Math.max(0, deadlineMs - (Date.now() - started));
+      await this.#o.sluice.close({ deadlineMs: left });
+      await this.#o.rateLimiter?.close();
+      await new Promise<void>((resolve) => {
+        this.#server.close(() => resolve());
+        this.#server.closeAllConnections();
+      });
+    })();
+    return this.#shutdown;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = Date.now();
+    const requestId = requestIdFrom(req.headers["x-request-id"]);
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    res.setHeader("x-request-id", requestId);
+    setSecurityHeaders(res);
+    if (handleCors(req, res, this.#cors)) return;
+    const context: { requestId: string; principal?: string } = { requestId };
+    this.#track(res);
+    await runWithRequestContext(context, async () => {
+      const log = this.#o.sluice.telemetry.logger;
+      let status = 0;
+      try {
+        if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+        if (path === "/readyz") return this.#readyz(res);
+        if (this.#draining) {
+          res.setHeader("connection", "close");
+          throw new DisposedError("the server is shutting down", { details: { retryAfterSeconds: 1 } });
+        }
+        if (path === "/metrics") {
+          const m = await this.#o.sluice.metrics();
+          res.writeHead(200, { "content-type": m.contentType });
+          return void res.end(m.body);
+        }
+        if (path.startsWith("/trpc/")) {
+          const principal = await this.#authorize(req, false);
+          if (principal) context.principal = principal.id;
+          this.#principals.set(req, { principal, requestId });
+          return await this.#trpc(req, res);
+        }
+        if (isV1Route(path)) {
+          const principal = await this.#authorize(req, true);
+          context.principal = principal?.id;
+          if (!principal?.scopes.includes("infer"))
+            throw new ForbiddenError("this API key lacks the infer scope");
+          const controller = new AbortController();
+          res.on("close", () => {
+            if (!res.writableFinished) controller.abort(new AbortedError("the client closed the connection"));
+          });
+          return await handleV1(req, res, path, {
+            sluice: this.#o.sluice,
+            bodyLimitBytes: this.#bodyLimit,
+            caller: principal.id,
+            signal: controller.signal,
+            startedAt,
+            requestId,
+          });
+        }
+        sendJson(res, 404, {
+          error: {
+            code: "NOT_FOUND",
+            message: `no route ${path}`,
+            type: "invalid_request_error",
+            param: null,
+            requestId,
+          },
+        });
+      } catch (err) {
+        const error = sendError(res, err, requestId);
+        status = error.httpStatus;
+        if (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN") {
+          void this.#o.sluice.telemetry.audit
+            ?.append({
+              action: "access.denied",
+              actor: context.principal ?? "anonymous",
+              target: path,
+              outcome: "denied",
+              requestId,
+            })
+            .catch(() => undefined);
+        }
+        if (error.code === "INVALID_INPUT" && (error.details.reason as string) === "body_too_large") {
+          // The rest of an oversized body is not read; close so it does not poison keep-alive.
+          res.setHeader?.("connection", "close");
+          req.resume();
+        }
+      } finally {
+        if (path !== "/healthz" && path !== "/readyz" && path !== "/metrics") {
+          res.once("close", () =>
+            log.info(
+              {
+                method: req.method,
+                path,
+                status: status || res.statusCode,
+                durationMs: Date.now() - startedAt,
+              },
+              "request",
+            ),
+          );
+        }
+      }
+    });
+  }
+
+  /** Principal of the request; `required` makes a missing key UNAUTHORIZED. Applies the rate limit. */
+  async #authorize(req: IncomingMessage, required: boolean): Promise<Principal | null> {
+    const keys = this.#o.keys;
+    const header = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const principal = keys.enabled ? keys.authenticate(header("authorization"), header("x-api-key")) : LOCAL;
+    if (principal === null) {
+      if (required) throw new UnauthorizedError("an API key is required (Authorization: Bearer <key>)");
+      return null;
+    }
+    const limiter = this.#o.rateLimiter;
+    if (limiter) {
+      const decision = await limiter.take(principal.id);
+      if (!decision.allowed)
+        throw new RateLimitedError(`API key ${principal.id} is over its rate limit`, {
+          details: { retryAfterSeconds: decision.retryAfterSeconds },
+        });
+    }
+    return principal;
+  }
+
+  #readyz(res: ServerResponse): void {
+    const health = this.#o.sluice.health();
+    const ready = health.ready && !this.#draining;
+    sendJson(res, ready ? 200 : 503, { ready, draining: this.#draining, models: health.models });
+  }
+
+  #track(res: ServerResponse): void {
+    this.#active.add(res);
+    res.once("close", () => {
+      this.#active.delete(res);
+      if (this.#active.size === 0) this.#idle?.();
+    });
+  }
+}
