@@ -1,0 +1,145 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Verdict } from "./budgets.ts";
+import { barChart } from "./svg.ts";
+import type { Measurement, Tier } from "./types.ts";
+
+const fmt = (v: number) =>
+  !Number.isFinite(v)
+    ? String(v)
+    : Math.abs(v) >= 100
+      ? v.toFixed(0)
+      : Math.abs(v) >= 1
+        ? v.toFixed(2)
+        : v.toFixed(4);
+
+export function verdictTable(verdicts: readonly Verdict[]): string {
+  const rows = verdicts.map((v) => [
+    v.pass ? (v.gated ? "PASS" : "info") : v.gated ? "FAIL" : "miss",
+    v.budget.id,
+    v.measurement ? `${fmt(v.measurement.value)} ${v.budget.unit}` : "not measured",
+    `${v.budget.op} ${fmt(v.effectiveLimit)} ${v.budget.unit}`,
+    v.gated ? "gate" : "report",
+  ]);
+  const head = ["result", "budget", "measured", "limit", "mode"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export function measurementTable(measurements: readonly Measurement[]): string {
+  const rows = measurements.map((m) => [m.suite, m.id, `${fmt(m.value)} ${m.unit}`, m.what]);
+  const head = ["suite", "figure", "value", "what"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+const byId = (ms: readonly Measurement[], id: string) => ms.find((m) => m.id === id)?.value;
+
+/** Writes results.json, report.md and the SVG charts; returns the report's path. */
+export function writeReport(options: {
+  dir: string;
+  tier: Tier;
+  model: string;
+  measurements: readonly Measurement[];
+  verdicts: readonly Verdict[];
+  startedAt: Date;
+  seconds: number;
+}): string {
+  const { dir, measurements: ms } = options;
+  mkdirSync(dir, { recursive: true });
+  const charts: Array<{ file: string; svg: string; alt: string }> = [];
+  const scaling = [1, 4, 8, 16]
+    .map((c) => ({ label: `${c} concurrent`, value: byId(ms, `generation.aggregate.c${c}`) }))
+    .filter((b): b is { label: string; value: number } => b.value !== undefined);
+  if (scaling.length > 0) {
+    charts.push({
+      file: "generation-throughput.svg",
+      alt: "aggregate tokens/s by concurrency",
+      svg: barChart({
+        title: `Aggregate generation throughput (${options.model})`,
+        unit: "tokens/s",
+        bars: scaling,
+      }),
+    });
+  }
+  const embed = ["8", "64", "256"].flatMap((t) =>
+    ["1client", "10clients"].map((c) => ({
+      label: `${t} tok, ${c === "1client" ? "1" : "10"} cl`,
+      value: byId(ms, `embedding.p95.${t}tok.${c}`),
+    })),
+  );
+  const embedBars = embed.filter((b): b is { label: string; value: number } => b.value !== undefined);
+  if (embedBars.length > 0) {
+    charts.push({
+      file: "embedding-p95.svg",
+      alt: "embedding p95 latency",
+      svg: barChart({
+        title: `Embedding p95 latency (${options.model})`,
+        unit: "ms",
+        bars: embedBars,
+        reference: { value: 500, label: "budget 500 ms" },
+      }),
+    });
+  }
+  const overhead = [
+    { label: "in-process", value: byId(ms, "overhead.inprocess.ratio") },
+    { label: "runner", value: byId(ms, "overhead.runner.ratio") },
+  ].filter((b): b is { label: string; value: number } => b.value !== undefined);
+  if (overhead.length > 0) {
+    charts.push({
+      file: "overhead.svg",
+      alt: "Sluice time relative to raw node-llama-cpp",
+      svg: barChart({
+        title: "Sluice / raw node-llama-cpp (same requests, interleaved)",
+        unit: "ratio",
+        bars: overhead,
+        reference: { value: 1.05, label: "budget 1.05×" },
+      }),
+    });
+  }
+  for (const c of charts) writeFileSync(join(dir, c.file), c.svg);
+
+  const failed = options.verdicts.filter((v) => v.gated && !v.pass);
+  const md = [
+    `# Sluice benchmark report — ${options.tier} tier`,
+    "",
+    `Model: ${options.model}. Started ${options.startedAt.toISOString()}, took ${options.seconds.toFixed(0)} s.`,
+    `Result: **${failed.length === 0 ? "PASS" : `FAIL (${failed.map((f) => f.budget.id).join(", ")})`}**`,
+    "",
+    "## Budgets",
+    "",
+    "```",
+    verdictTable(options.verdicts),
+    "```",
+    "",
+    "## Charts",
+    "",
+    ...charts.map((c) => `![${c.alt}](${c.file})`),
+    "",
+    "## All figures",
+    "",
+    "```",
+    measurementTable(ms),
+    "```",
+    "",
+  ].join("\n");
+  const path = join(dir, "report.md");
+  writeFileSync(path, md);
+  writeFileSync(
+    join(dir, "results.json"),
+    JSON.stringify(
+      {
+        tier: options.tier,
+        model: options.model,
+        startedAt: options.startedAt,
+        measurements: ms,
+        verdicts: options.verdicts,
+      },
+      null,
+      2,
+    ),
+  );
+  return path;
+}

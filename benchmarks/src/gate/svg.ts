@@ -1,0 +1,66 @@
+/** A bar chart as standalone SVG: the report must render anywhere without a charting library. */
+export interface BarSeries {
+  label: string;
+  value: number;
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+export function barChart(options: {
+  title: string;
+  unit: string;
+  bars: readonly BarSeries[];
+  /** A horizontal reference line (a budget), drawn dashed. */
+  reference?: { value: number; label: string };
+}): string {
+  const width = 640;
+  const height = 320;
+  const left = 64;
+  const right = 16;
+  const top = 48;
+  const bottom = 56;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const max = Math.max(...options.bars.map((b) => b.value), options.reference?.value ?? 0) * 1.15 || 1;
+  const y = (v: number) => top + plotH - (v / max) * plotH;
+  const slot = plotW / Math.max(1, options.bars.length);
+  const barW = Math.min(72, slot * 0.6);
+  const ticks = 5;
+  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="600" fill="#111827">${esc(options.title)}</text>`,
+  ];
+  for (let i = 0; i <= ticks; i++) {
+    const v = (max / ticks) * i;
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`,
+      `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end" fill="#4b5563">${fmt(v)}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle" fill="#4b5563">${esc(options.unit)}</text>`,
+  );
+  options.bars.forEach((bar, i) => {
+    const cx = left + slot * i + slot / 2;
+    const h = Math.max(0, top + plotH - y(bar.value));
+    parts.push(
+      `<rect x="${cx - barW / 2}" y="${y(bar.value)}" width="${barW}" height="${h}" fill="#2563eb" rx="2"/>`,
+      `<text x="${cx}" y="${y(bar.value) - 6}" text-anchor="middle" fill="#111827">${fmt(bar.value)}</text>`,
+      `<text x="${cx}" y="${top + plotH + 18}" text-anchor="middle" fill="#374151">${esc(bar.label)}</text>`,
+    );
+  });
+  if (options.reference) {
+    const ry = y(options.reference.value);
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${ry}" y2="${ry}" stroke="#dc2626" stroke-dasharray="6 4" stroke-width="1.5"/>`,
+      `<text x="${width - right}" y="${ry - 6}" text-anchor="end" fill="#dc2626">${esc(options.reference.label)}</text>`,
+    );
+  }
+  parts.push(
+    `<line x1="${left}" x2="${width - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#9ca3af"/>`,
+    "</svg>",
+  );
+  return parts.join("\n");
+}
