@@ -25,8 +25,11 @@ export interface RunnerEngineFactoryOptions {
   /** Options of the engine module, e.g. `{ gpu: "auto" }` for the llama adapter. Defaults to `{}` (CPU only). */
   engineOptions?: Record<string, unknown>;
   /** Receives the events of every runner this factory starts (crash, restarted, broken, state, memory). Defaults to none. */
-  onEvent?: <E extends keyof RunnerEvents>(event: E, ...args: RunnerEvents[E]) => void;
+  onEvent?: (...args: RunnerEventArgs) => void;
 }
+
+/** `[name, payload]` of any runner event; narrowing on the name narrows the payload. */
+export type RunnerEventArgs = { [E in keyof RunnerEvents]: [E, ...RunnerEvents[E]] }[keyof RunnerEvents];
 
 /** Load options of a runner engine: the port's, plus the id used in logs and events. */
 export interface RunnerEngineLoadOptions extends EngineLoadOptions {

@@ -35,6 +35,7 @@ export interface RunnerSupervisorOptions {
 
 export interface RunnerCrashEvent extends RunnerCrash {
   modelId: string;
+  modelPath: string;
   /** Crashes within the restart window, this one included. */
   crashes: number;
   /** Delay before the restart; undefined when the model is marked broken instead. */
@@ -43,9 +44,9 @@ export interface RunnerCrashEvent extends RunnerCrash {
 
 export interface RunnerEvents {
   crash: [RunnerCrashEvent];
-  restarted: [{ modelId: string; pid: number; previousPid: number; attempt: number }];
-  broken: [{ modelId: string; error: SluiceError }];
-  state: [{ modelId: string; state: RunnerState }];
+  restarted: [{ modelId: string; modelPath: string; pid: number; previousPid: number; attempt: number }];
+  broken: [{ modelId: string; modelPath: string; error: SluiceError }];
+  state: [{ modelId: string; modelPath: string; state: RunnerState }];
   /** On every heartbeat: the runner's resident set size. */
   memory: [{ modelId: string; modelPath: string; pid: number; rssBytes: number }];
 }
@@ -171,7 +172,7 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
     const crashes = this.#crashTimes.length;
     const restartInMs =
       crashes > maxCrashes ? undefined : Math.min(maxDelayMs, initialDelayMs * 2 ** (crashes - 1));
-    this.emit("crash", { ...crash, modelId: this.#options.modelId, crashes, restartInMs });
+    this.emit("crash", { ...crash, ...this.#ids(), crashes, restartInMs });
     if (restartInMs === undefined) {
       this.#markBroken(
         new RunnerCrashedError(
@@ -208,7 +209,7 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
       this.#current = runner;
       this.#setState("ready");
       this.emit("restarted", {
-        modelId: this.#options.modelId,
+        ...this.#ids(),
         pid: runner.pid,
         previousPid: this.#lastPid,
         attempt: this.#attempt,
@@ -234,7 +235,7 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
     this.#brokenError = error;
     this.#setState("broken");
     this.#flushWaiters(error);
-    this.emit("broken", { modelId: this.#options.modelId, error });
+    this.emit("broken", { ...this.#ids(), error });
   }
 
   #flushWaiters(error: SluiceError): void {
@@ -245,6 +246,10 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
 
   #setState(state: RunnerState): void {
     this.#state = state;
-    this.emit("state", { modelId: this.#options.modelId, state });
+    this.emit("state", { ...this.#ids(), state });
+  }
+
+  #ids(): { modelId: string; modelPath: string } {
+    return { modelId: this.#options.modelId, modelPath: this.#options.load.modelPath };
   }
 }

@@ -5,6 +5,7 @@ export {
   RunnerEngineFactory,
   type RunnerEngineFactoryOptions,
   type RunnerEngineLoadOptions,
+  type RunnerEventArgs,
 } from "./RunnerEngineFactory.ts";
 export type { RunnerCrash } from "./RunnerProcess.ts";
 export type {
