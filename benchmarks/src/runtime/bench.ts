@@ -1,0 +1,129 @@
+// Runtime throughput on the LFM2-350M shape (synthetic weights cost what real
+// ones do): aggregate generation tokens/s at 1, 4 and 8 concurrent streams,
+// and embedding throughput one-by-one vs batched (concurrent calls sharing a
+// pool of 1 or 2 embedding contexts). Each configuration is first checked for
+// correct results, then timed. Run: pnpm --filter @sluice/benchmarks bench:runtime
+// Env: BENCH_THREADS (default 2), BENCH_TOKENS (default 32), BENCH_PRESET (default lfm2-350m).
+import { ok } from "node:assert/strict";
+import { type Engine, LlamaEngineFactory } from "@sluice/core";
+import { ensureSynthModel, type PresetName } from "@sluice/gguf-synth";
+
+const threads = Number(process.env.BENCH_THREADS ?? 2);
+const tokens = Number(process.env.BENCH_TOKENS ?? 32);
+const preset = (process.env.BENCH_PRESET ?? "lfm2-350m") as PresetName;
+const factory = new LlamaEngineFactory();
+const prompts = Array.from(
+  { length: 8 },
+  (_, i) => `Request number ${i}: tell me a short story about the sea`,
+);
+
+async function generate(engine: Engine, prompt: string): Promise<{ text: string; generated: number }> {
+  for await (const e of engine.generate({ prompt, maxTokens: tokens, temperature: 0 }))
+    if (e.type === "done") return { text: e.text, generated: e.stats.generatedTokens };
+  throw new Error("no done event");
+}
+
+async function generationRows(path: string) {
+  const rows: Record<string, unknown>[] = [];
+  const engine = await factory.load({
+    modelPath: path,
+    contextSize: 512,
+    sequences: 8,
+    threads,
+    embeddingContexts: 0,
+  });
+  try {
+    const solo: string[] = [];
+    for (const p of prompts) solo.push((await generate(engine, p)).text);
+    for (const concurrency of [1, 4, 8]) {
+      const batch = prompts.slice(0, concurrency);
+      // Correctness first: greedy outputs under batching vs the same request alone.
+      const check = await Promise.all(batch.map((p) => generate(engine, p)));
+      const same = check.filter((r, i) => r.text === solo[i]).length;
+      const started = performance.now();
+      const results = await Promise.all(batch.map((p) => generate(engine, p)));
+      const seconds = (performance.now() - started) / 1000;
+      const generated = results.reduce((n, r) => n + r.generated, 0);
+      ok(generated === concurrency * tokens, `expected ${concurrency * tokens} tokens, got ${generated}`);
+      rows.push({
+        concurrency,
+        tokens: generated,
+        seconds: +seconds.toFixed(2),
+        "aggregate tok/s": +(generated / seconds).toFixed(1),
+        "per-stream tok/s": +(generated / seconds / concurrency).toFixed(1),
+        "greedy equal to solo": `${same}/${concurrency}`,
+      });
+    }
+  } finally {
+    await engine.dispose();
+  }
+  return rows;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += (a[i] as number) * (b[i] as number);
+    na += (a[i] as number) ** 2;
+    nb += (b[i] as number) ** 2;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+async function embeddingRows(path: string) {
+  const texts = Array.from(
+    { length: 16 },
+    (_, i) => `Document ${i} about ships, harbours and the weather at sea.`,
+  );
+  const rows: Record<string, unknown>[] = [];
+  let reference: Float32Array[] | undefined;
+  for (const contexts of [1, 2]) {
+    const engine = await factory.load({
+      modelPath: path,
+      contextSize: 256,
+      sequences: 1,
+      threads,
+      embeddingContexts: contexts,
+    });
+    try {
+      const oneByOne = async () => {
+        const out: Float32Array[] = [];
+        for (const t of texts) out.push(...(await engine.embed([t])));
+        return out;
+      };
+      const batched = () => Promise.all(texts.map((t) => engine.embed([t]))).then((r) => r.flat());
+      reference ??= await oneByOne();
+      const check = await batched();
+      const minCos = Math.min(...check.map((v, i) => cosine(v, reference?.[i] as Float32Array)));
+      ok(minCos > 0.999, `batched embeddings differ from one-by-one (min cosine ${minCos})`);
+      for (const [mode, run] of [
+        ["one-by-one", oneByOne],
+        ["batched (16 concurrent)", batched],
+      ] as const) {
+        if (contexts === 2 && mode === "one-by-one") continue;
+        const started = performance.now();
+        await run();
+        const seconds = (performance.now() - started) / 1000;
+        rows.push({
+          mode,
+          "embedding contexts": contexts,
+          texts: texts.length,
+          seconds: +seconds.toFixed(2),
+          "texts/s": +(texts.length / seconds).toFixed(1),
+          "min cosine vs one-by-one": +minCos.toFixed(6),
+        });
+      }
+    } finally {
+      await engine.dispose();
+    }
+  }
+  return rows;
+}
+
+const genPath = await ensureSynthModel({ preset, type: "q8_0" });
+const embPath = await ensureSynthModel({ preset, type: "q8_0", pooling: "mean" });
+console.log(`runtime bench: ${preset} q8_0, threads ${threads}, ${tokens} tokens per stream`);
+console.table(await generationRows(genPath));
+console.table(await embeddingRows(embPath));
