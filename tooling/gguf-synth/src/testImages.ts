@@ -1,3 +1,8 @@
+/**
+ * Deterministic test images for vision fixtures and benchmarks: an RGB pattern
+ * encoded as PNG (node:zlib) or as a baseline greyscale JPEG, written by hand so
+ * tests need no image library.
+ */
 import { crc32, deflateSync } from "node:zlib";
 
 /** A deterministic RGB test pattern: gradients plus a checkerboard, so tiles differ. */

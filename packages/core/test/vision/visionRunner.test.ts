@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureSynthVisionModel } from "@sluice/gguf-synth";
+import { encodeJpeg, encodePng, ensureSynthVisionModel } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatContentPart, GenerateEvent, GenerateParams } from "../../src/runtime/engine/Engine.ts";
 import {
@@ -12,7 +12,6 @@ import {
   toDataUrl,
 } from "../../src/runtime/llama-vision/index.ts";
 import type { RunnerCrashEvent, RunnerEngine } from "../../src/runtime/runner/index.ts";
-import { encodeJpeg, encodePng } from "./images.ts";
 
 const LOAD = { contextSize: 4096, threads: 2, batchSize: 512 } as const;
 let pair: { modelPath: string; mmprojPath: string };

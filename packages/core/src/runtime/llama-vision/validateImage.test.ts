@@ -1,6 +1,6 @@
 import { crc32 } from "node:zlib";
+import { encodeJpeg, encodePng } from "@sluice/gguf-synth";
 import { describe, expect, it } from "vitest";
-import { encodeJpeg, encodePng } from "../../../test/vision/images.ts";
 import { decodeImageDataUrl, toDataUrl } from "./imageSources.ts";
 import { validateImage } from "./validateImage.ts";
 
