@@ -92,6 +92,19 @@ describe.each(models)("LlamaEngine on $name", (m) => {
     expect(typeof JSON.parse(text).ok).toBe("boolean");
   });
 
+  it("answers chat messages through the model's chat template", async () => {
+    const messages = [
+      { role: "system" as const, content: "You tell stories." },
+      { role: "user" as const, content: m.prompt },
+    ];
+    const { text, pieces, done } = await collect(engine.generate({ messages, maxTokens: 8, temperature: 0 }));
+    expect(pieces).toBe(text);
+    // The rendered template is longer than the bare user text.
+    const bare = await engine.tokenize(m.prompt);
+    expect(done.stats.promptTokens).toBeGreaterThan(bare.length + 2);
+    expect(done.stats.generatedTokens).toBeGreaterThan(0);
+  });
+
   it("embeds texts in order and L2-normalises on request", async () => {
     const [a, b] = await engine.embed(["hello world", "a cat sat"], { normalize: true });
     const [a2] = await engine.embed(["hello world"]);
