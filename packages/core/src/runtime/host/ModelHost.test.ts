@@ -10,7 +10,15 @@ class ScriptedEngine implements Engine {
   disposed = false;
   failGenerate = false;
   constructor(path: string) {
-    this.info = { modelPath: path, architecture: "test", contextSize: 64, sequences: 1, trainContextSize: 64, embeddingLength: 2, fileSize: 1 };
+    this.info = {
+      modelPath: path,
+      architecture: "test",
+      contextSize: 64,
+      sequences: 1,
+      trainContextSize: 64,
+      embeddingLength: 2,
+      fileSize: 1,
+    };
   }
   generate(): AsyncIterable<GenerateEvent> {
     const fail = this.failGenerate;
@@ -19,7 +27,13 @@ class ScriptedEngine implements Engine {
       yield {
         type: "done",
         text: "x",
-        stats: { promptTokens: 1, generatedTokens: 1, timeToFirstTokenMs: 0, decodeMs: 0, finishReason: "length" },
+        stats: {
+          promptTokens: 1,
+          generatedTokens: 1,
+          timeToFirstTokenMs: 0,
+          decodeMs: 0,
+          finishReason: "length",
+        },
       } as const;
     })();
   }
@@ -127,7 +141,12 @@ describe("ModelHost", () => {
     const err = await host.acquire("bad").catch((e: unknown) => e);
     expect(isSluiceError(err) && err.code).toBe("INFERENCE_FAILED");
     expect(factory.engines[1]?.disposed).toBe(true);
-    expect(events.map((e) => `${e.modelId}:${e.state}`)).toEqual(["good:loading", "good:ready", "bad:loading", "bad:broken"]);
+    expect(events.map((e) => `${e.modelId}:${e.state}`)).toEqual([
+      "good:loading",
+      "good:ready",
+      "bad:loading",
+      "bad:broken",
+    ]);
     expect(host.health("bad")).toBe("broken");
     await host.destroy();
   });
@@ -146,12 +165,31 @@ describe("ModelHost", () => {
     await host.destroy();
   });
 
+  it("opens the breaker after repeated request failures on a loaded model and recovers after the half-open probe", async () => {
+    const { host } = makeHost({ policy: { retries: 0, breakerThreshold: 3, halfOpenAfterMs: 2_000 } });
+    const failing = vi.fn(async () => {
+      throw new InferenceFailedError("decode failed");
+    });
+    for (let i = 0; i < 3; i++) await host.run("m", failing).catch(() => undefined);
+    expect(host.health("m")).toBe("broken");
+    await expect(host.run("m", failing)).rejects.toMatchObject({ code: "CIRCUIT_OPEN" });
+    expect(failing).toHaveBeenCalledTimes(3);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await expect(host.run("m", async () => "ok")).resolves.toBe("ok");
+    expect(host.policy("m").state).toBe("closed");
+    expect(host.health("m")).toBe("ready");
+    await host.destroy();
+  });
+
   it("asks admission before loading and releases the grant on unload", async () => {
     const release = vi.fn();
     const admit = vi.fn(async () => ({ release }));
     const { factory, host } = makeHost({ admit, keepAliveMs: 0 });
     await (await host.acquire("m")).release();
-    expect(admit).toHaveBeenCalledWith(expect.objectContaining({ modelId: "m", path: "/models/m.gguf" }), expect.anything());
+    expect(admit).toHaveBeenCalledWith(
+      expect.objectContaining({ modelId: "m", path: "/models/m.gguf" }),
+      expect.anything(),
+    );
     expect(release).toHaveBeenCalledTimes(1);
     const refuse = makeHost({ admit: async () => Promise.reject(new OutOfMemoryBudgetError("no room")) });
     await expect(refuse.host.acquire("m")).rejects.toMatchObject({ code: "OUT_OF_MEMORY_BUDGET" });

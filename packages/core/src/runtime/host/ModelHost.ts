@@ -178,10 +178,11 @@ export class ModelHost {
     if (entry?.state === "ready") this.#setState(modelId, "degraded", error);
   }
 
-  /** Marks a degraded model ready again after a successful request. */
+  /** Marks a degraded (or breaker-broken) loaded model ready again after a successful request. */
   reportSuccess(modelId: string): void {
     const entry = this.#entries.get(modelId);
-    if (entry?.state === "degraded") this.#setState(modelId, "ready");
+    if (entry?.engine && (entry.state === "degraded" || entry.state === "broken"))
+      this.#setState(modelId, "ready");
   }
 
   /** Unloads models nobody references, least recently used first; returns how many. */

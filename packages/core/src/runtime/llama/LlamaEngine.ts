@@ -108,6 +108,9 @@ export class LlamaEngine implements Engine {
     }
   }
 
+  // Micro-batching: every text of every concurrent call queues on one pool of
+  // embedding contexts. Several texts can not share one decode here: the
+  // binding reads pooled embeddings of sequence 0 only (AddonContext::GetEmbedding).
   async embed(texts: string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<Float32Array[]> {
     this.#assertAlive();
     validateEmbedTexts(texts);
