@@ -89,8 +89,11 @@ export class Cascade {
 
   /** Generates an answer, or rejects with one SluiceError whose `details.attempts` lists every tier. */
   async generate(params: GenerateParams, options: CascadeRequestOptions = {}): Promise<CascadeResponse> {
+    const deadlineMs = options.deadlineMs ?? this.config.deadlineMs;
+    if (!(deadlineMs > 0 && Number.isFinite(deadlineMs)))
+      throw new InvalidInputError(`deadlineMs must be a positive number of milliseconds, got ${deadlineMs}`);
     const started = this.#now();
-    const deadlineAt = started + (options.deadlineMs ?? this.config.deadlineMs);
+    const deadlineAt = started + deadlineMs;
     const arm = this.experiment
       ? options.key === undefined
         ? this.experiment.arms[0]
