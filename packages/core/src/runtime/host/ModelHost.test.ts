@@ -181,6 +181,20 @@ describe("ModelHost", () => {
     await host.destroy();
   });
 
+  it("drops an engine that died during a request, so the next request loads a fresh one", async () => {
+    const { factory, host } = makeHost();
+    await expect(
+      host.run("m", async (engine) => {
+        await engine.dispose();
+        throw new InferenceFailedError("runner gone");
+      }),
+    ).rejects.toMatchObject({ code: "INFERENCE_FAILED" });
+    expect(host.models()).toHaveLength(0);
+    await host.run("m", async (engine) => expect(engine.disposed).toBe(false));
+    expect(factory.loads).toHaveLength(2);
+    await host.destroy();
+  });
+
   it("asks admission before loading and releases the grant on unload", async () => {
     const release = vi.fn();
     const admit = vi.fn(async () => ({ release }));

@@ -104,7 +104,9 @@ export class ModelHost {
         return result;
       } catch (err) {
         const entry = this.#entries.get(modelId);
-        if (entry?.state === "ready" && isBreakerFailure(err)) this.#setState(modelId, "degraded", err);
+        // A dead engine (crashed runner) is dropped so that the next request loads a fresh one.
+        if (entry?.engine === lease.engine && lease.engine.disposed) await this.#unload(entry);
+        else if (entry?.state === "ready" && isBreakerFailure(err)) this.#setState(modelId, "degraded", err);
         throw err;
       } finally {
         await lease.release();
