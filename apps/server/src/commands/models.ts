@@ -1,0 +1,262 @@
+import { delimiter, join, resolve } from "node:path";
+// Subpath imports: the models area alone loads in a fraction of the whole core barrel.
+import { isSluiceError, toSluiceError } from "@sluice/core/errors";
+import {
+  createModelStore,
+  getCatalog,
+  loadCatalog,
+  type ModelProgress,
+  type ModelStore,
+  type ModelStoreOptions,
+  type ResolvedModel,
+} from "@sluice/core/models";
+import { workspaceRoot } from "@sluice/gguf-synth";
+import { SingleBar } from "cli-progress";
+import { Command, Option } from "commander";
+import { readEnv } from "../env.ts";
+
+/** Where the command writes and how it exits; tests pass collectors. */
+export interface ModelsCommandIo {
+  /** Defaults to `process.stdout.write`. */
+  out?: (text: string) => void;
+  /** Defaults to `process.stderr.write`. */
+  err?: (text: string) => void;
+  /** Called with the exit status. Defaults to setting `process.exitCode`. */
+  exit?: (code: number) => void;
+  /** Draw progress bars. Defaults to whether stderr is a terminal. */
+  progress?: boolean;
+}
+
+interface GlobalOptions {
+  modelsDir?: string;
+  modelDirs?: string;
+  catalog?: string;
+  allowInsecureHost?: string[];
+}
+
+/** Files smaller than this hash too fast to deserve a progress bar. */
+const HASH_BAR_MIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The models directory: `--models-dir`, else `SLUICE_MODELS_DIR`, else
+ * `<workspace>/models` (the same default as `sluice serve`; `*.gguf` there is
+ * git-ignored). Extra read-only directories: `--model-dirs`, else
+ * `SLUICE_MODEL_DIRS` (`:`-separated).
+ */
+export async function storeOptionsFrom(options: GlobalOptions): Promise<ModelStoreOptions> {
+  const env = readEnv();
+  const modelsDir = resolve(options.modelsDir ?? env.SLUICE_MODELS_DIR ?? join(workspaceRoot(), "models"));
+  const extraDirs = (options.modelDirs ?? env.SLUICE_MODEL_DIRS ?? "").split(delimiter).filter(Boolean);
+  return {
+    modelsDir,
+    extraDirs,
+    catalog: options.catalog ? await loadCatalog(resolve(options.catalog)) : getCatalog(),
+    allowInsecureHosts: options.allowInsecureHost ?? [],
+  };
+}
+
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+
+function progressBar(enabled: boolean): { onProgress: (p: ModelProgress) => void; stop: () => void } {
+  if (!enabled) return { onProgress: () => {}, stop: () => {} };
+  let bar: SingleBar | undefined;
+  let phase: ModelProgress["phase"] | undefined;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  return {
+    stop,
+    onProgress: (p) => {
+      if (p.phase === "hash" && p.totalBytes < HASH_BAR_MIN_BYTES) return;
+      if (phase !== p.phase || !bar) {
+        stop();
+        phase = p.phase;
+        bar = new SingleBar({
+          stream: process.stderr,
+          format: `${p.phase === "download" ? "downloading" : "verifying  "} [{bar}] {percentage}% {done}/{size}`,
+          hideCursor: true,
+          clearOnComplete: true,
+        });
+        bar.start(Math.max(p.totalBytes, 1), 0, { done: mib(0), size: mib(p.totalBytes) });
+      }
+      bar.setTotal(Math.max(p.totalBytes, 1));
+      bar.update(p.bytes, { done: mib(p.bytes), size: mib(p.totalBytes) });
+    },
+  };
+}
+
+/**
+ * `sluice models ls | pull <id|uri> | verify [<id>|--path <file>] | rm <id>`.
+ * Failures print `error <CODE>: <message>` and exit 1.
+ * Register with `program.addCommand(modelsCommand())`.
+ */
+export function modelsCommand(io: ModelsCommandIo = {}): Command {
+  const out = io.out ?? ((t: string) => void process.stdout.write(t));
+  const err = io.err ?? ((t: string) => void process.stderr.write(t));
+  const exit =
+    io.exit ??
+    ((code: number) => {
+      process.exitCode = code;
+    });
+  const showProgress = io.progress ?? process.stderr.isTTY === true;
+
+  const models = new Command("models")
+    .description("List, download, verify and remove model files")
+    .option(
+      "--models-dir <dir>",
+      "directory of downloaded models (default: $SLUICE_MODELS_DIR or <workspace>/models)",
+    )
+    .option(
+      "--model-dirs <dirs>",
+      "extra read-only model directories, ':'-separated (default: $SLUICE_MODEL_DIRS)",
+    )
+    .option("--catalog <file>", "catalog JSON to use instead of models/catalog.json");
+  models.addOption(
+    new Option("--allow-insecure-host <host:port>", "allow plain http to this host (tests only; repeatable)")
+      .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+      .hideHelp(),
+  );
+
+  /** Runs an action with a store, mapping failures to `error <CODE>` and exit 1. */
+  const run =
+    <A extends unknown[]>(action: (store: ModelStore, ...args: A) => Promise<number | undefined>) =>
+    async (...args: A) => {
+      try {
+        const store = createModelStore(await storeOptionsFrom(models.opts<GlobalOptions>()));
+        store.on("pin", (e) =>
+          err(`warning: ${e.key} has no known digest; pinned sha256 ${e.sha256} in ${e.lockFile}\n`),
+        );
+        store.on("quarantine", (e) => err(`warning: quarantined ${e.path} → ${e.quarantinePath}\n`));
+        exit((await action(store, ...args)) ?? 0);
+      } catch (error) {
+        const code = isSluiceError(error)
+          ? error.code
+          : error instanceof RangeError
+            ? "CONFIG_INVALID"
+            : "INTERNAL";
+        err(`error ${code}: ${(error as Error)?.message ?? String(error)}\n`);
+        exit(1);
+      }
+    };
+
+  models
+    .command("ls")
+    .description("List catalog models and whether they are present")
+    .option("--json", "print JSON")
+    .action(
+      run(async (store, options: { json?: boolean }) => {
+        const listed = await store.list();
+        if (options.json) {
+          out(
+            `${JSON.stringify(
+              listed.map((l) => ({ ...l.entry, path: l.path, location: l.location })),
+              null,
+              2,
+            )}\n`,
+          );
+          return 0;
+        }
+        const rows = listed.map((l) => [
+          `${l.entry.id}${l.entry.default ? " *" : ""}`,
+          l.entry.role,
+          l.entry.architecture,
+          l.entry.quantization ?? "",
+          l.sizeBytes !== undefined
+            ? mib(l.sizeBytes)
+            : l.entry.approxSizeBytes
+              ? `~${mib(l.entry.approxSizeBytes)}`
+              : "",
+          l.entry.license,
+          l.path ?? "-",
+        ]);
+        out(table(["ID", "ROLE", "ARCH", "QUANT", "SIZE", "LICENCE", "PATH"], rows));
+        out("* default model of its role\n");
+        return 0;
+      }),
+    );
+
+  models
+    .command("pull")
+    .description("Download a model into the models directory and verify it")
+    .argument("<ref>", "catalog id, hf:<owner>/<repo>/<file>.gguf or https URL")
+    .action(
+      run(async (store, ref: string) => {
+        const bar = progressBar(showProgress);
+        try {
+          const r = await store.pull(ref, { onProgress: bar.onProgress });
+          bar.stop();
+          out(`${describe(r)}\n`);
+          return 0;
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
+
+  models
+    .command("verify")
+    .description("Re-hash and check models (all present ones when no argument is given)")
+    .argument("[ref]", "catalog id or URI")
+    .option("--path <file>", "check a GGUF file in place")
+    .option("--sha256 <hex>", "expected digest for --path (default: the one known for its file name)")
+    .action(
+      run(async (store, ref: string | undefined, options: { path?: string; sha256?: string }) => {
+        const bar = progressBar(showProgress);
+        try {
+          if (options.path !== undefined) {
+            const target = {
+              path: resolve(options.path),
+              ...(options.sha256 ? { sha256: options.sha256 } : {}),
+            };
+            out(`OK ${describe(await store.verify(target, { onProgress: bar.onProgress }))}\n`);
+            return 0;
+          }
+          const refs = ref ? [ref] : (await store.list()).filter((l) => l.path).map((l) => l.entry.id);
+          let failures = 0;
+          for (const r of refs) {
+            try {
+              out(`OK ${describe(await store.verify(r, { onProgress: bar.onProgress }))}\n`);
+            } catch (error) {
+              if (refs.length === 1) throw error;
+              const e = toSluiceError(error);
+              err(`error ${e.code}: ${r}: ${e.message}\n`);
+              failures++;
+            }
+          }
+          if (refs.length === 0) out("no models present\n");
+          return failures > 0 ? 1 : 0;
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
+
+  models
+    .command("rm")
+    .description("Delete a model from the models directory (extra directories are never touched)")
+    .argument("<ref>", "catalog id or URI")
+    .action(
+      run(async (store, ref: string) => {
+        out(`removed ${await store.remove(ref)}\n`);
+        return 0;
+      }),
+    );
+
+  return models;
+}
+
+function describe(r: ResolvedModel): string {
+  const name = r.entry?.id ?? r.path;
+  return `${name} ${r.path} sha256=${r.sha256} (${r.summary.architecture}, ${mib(r.summary.fileSize)})`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    `${cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd()}\n`;
+  return [line(header), ...rows.map(line)].join("");
+}
