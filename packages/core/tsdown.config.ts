@@ -1,7 +1,13 @@
 import { defineConfig } from "tsdown";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", "errors/index": "src/errors/index.ts", "models/index": "src/models/index.ts" },
+  entry: {
+    index: "src/index.ts",
+    "errors/index": "src/errors/index.ts",
+    "models/index": "src/models/index.ts",
+    // Forked by RunnerEngineFactory as a file of its own (see resolveRunnerEntry).
+    "runtime/runner/runnerMain": "src/runtime/runner/runnerMain.ts",
+  },
   format: "esm",
   dts: true,
   fixedExtension: false,

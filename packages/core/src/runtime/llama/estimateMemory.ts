@@ -21,18 +21,22 @@ export interface MemoryEstimate {
 }
 
 export interface EstimateMemoryOptions {
-  /**
-   * Resident memory of an empty runner. Defaults to `150 MiB`: measured here as
-   * 145–150 MiB for a runner started from TypeScript sources through tsx (built
-   * JavaScript needs less, so the default errs on the safe side).
-   */
+  /** Resident memory a runner needs besides llama.cpp's buffers. Defaults to `DEFAULT_RUNTIME_BYTES`. */
   runtimeBytes?: number;
 }
 
 /** Defaults of EngineLoadOptions, as the llama adapter applies them. */
 const defaults = { contextSize: 2048, sequences: 4, batchSize: 512, useMmap: true, embeddingContexts: 1 };
 const kvTypes = { f32: GgmlType.F32, f16: GgmlType.F16, q8_0: GgmlType.Q8_0, q4_0: GgmlType.Q4_0 } as const;
-export const DEFAULT_RUNTIME_BYTES = 150 * 2 ** 20;
+/**
+ * Resident memory of a runner besides llama.cpp's buffers: Node, the binding's
+ * code, thread stacks and heap. Calibrated on this machine (lfm2-tiny and
+ * lfm2-350m, 2048 × 4 context): an empty built runner holds 88 MiB and a loaded
+ * one 17–36 MiB more than llama.cpp's buffers, so 105 MiB. A runner forked from
+ * TypeScript sources also loads tsx (empty: 136 MiB), so 150 MiB there; both
+ * files live in the same tree, so this module's extension tells the mode.
+ */
+export const DEFAULT_RUNTIME_BYTES = (import.meta.url.endsWith(".ts") ? 150 : 105) * 2 ** 20;
 
 /** Estimates the RAM a load with these options needs, from the file's GGUF header. */
 export async function estimateLoadMemory(

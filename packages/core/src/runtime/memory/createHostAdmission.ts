@@ -6,7 +6,7 @@ export interface HostAdmissionOptions {
   /**
    * Resident memory of one runner process without a model, added to every
    * estimate. Use `0` with in-process engines (one process holds every model).
-   * Defaults to `DEFAULT_RUNTIME_BYTES` (150 MiB, measured).
+   * Defaults to `DEFAULT_RUNTIME_BYTES` (105 MiB built, 150 MiB from sources; measured).
    */
   runtimeBytes?: number;
   /** Replaces the GGUF estimate (tests, or models the estimator does not know). Defaults to `estimateLoadMemory`. */

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -10,15 +11,21 @@ export interface RunnerEntry {
 }
 
 /**
- * Finds the runner entry beside this module. From source (a .ts file, as in
- * tests and `tsx`) the child needs tsx's loader; from a build it runs plain JS.
+ * Finds the runner entry. From source (a .ts file, as in tests and `tsx`) it
+ * sits beside this module and the child needs tsx's loader; from a build it is
+ * plain JS, beside this module or, when this code was bundled into a chunk at
+ * the root of dist/, at dist/runtime/runner/runnerMain.js (a tsdown entry).
  */
 export function resolveRunnerEntry(): RunnerEntry {
   const self = fileURLToPath(import.meta.url);
-  const extension = self.endsWith(".ts") ? ".ts" : ".js";
-  const path = join(self, "..", `runnerMain${extension}`);
-  if (extension === ".js") return { path, execArgv: [] };
-  return { path, execArgv: ["--import", resolveTsx()] };
+  if (self.endsWith(".ts")) {
+    return { path: join(self, "..", "runnerMain.ts"), execArgv: ["--import", resolveTsx()] };
+  }
+  const candidates = [
+    join(self, "..", "runnerMain.js"),
+    join(self, "..", "runtime", "runner", "runnerMain.js"),
+  ];
+  return { path: candidates.find((c) => existsSync(c)) ?? (candidates[0] as string), execArgv: [] };
 }
 
 function resolveTsx(): string {
