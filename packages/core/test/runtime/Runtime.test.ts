@@ -153,6 +153,44 @@ describe.each(models)("runtime on $name", (m) => {
   });
 });
 
+describe.each(models)("shutdown on $name", (m) => {
+  it("close refuses new requests, finishes in-flight ones, then unloads; destroy fails the rest at once", async () => {
+    const factory = new RecordingFactory();
+    const rt = createRuntime({
+      engineFactory: factory,
+      resolve: async () => ({ path: m.path, sha256: "test" }),
+      loadOptions: () => ({ ...TEST_LOAD }),
+    });
+    const params = { prompt: m.prompt, maxTokens: 12, temperature: 0, stop: [] };
+    await rt.complete(m.name, params);
+    const inFlight = rt.complete(m.name, params);
+    const closed = rt.close(10_000);
+    expect(codeOf(await rt.complete(m.name, params).catch((e: unknown) => e))).toBe("DISPOSED");
+    expect((await inFlight).stats.generatedTokens).toBeGreaterThan(0);
+    await closed;
+    expect(factory.engines[0]?.disposed).toBe(true);
+
+    const rt2 = createRuntime({
+      engineFactory: factory,
+      resolve: async () => ({ path: m.path, sha256: "test" }),
+      loadOptions: () => ({ ...TEST_LOAD }),
+    });
+    const it = rt2
+      .generate(m.name, { prompt: m.prompt, maxTokens: 200, temperature: 0.8, seed: 3 })
+      [Symbol.asyncIterator]();
+    await it.next();
+    await Promise.all([rt2.destroy(), rt2.destroy()]);
+    expect(factory.engines[1]?.disposed).toBe(true);
+    let err: unknown;
+    try {
+      for (;;) if ((await it.next()).done) break;
+    } catch (e) {
+      err = e;
+    }
+    expect(codeOf(err)).toBe("DISPOSED");
+  });
+});
+
 describe.each(models)("breaker on $name", (m) => {
   afterEach(() => {
     vi.useRealTimers();
