@@ -1,0 +1,142 @@
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { InvalidInputError, ModelNotFoundError } from "../../src/errors/index.ts";
+import {
+  type RunnerEngine,
+  RunnerEngineFactory,
+  type RunnerLogRecord,
+} from "../../src/runtime/runner/index.ts";
+import { storiesPath, within } from "./helpers.ts";
+
+const engines: RunnerEngine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.dispose()));
+});
+
+async function load(factory = new RunnerEngineFactory()): Promise<RunnerEngine> {
+  // One sequence: a request that did not free it would block the next one.
+  const engine = await factory.load({
+    modelPath: storiesPath as string,
+    contextSize: 2048,
+    sequences: 1,
+    threads: 1,
+  });
+  engines.push(engine);
+  return engine;
+}
+
+async function complete(engine: RunnerEngine, maxTokens = 16): Promise<string> {
+  for await (const event of engine.generate({ prompt: "Once upon a time", maxTokens, temperature: 0 })) {
+    if (event.type === "done") return event.text;
+  }
+  throw new Error("no done event");
+}
+
+describe.skipIf(storiesPath === undefined)("runner protocol", () => {
+  it("revives a runner's load failure as the same typed error", async () => {
+    const failure = await new RunnerEngineFactory()
+      .load({ modelPath: "/nonexistent/model.gguf", contextSize: 256, threads: 1 })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ModelNotFoundError);
+    expect(failure).toMatchObject({ code: "MODEL_NOT_FOUND", retryable: false });
+  });
+
+  it("revives request errors from the runner with their class", async () => {
+    const engine = await load();
+    const failure = await complete(engine, -5).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InvalidInputError);
+    expect(await complete(engine)).not.toBe("");
+  });
+
+  it("aborts a streaming generation at once and frees the runner's sequence", async () => {
+    const engine = await load();
+    const controller = new AbortController();
+    let abortedAt = 0;
+    const failure = await (async () => {
+      for await (const event of engine.generate(
+        { prompt: "Once upon a time", maxTokens: 1500 },
+        controller.signal,
+      )) {
+        if (event.type === "token" && abortedAt === 0) {
+          abortedAt = performance.now();
+          controller.abort();
+        }
+      }
+    })().catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "ABORTED" });
+    expect(performance.now() - abortedAt).toBeLessThan(100);
+    expect(engine.busySequences()).toBe(0);
+    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).not.toBe("");
+  });
+
+  it("cancels the runner's work when the consumer stops reading early", async () => {
+    const engine = await load();
+    for await (const event of engine.generate({
+      prompt: "Once upon a time",
+      maxTokens: 1500,
+      temperature: 0,
+    })) {
+      if (event.type === "token") break;
+    }
+    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).not.toBe("");
+  });
+
+  it("streams tokens of concurrent requests to the right callers", async () => {
+    const factory = new RunnerEngineFactory();
+    const engine = await factory.load({
+      modelPath: storiesPath as string,
+      contextSize: 512,
+      sequences: 3,
+      threads: 1,
+    });
+    engines.push(engine);
+    const prompts = ["Once upon a time", "The little dog", "Tom had a red ball"];
+    const alone = [];
+    for (const prompt of prompts) alone.push(await collect(engine, prompt));
+    const together = await Promise.all(prompts.map((prompt) => collect(engine, prompt)));
+    expect(together).toEqual(alone);
+  });
+
+  it("delivers the runner's raw stdout and stderr to the host logger as records", async () => {
+    const records: RunnerLogRecord[] = [];
+    const engineModule = pathToFileURL(join(import.meta.dirname, "fixtures", "noisyEngineModule.ts")).href;
+    const engine = await load(new RunnerEngineFactory({ engineModule, logger: (r) => records.push(r) }));
+    const pid = engine.pid;
+    await within(
+      new Promise<void>((resolve) => {
+        const poll = () => (records.some((r) => r.source === "stderr") ? resolve() : setTimeout(poll, 20));
+        poll();
+      }),
+      5000,
+      "the stderr line",
+    );
+    expect(records).toContainEqual({
+      level: "warn",
+      message: "noise on stderr",
+      modelId: "stories260K.gguf",
+      pid,
+      source: "stderr",
+    });
+    expect(records).toContainEqual({
+      level: "info",
+      message: "noise on stdout",
+      modelId: "stories260K.gguf",
+      pid,
+      source: "stdout",
+    });
+  });
+
+  it("rejects invalid factory options with RangeError", () => {
+    expect(() => new RunnerEngineFactory({ heartbeatIntervalMs: 0 })).toThrow(RangeError);
+    expect(() => new RunnerEngineFactory({ restart: { maxCrashes: -1 } })).toThrow(RangeError);
+  });
+});
+
+async function collect(engine: RunnerEngine, prompt: string): Promise<string> {
+  let text = "";
+  for await (const event of engine.generate({ prompt, maxTokens: 24, temperature: 0 })) {
+    if (event.type === "token") text += event.text;
+  }
+  return text;
+}
