@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile, mkdir, open, readdir, readFile, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createModelStore } from "../../src/models/index.ts";
 import { buildGguf, LFM2_TINY, lfm2Spec, llamaSpec } from "./fixtures/ggufFixture.ts";
 import { type ModelServer, startModelServer } from "./fixtures/modelServer.ts";
+import { itWithStories, STORIES_SHA256 } from "./fixtures/sharedModels.ts";
 import { cleanup, recordEvents, storeFor, tempDir, tempFilesIn } from "./fixtures/storeHarness.ts";
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -240,3 +242,20 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe("model store with the shipped catalog", () => {
+  const dirs: string[] = [];
+  afterEach(() => cleanup(dirs));
+
+  itWithStories("resolves stories260K from an extra directory against the catalog's digest", async (path) => {
+    const modelsDir = await tempDir();
+    dirs.push(modelsDir);
+    const store = createModelStore({ modelsDir, extraDirs: [dirname(path)] });
+    const resolved = await store.resolve("stories260K");
+    expect(resolved).toMatchObject({ path, source: "extra-dir", sha256: STORIES_SHA256 });
+    expect(resolved.entry?.license).toBe("MIT");
+    await expect(store.resolve("hf:ggml-org/models/tinyllamas/stories260K.gguf")).resolves.toMatchObject({
+      path,
+    });
+  });
+});

@@ -367,7 +367,14 @@ export class ModelStore {
   async #check(
     path: string,
     target: Target | undefined,
-    options: { managed: boolean; force?: boolean; progress?: Progress | undefined; sha256?: string },
+    options: {
+      managed: boolean;
+      force?: boolean;
+      progress?: Progress | undefined;
+      sha256?: string;
+      /** Where `sha256` came from, for the error message. */
+      sha256Source?: string;
+    },
   ): Promise<ResolvedModel> {
     const s = await stat(path, { bigint: true });
     if (!s.isFile()) throw new ModelCorruptError(`${path} is not a regular file`, { details: { path } });
@@ -383,9 +390,20 @@ export class ModelStore {
     });
     const pin = target ? await this.#lock.get(target.key) : undefined;
     const expected = options.sha256 ?? entry?.sha256 ?? pin?.sha256;
+    const expectedFrom =
+      options.sha256 !== undefined
+        ? (options.sha256Source ?? "given")
+        : entry?.sha256
+          ? "catalog"
+          : "lock file";
     const { sha256, cached } = await this.#digest(path, s, options.force === true, options.progress);
     if (expected !== undefined && sha256 !== expected) {
-      throw fail("sha256 mismatch", { expected, actual: sha256 });
+      throw new ModelCorruptError(
+        `${path}: sha256 mismatch: expected ${expected} (${expectedFrom}), got ${sha256}`,
+        {
+          details: { path, reason: "sha256 mismatch", expected, expectedFrom, actual: sha256 },
+        },
+      );
     }
     if (!cached) await this.#records.record(path, s, sha256);
     if (options.managed && target && expected === undefined) await this.#pin(target, sha256, Number(s.size));
@@ -459,11 +477,12 @@ export class ModelStore {
       }
       const pin = await this.#lock.get(target.key);
       const known = target.entry?.sha256 ?? pin?.sha256 ?? remote.linkedSha256;
+      const knownFrom = target.entry?.sha256 ? "catalog" : pin ? "lock file" : "server's X-Linked-Etag";
       const checked = await this.#check(temp, target, {
         managed: false,
         force: true,
         progress,
-        ...(known ? { sha256: known } : {}),
+        ...(known ? { sha256: known, sha256Source: knownFrom } : {}),
       });
       await rename(temp, finalPath);
       await syncDir(this.modelsDir);
@@ -502,7 +521,9 @@ export class ModelStore {
     const name = basename(path);
     const entries = this.catalog.findByFileName(name);
     const entry = entries.length === 1 ? entries[0] : undefined;
-    const known = sha256 ?? entry?.sha256 ?? (await this.#lock.findByFileName(name))[0]?.sha256;
+    const pinned = (await this.#lock.findByFileName(name))[0]?.sha256;
+    const known = sha256 ?? entry?.sha256 ?? pinned;
+    const knownFrom = sha256 ? "given" : entry?.sha256 ? `catalog entry ${entry.id}` : "lock file";
     const target: Target | undefined = entry
       ? {
           key: entry.id,
@@ -515,7 +536,7 @@ export class ModelStore {
       managed: false,
       force,
       progress: options.onProgress,
-      ...(known ? { sha256: known } : {}),
+      ...(known ? { sha256: known, sha256Source: knownFrom } : {}),
     }).then((r) => ({ ...r, source: "path" as const }));
   }
 }
