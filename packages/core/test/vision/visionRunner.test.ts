@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { encodeJpeg, encodePng, ensureSynthVisionModel } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatContentPart, GenerateEvent, GenerateParams } from "../../src/runtime/engine/Engine.ts";
@@ -11,7 +12,11 @@ import {
   readImageFile,
   toDataUrl,
 } from "../../src/runtime/llama-vision/index.ts";
-import type { RunnerCrashEvent, RunnerEngine } from "../../src/runtime/runner/index.ts";
+import {
+  type RunnerCrashEvent,
+  type RunnerEngine,
+  RunnerEngineFactory,
+} from "../../src/runtime/runner/index.ts";
 
 const LOAD = { contextSize: 4096, threads: 2, batchSize: 512 } as const;
 let pair: { modelPath: string; mmprojPath: string };
@@ -186,6 +191,35 @@ describe("vision runner on lfm2-vl-tiny", () => {
       expect(next.stats.generatedTokens).toBe(8);
     } finally {
       await victim.dispose();
+    }
+  });
+
+  it("replaces the runner when a failed completion poisons the native context, and serves the next request", async () => {
+    const module = pathToFileURL(join(import.meta.dirname, "fixtures", "faultInjectingVisionModule.ts")).href;
+    const faulty = await new RunnerEngineFactory({
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 3000,
+      restart: { initialDelayMs: 50 },
+      engineModule: module,
+      engineOptions: { probeModelPath: pair.modelPath },
+    }).load({ ...pair, ...LOAD });
+    try {
+      const pid = faulty.pid as number;
+      const crashed = new Promise<RunnerCrashEvent>((resolve) => faulty.on("crash", resolve));
+      const restarted = new Promise((resolve) => faulty.on("restarted", resolve));
+      const image = { type: "image" as const, data: encodePng(64, 64), mimeType: "image/png" };
+      expect((await run(faulty, ask([image]))).stats.generatedTokens).toBe(8);
+
+      await expect(run(faulty, ask([image, { type: "text", text: "FAULT" }]))).rejects.toMatchObject({
+        code: "INFERENCE_FAILED",
+        retryable: true,
+      });
+      expect(await within(crashed, 5000, "the poisoned runner's exit")).toMatchObject({ pid, exitCode: 75 });
+      await within(restarted, 20_000, "the vision runner's restart");
+      expect(faulty.pid).not.toBe(pid);
+      expect((await run(faulty, ask([image]))).stats.generatedTokens).toBe(8);
+    } finally {
+      await faulty.dispose();
     }
   });
 });

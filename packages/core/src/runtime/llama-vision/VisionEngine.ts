@@ -18,6 +18,17 @@ import { buildVisionRequest, type VisionRequest, type VisionRequestLimits } from
 
 type CompletionResult = Awaited<ReturnType<NativeVisionContext["completion"]>>;
 
+/** Poisoned contexts, referenced until the process ends so that their finaliser never runs. */
+const POISONED: NativeVisionContext[] = [];
+
+/** Callbacks of a vision engine's owner. */
+export interface VisionEngineHooks {
+  /** After the native context is released on dispose. */
+  onDispose?: () => Promise<void>;
+  /** After a failed completion poisoned the native context (see VisionEngine). */
+  onPoisoned?: (error: unknown) => void;
+}
+
 /** The one context of a vision engine; replaced in place when a failure poisons it. */
 interface Slot {
   ctx: NativeVisionContext;
@@ -27,21 +38,28 @@ interface Slot {
  * A loaded vision model (text model + projector) over llama.node. Requests run
  * one at a time on one context, in arrival order. It contains the binding's
  * hazards: images are validated and the prompt is tokenized with its images
- * before a completion starts, and after any failed completion the context is
- * recreated (the binding otherwise refuses every later call on it).
- * Created by VisionEngineFactory.
+ * before a completion starts, so media errors never reach a completion.
+ *
+ * A completion that fails anyway poisons the native context: the binding keeps
+ * a pointer to the freed worker, so every later call refuses ("Another
+ * completion is in progress") and stopCompletion, release and the context's
+ * finaliser touch freed memory (seen here as segfaults, even after opening a
+ * fresh context in the same process). The engine therefore never touches that
+ * context again, keeps it from being collected, becomes broken, and calls
+ * `onPoisoned`: the vision runner exits there, and its supervisor starts a
+ * fresh process. Created by VisionEngineFactory.
  */
 export class VisionEngine implements Engine {
   readonly info: EngineInfo;
-  readonly #settings: VisionContextSettings;
   readonly #limits: VisionRequestLimits;
   readonly #slot: Slot;
   readonly #pool: ResourcePool<Slot>;
   #busy = 0;
   #disposed = false;
   #disposing: Promise<void> | undefined;
-  #recreations = 0;
+  #poisoned = false;
   readonly #onDispose: (() => Promise<void>) | undefined;
+  readonly #onPoisoned: ((error: unknown) => void) | undefined;
 
   /** @internal Use VisionEngineFactory.load. */
   constructor(
@@ -50,10 +68,10 @@ export class VisionEngine implements Engine {
     pair: VisionPairInfo,
     limits: VisionRequestLimits,
     fileSize: number,
-    onDispose?: () => Promise<void>,
+    hooks: VisionEngineHooks = {},
   ) {
-    this.#onDispose = onDispose;
-    this.#settings = settings;
+    this.#onDispose = hooks.onDispose;
+    this.#onPoisoned = hooks.onPoisoned;
     this.#limits = limits;
     this.#slot = { ctx };
     this.#pool = new ResourcePool([this.#slot]);
@@ -73,20 +91,20 @@ export class VisionEngine implements Engine {
     settings: VisionContextSettings,
     pair: VisionPairInfo,
     limits: VisionRequestLimits,
-    onDispose?: () => Promise<void>,
+    hooks: VisionEngineHooks = {},
   ): Promise<VisionEngine> {
     const { size } = await stat(settings.modelPath);
     const ctx = await openVisionContext(settings);
-    return new VisionEngine(ctx, settings, pair, limits, size, onDispose);
+    return new VisionEngine(ctx, settings, pair, limits, size, hooks);
   }
 
   get disposed(): boolean {
     return this.#disposed;
   }
 
-  /** Times the context was rebuilt after a failed completion (for tests and metrics). */
-  get contextRecreations(): number {
-    return this.#recreations;
+  /** True once a failed completion has poisoned the native context; the engine then refuses all work. */
+  get poisoned(): boolean {
+    return this.#poisoned;
   }
 
   busySequences(): number {
@@ -143,29 +161,21 @@ export class VisionEngine implements Engine {
 
     const channel = new TokenChannel<CompletionResult>();
     let firstAt = 0;
-    const completion = ctx
-      .completion(
-        {
-          prompt,
-          media_paths: request.media,
-          n_predict: maxTokens,
-          temperature: params.temperature ?? 0.8,
-          ...(params.topK !== undefined ? { top_k: params.topK } : {}),
-          ...(params.topP !== undefined ? { top_p: params.topP } : {}),
-          ...(params.seed !== undefined ? { seed: params.seed } : {}),
-          ...(params.repeatPenalty !== undefined ? { penalty_repeat: params.repeatPenalty } : {}),
-          ...(params.stop !== undefined ? { stop: params.stop } : {}),
-          ...(params.confidence ? { n_probs: 1 } : {}),
-        },
-        (token) => {
-          if (firstAt === 0) firstAt = performance.now();
-          channel.push(token.token);
-        },
-      )
-      .then(
+    const onToken = (token: { token: string }): void => {
+      if (firstAt === 0) firstAt = performance.now();
+      channel.push(token.token);
+    };
+    let completion: Promise<void>;
+    try {
+      completion = ctx.completion(this.#completionOptions(prompt, request, params, maxTokens), onToken).then(
         (result) => channel.end(result),
         (error: unknown) => channel.fail(error),
       );
+    } catch (error) {
+      // The binding also fails synchronously (a context poisoned earlier, bad sampling options).
+      channel.fail(error);
+      completion = Promise.resolve();
+    }
     const stop = (): void => ctx.stopCompletion();
     signal?.addEventListener("abort", stop, { once: true });
     let text = "";
@@ -177,10 +187,13 @@ export class VisionEngine implements Engine {
       }
     } catch (error) {
       failed = true;
-      await this.#recreate(slot);
+      this.#poison(slot, error);
       throw isSluiceError(error)
         ? error
-        : new InferenceFailedError("the vision completion failed", { cause: error });
+        : new InferenceFailedError("the vision completion failed; the vision engine must be restarted", {
+            cause: error,
+            retryable: true,
+          });
     } finally {
       signal?.removeEventListener("abort", stop);
       if (!failed) {
@@ -210,6 +223,21 @@ export class VisionEngine implements Engine {
     yield { type: "done", text: result.text ?? text, stats };
   }
 
+  #completionOptions(prompt: string, request: VisionRequest, params: GenerateParams, maxTokens: number) {
+    return {
+      prompt,
+      media_paths: request.media,
+      n_predict: maxTokens,
+      temperature: params.temperature ?? 0.8,
+      ...(params.topK !== undefined ? { top_k: params.topK } : {}),
+      ...(params.topP !== undefined ? { top_p: params.topP } : {}),
+      ...(params.seed !== undefined ? { seed: params.seed } : {}),
+      ...(params.repeatPenalty !== undefined ? { penalty_repeat: params.repeatPenalty } : {}),
+      ...(params.stop !== undefined ? { stop: params.stop } : {}),
+      ...(params.confidence ? { n_probs: 1 } : {}),
+    };
+  }
+
   /** Tokens of the prompt with its images, from the binding's own tokenizer (which runs the image preprocessor). */
   async #countTokens(ctx: NativeVisionContext, prompt: string, request: VisionRequest): Promise<number> {
     try {
@@ -226,21 +254,13 @@ export class VisionEngine implements Engine {
     }
   }
 
-  /** Replaces a context the binding has poisoned; the old one is released in the background. */
-  async #recreate(slot: Slot): Promise<void> {
-    const old = slot.ctx;
-    this.#recreations++;
-    void old.release().catch(() => {});
-    try {
-      slot.ctx = await openVisionContext(this.#settings);
-    } catch (error) {
-      // Without a context the engine cannot serve; the runner's host restarts it.
-      this.#disposed = true;
-      this.#pool.dispose();
-      throw new InferenceFailedError("the vision context could not be recreated after a failure", {
-        cause: error,
-      });
-    }
+  /** Retires a poisoned context for good: no further native call on it, ever. */
+  #poison(slot: Slot, error: unknown): void {
+    this.#poisoned = true;
+    this.#disposed = true;
+    POISONED.push(slot.ctx);
+    this.#pool.dispose();
+    this.#onPoisoned?.(error);
   }
 
   async embed(): Promise<Float32Array[]> {
@@ -261,7 +281,7 @@ export class VisionEngine implements Engine {
       this.#disposed = true;
       const slot = await this.#pool.acquire().catch(() => this.#slot);
       this.#pool.dispose();
-      await slot.ctx.release().catch(() => {});
+      if (!this.#poisoned) await slot.ctx.release().catch(() => {});
       await this.#onDispose?.();
     })();
     return this.#disposing;

@@ -6,12 +6,18 @@ import { VisionEngine } from "./VisionEngine.ts";
 import { resolveThreads, type VisionContextSettings } from "./visionContext.ts";
 import type { VisionRequestLimits } from "./visionPrompt.ts";
 
-/** Options of the in-process vision factory; all but `log` can cross into a runner as `engineOptions`. */
+/** Options of the in-process vision factory; all but the callbacks can cross into a runner as `engineOptions`. */
 export interface VisionEngineFactoryOptions extends VisionRequestLimits {
   /** Most tokens one image may become. Defaults to the projector's own limit. */
   imageMaxTokens?: number;
   /** Receives llama.node's native log lines. Defaults to none (the native hook stays off). */
   log?: NativeLogSink;
+  /**
+   * Called when a failed completion has poisoned an engine's native context
+   * (see VisionEngine); the process should be replaced. Defaults to none: the
+   * engine is broken and refuses further work with DISPOSED.
+   */
+  onPoisoned?: (error: unknown) => void;
 }
 
 /** Vision defaults: the port's, except a context that holds a tiled 1024-pixel image and its answer. */
@@ -67,7 +73,10 @@ export class VisionEngineFactory implements EngineFactory {
     const pair = await checkVisionPair(settings.modelPath, mmprojPath);
     const detach = this.#options.log ? await attachNativeLog(this.#options.log) : undefined;
     try {
-      return await VisionEngine.open(settings, pair, this.#options, detach);
+      return await VisionEngine.open(settings, pair, this.#options, {
+        ...(detach ? { onDispose: detach } : {}),
+        ...(this.#options.onPoisoned ? { onPoisoned: this.#options.onPoisoned } : {}),
+      });
     } catch (error) {
       await detach?.();
       throw error;
