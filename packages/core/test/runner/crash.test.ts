@@ -1,5 +1,9 @@
+import { copyFileSync, mkdtempSync, rmSync, truncateSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ModelCorruptError } from "../../src/errors/index.ts";
+import { validateGgufFile } from "../../src/models/index.ts";
 import type { GenerateEvent } from "../../src/runtime/engine/Engine.ts";
 import {
   type RunnerCrashEvent,
@@ -143,6 +147,27 @@ describe.skipIf(storiesPath === undefined)("runner supervisor", () => {
     await within(broken, 5000, "the broken event");
     expect(verified).toEqual([storiesPath]);
     await expect(complete(engine)).rejects.toMatchObject({ code: "MODEL_CORRUPT" });
+  });
+
+  it("refuses to reload a model file that was truncated while its runner ran", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-verify-"));
+    try {
+      const modelPath = join(dir, "stories260K.gguf");
+      copyFileSync(storiesPath as string, modelPath);
+      const factory = new RunnerEngineFactory({
+        heartbeatIntervalMs: 50,
+        verify: async (path) => void (await validateGgufFile(path)),
+      });
+      const engine = await factory.load({ modelPath, contextSize: 256, sequences: 1, threads: 1 });
+      engines.push(engine);
+      const broken = new Promise<unknown>((resolve) => engine.on("broken", (e) => resolve(e.error)));
+      truncateSync(modelPath, 4096);
+      process.kill(engine.pid as number, "SIGKILL");
+      expect(await within(broken, 5000, "the broken event")).toMatchObject({ code: "MODEL_CORRUPT" });
+      expect(engine.pid).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("stops its runner on dispose and rejects later calls with DISPOSED", async () => {
