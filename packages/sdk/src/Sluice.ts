@@ -38,6 +38,13 @@ export interface SluiceParts {
   effectiveConfig: Record<string, unknown>;
 }
 
+/** A request that left the queue and started. */
+export interface DispatchEvent {
+  model: string;
+  caller: string;
+  waitedMs: number;
+}
+
 /** Options of {@link Sluice.close}. */
 export interface CloseOptions {
   /** Time in-flight requests get to finish before they are aborted. Defaults to `30000` ms. */
@@ -54,6 +61,7 @@ export class Sluice implements AsyncDisposable {
   readonly models: ModelAdmin;
   readonly telemetry: Telemetry;
   readonly #p: SluiceParts;
+  readonly #dispatchListeners = new Set<(event: DispatchEvent) => void>();
   #closing: Promise<void> | undefined;
 
   /** @internal Use createSluice(). */
@@ -142,6 +150,12 @@ export class Sluice implements AsyncDisposable {
     } finally {
       this.#finished("embed", slot.id, code, started);
     }
+  }
+
+  /** Calls `listener` each time a request leaves the queue and starts on a sequence; returns the unsubscribe function. */
+  onDispatch(listener: (event: DispatchEvent) => void): () => void {
+    this.#dispatchListeners.add(listener);
+    return () => this.#dispatchListeners.delete(listener);
   }
 
   /** Liveness and readiness: ready when the default model is loaded and the instance is not closing. */
@@ -277,6 +291,13 @@ export class Sluice implements AsyncDisposable {
       ...(options.signal ? { signal: options.signal } : {}),
     });
     this.telemetry.record.queueWait(model, slot.waitedMs / 1000);
+    for (const listener of this.#dispatchListeners) {
+      try {
+        listener({ model, caller: slot.caller, waitedMs: slot.waitedMs });
+      } catch {
+        // Observers must never break a request.
+      }
+    }
     this.telemetry.record.queue(model, this.#p.scheduler.stats(model).queued, this.#p.limits.maxQueue);
     return slot;
   }

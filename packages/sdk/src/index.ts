@@ -11,7 +11,7 @@ export {
   type SluiceModelOptions,
   type SluiceOptions,
 } from "./options.ts";
-export { type CloseOptions, Sluice } from "./Sluice.ts";
+export { type CloseOptions, type DispatchEvent, Sluice } from "./Sluice.ts";
 export type {
   CallOptions,
   ChatRequest,

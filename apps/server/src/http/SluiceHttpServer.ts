@@ -3,9 +3,12 @@ import type { AddressInfo } from "node:net";
 import {
   type AppRouter,
   appRouter,
+  BODY_TOO_LARGE,
   type CascadeView,
   createContextFactory,
+  httpStatusFor,
   type Principal,
+  toPublicError,
 } from "@sluice/api";
 import {
   AbortedError,
@@ -195,8 +198,14 @@ export class SluiceHttpServer {
           },
         });
       } catch (err) {
-        const error = sendError(res, err, requestId);
-        status = error.httpStatus;
+        const error = toPublicError(err);
+        if (error.details.reason === BODY_TOO_LARGE && !res.headersSent) {
+          // The rest of an oversized body is never read; closing keeps it from poisoning keep-alive.
+          res.setHeader("connection", "close");
+          req.resume();
+        }
+        sendError(res, error, requestId);
+        status = httpStatusFor(error);
         if (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN") {
           void this.#o.sluice.telemetry.audit
             ?.append({
@@ -207,11 +216,6 @@ export class SluiceHttpServer {
               requestId,
             })
             .catch(() => undefined);
-        }
-        if (error.code === "INVALID_INPUT" && (error.details.reason as string) === "body_too_large") {
-          // The rest of an oversized body is not read; close so it does not poison keep-alive.
-          res.setHeader?.("connection", "close");
-          req.resume();
         }
       } finally {
         if (path !== "/healthz" && path !== "/readyz" && path !== "/metrics") {

@@ -1,0 +1,48 @@
+import { request } from "node:http";
+import type { ServerEnv } from "../src/env.ts";
+import { type RunningServer, startServer } from "../src/startServer.ts";
+
+/** Starts an in-process server on 127.0.0.1 with a random port on the synthetic lfm2-tiny. */
+export function startTestServer(env: Partial<ServerEnv> = {}): Promise<RunningServer> {
+  return startServer(
+    {
+      SLUICE_HOST: "127.0.0.1",
+      SLUICE_PORT: 0,
+      SLUICE_MODEL: "lfm2-tiny",
+      SLUICE_LOG_LEVEL: "silent",
+      SLUICE_CONTEXT_SIZE: 512,
+      SLUICE_SEQUENCES: 2,
+      SLUICE_THREADS: 2,
+      ...env,
+    },
+    {},
+    () => undefined,
+  );
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json(): any;
+}
+
+/** One HTTP request with a raw body (so tests can send what fetch would refuse to). */
+export function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? "POST", headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
