@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { encodeJpeg, encodePng, ensureSynthVisionModel } from "@sluice/gguf-synth";
+import { encodeJpeg, encodePng, ensureSynthVisionModel, testPattern } from "@sluice/gguf-synth";
+import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChatContentPart, GenerateEvent, GenerateParams } from "../../src/runtime/engine/Engine.ts";
 import {
@@ -102,6 +103,21 @@ describe("vision runner on lfm2-vl-tiny", () => {
     },
   );
 
+  it("answers about a WebP (transcoded in the runner) exactly as about a PNG of the same pixels", async () => {
+    const [width, height] = [200, 150];
+    const webp = await sharp(Buffer.from(testPattern(width, height)), { raw: { width, height, channels: 3 } })
+      .webp({ lossless: true })
+      .toBuffer();
+    const fromWebp = await run(engine, ask([imagePart(decodeImageDataUrl(toDataUrl(webp, "image/webp")))]));
+    const fromPng = await run(
+      engine,
+      ask([{ type: "image", data: encodePng(width, height), mimeType: "image/png" }]),
+    );
+    expect(fromWebp.stats.generatedTokens).toBe(8);
+    expect(fromWebp.stats.promptTokens).toBe(fromPng.stats.promptTokens);
+    expect(fromWebp.text).toBe(fromPng.text);
+  });
+
   it("refuses bad images and unsafe requests with INVALID_INPUT and keeps serving on the same runner", async () => {
     const pid = engine.pid;
     const good = encodePng(128, 96);
@@ -111,7 +127,16 @@ describe("vision runner on lfm2-vl-tiny", () => {
     const undecodable = new Uint8Array(encodeJpeg(64, 48));
     const sof = Buffer.from(undecodable).indexOf(Buffer.from([0xff, 0xc0]));
     undecodable[sof + 11] = 0;
+    const webp = await sharp(Buffer.from(testPattern(64, 48)), {
+      raw: { width: 64, height: 48, channels: 3 },
+    })
+      .webp({ quality: 80 })
+      .toBuffer();
+    // Keep the RIFF structure, destroy the VP8 bitstream: only the decoder can tell.
+    const corruptWebp = new Uint8Array(webp);
+    corruptWebp.fill(0xa5, 30);
     const cases: Array<[string, GenerateParams, string]> = [
+      ["corrupt WebP", ask([{ type: "image", data: corruptWebp, mimeType: "image/webp" }]), "corrupt"],
       ["corrupt PNG", ask([{ type: "image", data: corrupt, mimeType: "image/png" }]), "corrupt"],
       [
         "non-image",

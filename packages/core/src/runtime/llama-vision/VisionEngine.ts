@@ -120,7 +120,7 @@ export class VisionEngine implements Engine {
       throw new InvalidInputError("jsonSchema is not supported by the vision engine", {
         details: { field: "jsonSchema", reason: "unsupported-parameter" },
       });
-    const request = buildVisionRequest(params, this.#limits);
+    const request = await buildVisionRequest(params, this.#limits);
     const started = performance.now();
     const slot = await this.#pool.acquire(signal);
     this.#busy++;

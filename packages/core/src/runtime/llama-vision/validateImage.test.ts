@@ -1,5 +1,6 @@
 import { crc32 } from "node:zlib";
-import { encodeJpeg, encodePng } from "@sluice/gguf-synth";
+import { encodeJpeg, encodePng, testPattern } from "@sluice/gguf-synth";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { decodeImageDataUrl, toDataUrl } from "./imageSources.ts";
 import { validateImage } from "./validateImage.ts";
@@ -32,6 +33,20 @@ describe("validateImage", () => {
       width: 40,
       height: 30,
     });
+  });
+
+  it("accepts a WebP and refuses one whose RIFF size runs past the file", async () => {
+    const webp = new Uint8Array(
+      await sharp(Buffer.from(testPattern(30, 20)), { raw: { width: 30, height: 20, channels: 3 } })
+        .webp()
+        .toBuffer(),
+    );
+    expect(validateImage(webp, { mimeType: "image/webp" })).toMatchObject({
+      mimeType: "image/webp",
+      width: 30,
+      height: 20,
+    });
+    expect(reason(() => validateImage(webp.subarray(0, webp.length - 8)))).toBe("corrupt");
   });
 
   it("refuses empty bytes, text and a GIF as not images", () => {

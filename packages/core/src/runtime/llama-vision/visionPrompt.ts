@@ -1,7 +1,13 @@
 import { InvalidInputError } from "../../errors/index.ts";
-import type { GenerateParams } from "../engine/Engine.ts";
+import type { ChatContentPart, GenerateParams } from "../engine/Engine.ts";
 import { toDataUrl } from "./imageSources.ts";
-import { type ImageLimits, type ValidatedImage, validateImage } from "./validateImage.ts";
+import { webpToPng } from "./transcodeImage.ts";
+import {
+  DEFAULT_IMAGE_LIMITS,
+  type ImageLimits,
+  type ValidatedImage,
+  validateImage,
+} from "./validateImage.ts";
 
 /** Where llama.cpp's mtmd puts each image in the prompt. */
 export const MEDIA_MARKER = "<__media__>";
@@ -22,7 +28,7 @@ export interface VisionRequestLimits extends ImageLimits {
   maxImages?: number;
 }
 
-// The binding decodes images with stb_image, which reads PNG and JPEG but not WebP.
+// The binding decodes images with stb_image, which reads PNG and JPEG; WebP is transcoded first.
 const DECODABLE = new Set(["image/png", "image/jpeg"]);
 
 function checkText(field: string, text: string): string {
@@ -36,49 +42,63 @@ function checkText(field: string, text: string): string {
 }
 
 /**
- * Validates every image of a request (bytes, type, dimensions, structure) and
- * lays the request out for the binding. Throws INVALID_INPUT naming the field.
+ * Validates every image of a request (bytes, type, dimensions, structure),
+ * transcodes WebP to PNG, and lays the request out for the binding. Throws
+ * INVALID_INPUT naming the field.
  */
-export function buildVisionRequest(params: GenerateParams, limits: VisionRequestLimits = {}): VisionRequest {
-  const maxImages = limits.maxImages ?? 8;
+export async function buildVisionRequest(
+  params: GenerateParams,
+  limits: VisionRequestLimits = {},
+): Promise<VisionRequest> {
   if (params.prompt !== undefined)
     return { prompt: checkText("prompt", params.prompt), media: [], images: [] };
-  const media: string[] = [];
-  const images: VisionRequest["images"] = [];
-  const messages = (params.messages ?? []).map((m, i) => {
-    if (typeof m.content === "string")
-      return { role: m.role, content: checkText(`messages[${i}].content`, m.content) };
-    const text = m.content
-      .map((part, j) => {
-        const field = `messages[${i}].content[${j}]`;
-        if (part.type === "text") return checkText(field, part.text);
-        if (part.type !== "image")
-          throw new InvalidInputError(`${field} has an unknown part type`, {
-            details: { field, reason: "part-type" },
-          });
-        if (images.length >= maxImages)
-          throw new InvalidInputError(`${field}: more than ${maxImages} images in one request`, {
-            details: { field, reason: "too-many-images", maxImages },
-          });
-        const image = validateImage(part.data, { ...limits, mimeType: part.mimeType, field });
-        if (!DECODABLE.has(image.mimeType))
-          throw new InvalidInputError(
-            `${field}: ${image.mimeType} is not decodable by the vision engine; send PNG or JPEG`,
-            {
-              details: { field, reason: "unsupported-format", mimeType: image.mimeType },
-            },
-          );
-        media.push(toDataUrl(image.data, image.mimeType));
-        images.push({
-          mimeType: image.mimeType,
-          width: image.width,
-          height: image.height,
-          bytes: image.data.length,
+  const request: VisionRequest & { messages: Array<{ role: string; content: string }> } = {
+    messages: [],
+    media: [],
+    images: [],
+  };
+  for (const [i, m] of (params.messages ?? []).entries()) {
+    if (typeof m.content === "string") {
+      request.messages.push({ role: m.role, content: checkText(`messages[${i}].content`, m.content) });
+      continue;
+    }
+    let content = "";
+    for (const [j, part] of m.content.entries()) {
+      const field = `messages[${i}].content[${j}]`;
+      if (part.type === "text") content += checkText(field, part.text);
+      else if (part.type === "image") content += await addImage(request, part, field, limits);
+      else
+        throw new InvalidInputError(`${field} has an unknown part type`, {
+          details: { field, reason: "part-type" },
         });
-        return MEDIA_MARKER;
-      })
-      .join("");
-    return { role: m.role, content: text };
+    }
+    request.messages.push({ role: m.role, content });
+  }
+  return request;
+}
+
+/** Validates one image part, appends it to the request's media, and returns its marker. */
+async function addImage(
+  request: VisionRequest,
+  part: Extract<ChatContentPart, { type: "image" }>,
+  field: string,
+  limits: VisionRequestLimits,
+): Promise<string> {
+  const maxImages = limits.maxImages ?? 8;
+  if (request.images.length >= maxImages)
+    throw new InvalidInputError(`${field}: more than ${maxImages} images in one request`, {
+      details: { field, reason: "too-many-images", maxImages },
+    });
+  const validated = validateImage(part.data, { ...limits, mimeType: part.mimeType, field });
+  const image = DECODABLE.has(validated.mimeType)
+    ? validated
+    : await webpToPng(validated, limits.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels, field);
+  request.media.push(toDataUrl(image.data, image.mimeType));
+  request.images.push({
+    mimeType: validated.mimeType,
+    width: image.width,
+    height: image.height,
+    bytes: validated.data.length,
   });
-  return { messages, media, images };
+  return MEDIA_MARKER;
 }
