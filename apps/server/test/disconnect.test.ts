@@ -1,0 +1,70 @@
+import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningServer } from "../src/startServer.ts";
+import { rawRequest, startTestServer } from "./helpers.ts";
+
+let server: RunningServer;
+
+beforeAll(async () => {
+  // One sequence: a second request must wait until the first one lets go.
+  server = await startTestServer({ SLUICE_SEQUENCES: 1 });
+});
+afterAll(() => server?.shutdown(5000));
+
+/** Waits (bounded) until `check` holds, yielding to the event loop between checks. */
+async function until(check: () => boolean, what: string, limitMs = 10_000): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe("client disconnect", () => {
+  it("frees the sequence at once: the queued request starts within 100 ms of the socket closing", async () => {
+    const url = `${server.url}/v1/chat/completions`;
+    const body = (stream: boolean, maxTokens: number) =>
+      JSON.stringify({
+        model: "lfm2-tiny",
+        messages: [{ role: "user", content: "go" }],
+        max_tokens: maxTokens,
+        stream,
+      });
+
+    // A: a long stream; wait for its first bytes so it holds the only sequence.
+    const streamA = request(url, { method: "POST", headers: { "content-type": "application/json" } });
+    const firstBytes = new Promise<void>((resolve, reject) => {
+      streamA.on("response", (res) => res.once("data", () => resolve()));
+      streamA.on("error", (err) =>
+        (err as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : reject(err),
+      );
+    });
+    streamA.end(body(true, 400));
+    await firstBytes;
+
+    // B: queued behind A.
+    const b = rawRequest(url, { body: body(false, 2), headers: { "content-type": "application/json" } });
+    await until(() => server.sluice.models.status("lfm2-tiny").queued === 1, "B to be queued");
+
+    const dispatched = new Promise<number>((resolve) => {
+      const off = server.sluice.onDispatch(() => {
+        off();
+        resolve(performance.now());
+      });
+    });
+    const closedAt = performance.now();
+    streamA.destroy();
+    const startedAt = await dispatched;
+    expect(startedAt - closedAt).toBeLessThan(100);
+
+    const answer = await b;
+    expect(answer.status).toBe(200);
+    expect(answer.json().usage.completion_tokens).toBe(2);
+    await until(
+      () => server.sluice.models.status("lfm2-tiny").busySequences === 0,
+      "the sequence to be free",
+    );
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/sluice_requests_total\{op="chat",model="lfm2-tiny",code="ABORTED"\} 1/);
+  });
+});
