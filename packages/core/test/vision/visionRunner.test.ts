@@ -170,6 +170,24 @@ describe("vision runner on lfm2-vl-tiny", () => {
     expect(crashes).toHaveLength(0);
   });
 
+  it("stops a generation when its signal aborts: ABORTED, and the next request runs", async () => {
+    const controller = new AbortController();
+    const image = { type: "image" as const, data: encodePng(96, 96), mimeType: "image/png" };
+    let tokens = 0;
+    let error: unknown;
+    try {
+      for await (const event of engine.generate(ask([image], 3000), controller.signal)) {
+        if (event.type === "token" && ++tokens === 2) controller.abort();
+      }
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toMatchObject({ code: "ABORTED" });
+    expect(tokens).toBeLessThan(3000);
+    expect((await run(engine, ask([image]))).stats.generatedTokens).toBe(8);
+    expect(engine.busySequences()).toBe(0);
+  });
+
   it("refuses a projector that does not match the text model with MODEL_UNSUPPORTED, and one that is missing", async () => {
     await expect(
       factory().load({ modelPath: pair.modelPath, mmprojPath: mismatched.mmprojPath, ...LOAD }),

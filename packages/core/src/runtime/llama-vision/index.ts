@@ -4,6 +4,7 @@ export {
   type VisionRunnerEngineFactoryOptions,
   visionEngineModuleUrl,
 } from "./createVisionRunnerEngineFactory.ts";
+export { findProjector } from "./findProjector.ts";
 export { decodeImageDataUrl, imagePart, readImageFile, toDataUrl } from "./imageSources.ts";
 export { type ImageFormat, sniffImageFormat } from "./imageStructure.ts";
 export { VisionEngine } from "./VisionEngine.ts";
