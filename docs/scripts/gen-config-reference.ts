@@ -55,6 +55,13 @@ function formatEnv(field: ConfigFieldDoc, aliases: Map<string, string>): string 
 const describe = (field: ConfigFieldDoc) =>
   cell(field.description.replace(/\s*Runtime-safe\.\s*/, " ").trim());
 
+/** A Markdown table with padded columns, as `biome format` lays it out, so lint passes on the output. */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
 /** The whole Markdown reference for a list of fields (defaults to the live schema). */
 export function renderConfigReference(fields: readonly ConfigFieldDoc[] = describeConfig()): string {
   const aliases = aliasesByPath();
@@ -86,13 +93,15 @@ export function renderConfigReference(fields: readonly ConfigFieldDoc[] = descri
   ];
   for (const [section, list] of sections) {
     lines.push(`## ${SECTION_TITLES[section] ?? section} (\`${section}\`)`, "");
-    lines.push("| Field | Type | Default | Environment | Hot reload | Description |");
-    lines.push("|---|---|---|---|---|---|");
-    for (const f of list) {
-      lines.push(
-        `| \`${f.path}\` | ${cell(f.type)} | ${formatDefault(f)} | ${formatEnv(f, aliases)} | ${f.runtimeSafe ? "yes" : "no"} | ${describe(f)} |`,
-      );
-    }
+    const rows = list.map((f) => [
+      `\`${f.path}\``,
+      cell(f.type),
+      formatDefault(f),
+      formatEnv(f, aliases),
+      f.runtimeSafe ? "yes" : "no",
+      describe(f),
+    ]);
+    lines.push(...table(["Field", "Type", "Default", "Environment", "Hot reload", "Description"], rows));
     lines.push("");
   }
   return lines.join("\n");
