@@ -1,7 +1,9 @@
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { auditCommand } from "./commands/audit.ts";
+import { benchCommand } from "./commands/bench.ts";
 import { modelsCommand } from "./commands/models.ts";
+import { serveCommand } from "./commands/serve.ts";
 
 /** Builds one `sluice` command group. Each group lives in its own file under `commands/`. */
 export type CommandGroup = () => Command;
@@ -11,7 +13,12 @@ export type CommandGroup = () => Command;
  * doctor, …) is a file under `commands/` exporting a `Command` factory, plus
  * one line here.
  */
-export const commandGroups: CommandGroup[] = [() => modelsCommand(), () => auditCommand()];
+export const commandGroups: CommandGroup[] = [
+  () => serveCommand(),
+  () => modelsCommand(),
+  () => benchCommand(),
+  () => auditCommand(),
+];
 
 /** The `sluice` program with every command group registered. */
 export function buildCli(groups: readonly CommandGroup[] = commandGroups): Command {

@@ -12,7 +12,7 @@ export function startTestServer(env: Partial<ServerEnv> = {}): Promise<RunningSe
       SLUICE_LOG_LEVEL: "silent",
       SLUICE_CONTEXT_SIZE: 512,
       SLUICE_SEQUENCES: 2,
-      SLUICE_THREADS: 2,
+      SLUICE_THREADS: 1,
       ...env,
     },
     {},

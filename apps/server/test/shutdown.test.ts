@@ -22,7 +22,7 @@ async function spawnServer(): Promise<string> {
       SLUICE_LOG_LEVEL: "warn",
       SLUICE_CONTEXT_SIZE: "512",
       SLUICE_SEQUENCES: "2",
-      SLUICE_THREADS: "2",
+      SLUICE_THREADS: "1",
       SLUICE_SHUTDOWN_DEADLINE_MS: "60000",
     },
     stdio: ["ignore", "pipe", "pipe"],
