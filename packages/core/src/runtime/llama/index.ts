@@ -1,3 +1,9 @@
+export {
+  cpuFeaturesOf,
+  type DescribeHardwareOptions,
+  describeHardware,
+  type HardwareReport,
+} from "./hardware.ts";
 export { LlamaEngine, type LlamaEngineParts } from "./LlamaEngine.ts";
 export { LlamaEngineFactory, type LlamaEngineFactoryOptions, LOAD_DEFAULTS } from "./LlamaEngineFactory.ts";
 export { abortReason, ResourcePool } from "./ResourcePool.ts";
