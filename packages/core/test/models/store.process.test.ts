@@ -90,7 +90,8 @@ describe("model store across processes", () => {
     expect((await tempFilesIn(modelsDir)).length).toBeGreaterThan(0); // the crash left its temp file
 
     server.throttle = undefined;
-    const store = storeFor(modelsDir, server, models);
+    // The dead child's lock is taken over once it is this old (the child's refreshes stopped at the kill).
+    const store = storeFor(modelsDir, server, models, { lockStaleMs: 4_000 });
     const resolved = await store.pull("medium");
     expect(resolved.sha256).toBe(mediumSha);
     expect(

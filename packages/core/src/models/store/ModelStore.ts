@@ -371,6 +371,7 @@ export class ModelStore {
       managed: boolean;
       force?: boolean;
       progress?: Progress | undefined;
+      signal?: AbortSignal;
       sha256?: string;
       /** Where `sha256` came from, for the error message. */
       sha256Source?: string;
@@ -396,7 +397,13 @@ export class ModelStore {
         : entry?.sha256
           ? "catalog"
           : "lock file";
-    const { sha256, cached } = await this.#digest(path, s, options.force === true, options.progress);
+    const { sha256, cached } = await this.#digest(
+      path,
+      s,
+      options.force === true,
+      options.progress,
+      options.signal,
+    );
     if (expected !== undefined && sha256 !== expected) {
       throw new ModelCorruptError(
         `${path}: sha256 mismatch: expected ${expected} (${expectedFrom}), got ${sha256}`,
@@ -412,7 +419,7 @@ export class ModelStore {
     return { path, sha256, ...(entry ? { entry } : {}), source, summary };
   }
 
-  async #digest(path: string, s: BigIntStats, force: boolean, progress?: Progress) {
+  async #digest(path: string, s: BigIntStats, force: boolean, progress?: Progress, signal?: AbortSignal) {
     if (!force) {
       const recorded = await this.#records.lookup(s);
       if (recorded) return { sha256: recorded, cached: true };
@@ -420,6 +427,7 @@ export class ModelStore {
     const totalBytes = Number(s.size);
     const result = await hashFile(path, {
       totalBytes,
+      ...(signal ? { signal } : {}),
       onProgress: ({ hashedBytes }) => {
         progress?.({ phase: "hash", bytes: hashedBytes, totalBytes });
         this.#events.emit("hash-progress", { path, hashedBytes, totalBytes });
@@ -482,6 +490,7 @@ export class ModelStore {
         managed: false,
         force: true,
         progress,
+        signal,
         ...(known ? { sha256: known, sha256Source: knownFrom } : {}),
       });
       await rename(temp, finalPath);
