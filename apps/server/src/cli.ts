@@ -2,6 +2,7 @@ import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 import { auditCommand } from "./commands/audit.ts";
 import { benchCommand } from "./commands/bench.ts";
+import { doctorCommand } from "./commands/doctor.ts";
 import { modelsCommand } from "./commands/models.ts";
 import { serveCommand } from "./commands/serve.ts";
 
@@ -18,6 +19,7 @@ export const commandGroups: CommandGroup[] = [
   () => modelsCommand(),
   () => benchCommand(),
   () => auditCommand(),
+  () => doctorCommand(),
 ];
 
 /** The `sluice` program with every command group registered. */

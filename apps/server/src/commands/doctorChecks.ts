@@ -1,0 +1,195 @@
+import { isIP } from "node:net";
+import type { ConfigProblem, SluiceConfig } from "@sluice/config";
+import type { ModelEntry } from "@sluice/core/models";
+
+/** A problem `sluice doctor` found and what to do about it. */
+export interface DoctorProblem {
+  problem: string;
+  fix: string;
+}
+
+/** What the hardware probe found, or why it failed. */
+export type HardwareFacts =
+  | { ok: true; gpu: string | false; cpuMathCores: number; maxThreads: number }
+  | { ok: false; error: string };
+
+/** One catalog model with its memory need under the current runtime settings. */
+export interface ModelFit {
+  entry: ModelEntry;
+  /** Local file, when present. */
+  path?: string;
+  /** File size: measured when present, else from the catalog (approximate). */
+  fileBytes?: number;
+  /** RAM one load needs; from the GGUF header when present, else approximated from the size. */
+  needBytes?: number;
+  /** `needBytes` comes from the GGUF header (not an approximation). */
+  exact: boolean;
+  fits?: boolean;
+}
+
+/** Everything the checks look at; gathered by the doctor command, built by hand in tests. */
+export interface DoctorFacts {
+  config: SluiceConfig;
+  configProblems: readonly ConfigProblem[];
+  ignoredEnv: readonly string[];
+  hardware: HardwareFacts;
+  memory: { totalBytes: number; freeBytes: number; budgetBytes: number };
+  disk: { dir: string; exists: boolean; freeBytes?: number };
+  models: readonly ModelFit[];
+  /** The default model is a local file (a path rather than a catalog id). */
+  defaultIsFile: boolean;
+}
+
+const GiB = 2 ** 30;
+/** Room left on the models volume beyond a pending download: temp files, lock and records. */
+const DISK_HEADROOM_BYTES = 512 * 2 ** 20;
+
+export const formatBytes = (n: number): string =>
+  n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`;
+
+/**
+ * The memory budget a config asks for: its number, or for `"auto"` half of the
+ * physical memory (the container's limit when it is lower), as @sluice/config
+ * documents it.
+ */
+export function budgetOf(config: SluiceConfig, totalBytes: number, cgroupLimitBytes?: number): number {
+  const budget = config.runtime.memoryBudgetBytes;
+  if (budget !== "auto") return budget;
+  return Math.floor(0.5 * Math.min(totalBytes, cgroupLimitBytes ?? Number.POSITIVE_INFINITY));
+}
+
+/** Bits per weight of common GGUF quantisations, for models not downloaded yet. */
+const BITS_PER_WEIGHT: Record<string, number> = {
+  F32: 32,
+  F16: 16,
+  BF16: 16,
+  Q8_0: 8.5,
+  Q6_K: 6.56,
+  Q5_K_M: 5.69,
+  Q4_K_M: 4.85,
+  Q4_0: 4.5,
+};
+
+/** Approximate file size of a catalog entry: its listed size, else parameters × bits per weight. */
+export function approxFileBytes(entry: ModelEntry): number | undefined {
+  if (entry.sizeBytes ?? entry.approxSizeBytes) return entry.sizeBytes ?? entry.approxSizeBytes;
+  const params = /^([\d.]+)\s*([KMB])$/i.exec(entry.parameters ?? "");
+  const bits = BITS_PER_WEIGHT[entry.quantization?.toUpperCase() ?? ""];
+  if (!params || bits === undefined) return undefined;
+  const scale = { K: 1e3, M: 1e6, B: 1e9 }[(params[2] as string).toUpperCase() as "K" | "M" | "B"];
+  return Math.round((Number(params[1]) * scale * bits) / 8);
+}
+
+/**
+ * RAM a load needs, approximated from the file size when the GGUF header
+ * cannot be read (model not downloaded): the weights, a quarter more for the
+ * context and compute buffers, and the runner process.
+ */
+export function approxNeedBytes(fileBytes: number, runtimeBytes: number): number {
+  return Math.round(fileBytes * 1.25) + runtimeBytes;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
+}
+
+/** Every problem the facts show, each with its fix; empty when the machine and config are fine. */
+export function diagnose(f: DoctorFacts): DoctorProblem[] {
+  const out: DoctorProblem[] = [];
+  const c = f.config;
+  for (const p of f.configProblems) {
+    const got = p.received === undefined ? "" : `, got ${JSON.stringify(p.received)}`;
+    out.push({
+      problem: `config ${p.path}: expected ${p.expected}${got}${p.source ? ` (from ${p.source})` : ""} (CONFIG_INVALID)`,
+      fix: `correct ${p.path} in ${p.source ?? "the config"}; the server refuses to start until then (docs/configuration.md)`,
+    });
+  }
+  for (const name of f.ignoredEnv)
+    out.push({
+      problem: `environment variable ${name} names no setting and is ignored`,
+      fix: "remove it, or spell the field as SLUICE_<SECTION>__<FIELD> (docs/configuration.md)",
+    });
+
+  const hw = f.hardware;
+  if (!hw.ok) {
+    out.push({
+      problem: `the llama.cpp binding did not load: ${hw.error}`,
+      fix: "run `pnpm install` so node-llama-cpp's prebuilt binary for this platform is installed",
+    });
+  } else {
+    const threads = c.runtime.threads;
+    if (threads !== "auto" && threads > hw.cpuMathCores)
+      out.push({
+        problem: `runtime.threads is ${threads} but llama.cpp found ${hw.cpuMathCores} physical cores; extra threads slow decoding down`,
+        fix: `set runtime.threads to auto or at most ${hw.cpuMathCores}`,
+      });
+    const gpu = c.runtime.gpu;
+    if (gpu !== "auto" && gpu !== false && hw.gpu !== gpu)
+      out.push({
+        problem: `runtime.gpu asks for ${gpu} but the binding runs on ${hw.gpu === false ? "the CPU" : hw.gpu}`,
+        fix: `install node-llama-cpp's ${gpu} prebuilt (remove it from ignoredOptionalDependencies in pnpm-workspace.yaml, or build the image with the CUDA build argument), or set runtime.gpu to auto`,
+      });
+  }
+
+  const { budgetBytes, freeBytes, totalBytes } = f.memory;
+  if (budgetBytes > totalBytes)
+    out.push({
+      problem: `the memory budget (${formatBytes(budgetBytes)}) is more than the machine's memory (${formatBytes(totalBytes)})`,
+      fix: `set runtime.memoryBudgetBytes below ${formatBytes(totalBytes)}, or to auto`,
+    });
+  else if (budgetBytes > freeBytes)
+    out.push({
+      problem: `the memory budget (${formatBytes(budgetBytes)}) is more than the free memory (${formatBytes(freeBytes)}); loads it admits may be OOM-killed`,
+      fix: `free memory, or set runtime.memoryBudgetBytes to at most ${formatBytes(freeBytes)}`,
+    });
+
+  const dflt = f.models.find((m) => m.entry.id === c.models.default);
+  if (!dflt && !f.defaultIsFile && !/^(hf:|https:\/\/)/.test(c.models.default))
+    out.push({
+      problem: `models.default "${c.models.default}" is neither a catalog model nor an existing file`,
+      fix: "set models.default to a catalog id (`pnpm sluice models ls`), a GGUF path or an hf:/https URI",
+    });
+  if (dflt) {
+    if (!dflt.path && !c.models.allowDownload)
+      out.push({
+        problem: `the default model ${dflt.entry.id} is not present and models.allowDownload is false`,
+        fix: `run \`pnpm sluice models pull ${dflt.entry.id}\`, or allow downloads`,
+      });
+    if (dflt.needBytes !== undefined && dflt.needBytes > budgetBytes)
+      out.push({
+        problem: `the default model ${dflt.entry.id} needs ${formatBytes(dflt.needBytes)} with contextSize ${c.runtime.contextSize} × ${c.runtime.sequences} sequences, over the ${formatBytes(budgetBytes)} budget (OUT_OF_MEMORY_BUDGET)`,
+        fix: "lower runtime.contextSize or runtime.sequences, pick a smaller model, or raise runtime.memoryBudgetBytes",
+      });
+    const maxContext = dflt.entry.contextLength;
+    if (maxContext !== undefined && c.runtime.contextSize > maxContext)
+      out.push({
+        problem: `runtime.contextSize ${c.runtime.contextSize} is longer than ${dflt.entry.id} supports (${maxContext})`,
+        fix: `set runtime.contextSize to at most ${maxContext}`,
+      });
+  }
+
+  const pending = dflt && !dflt.path ? (dflt.fileBytes ?? 0) : 0;
+  if (f.disk.freeBytes !== undefined && f.disk.freeBytes < pending + DISK_HEADROOM_BYTES)
+    out.push({
+      problem: `only ${formatBytes(f.disk.freeBytes)} free in ${f.disk.dir}${pending ? `; the default model needs ${formatBytes(pending)}` : ""}`,
+      fix: "free disk space on the models volume or point models.dir at a larger one",
+    });
+  if (f.disk.freeBytes === undefined)
+    out.push({
+      problem: `the models directory ${f.disk.dir} and its parents cannot be read`,
+      fix: "create it (`mkdir -p`) with write access for the user running Sluice, or change models.dir",
+    });
+
+  if (!isLoopback(c.server.host) && !c.auth.enabled)
+    out.push({
+      problem: `server.host is ${c.server.host} but auth is off: the server binds 127.0.0.1 instead, so it is unreachable from other machines`,
+      fix: "enable auth with API keys (auth.enabled, SLUICE_API_KEYS), or bind 127.0.0.1",
+    });
+  const redis = c.cache.redis.url;
+  if (redis !== undefined && !/^rediss?:\/\/[^/]/.test(redis))
+    out.push({
+      problem: "cache.redis.url is not a redis:// or rediss:// URL",
+      fix: "set it to redis://<host>:6379 (the Secret or SLUICE_REDIS_URL)",
+    });
+  return out;
+}
