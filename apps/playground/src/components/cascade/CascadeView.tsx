@@ -1,0 +1,127 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { describeError } from "../../lib/errors.ts";
+import { useTRPC } from "../../lib/trpc.ts";
+import { ErrorNote } from "../ErrorNote.tsx";
+import { confidenceOf, type SummaryView, type TraceView } from "./types.ts";
+
+const pct = (v: number | undefined) => (v === undefined ? "–" : `${(v * 100).toFixed(1)}%`);
+const num = (v: number | undefined, digits = 0) => (v === undefined ? "–" : v.toFixed(digits));
+
+function Traces({ traces }: { traces: TraceView[] }) {
+  if (traces.length === 0) {
+    return (
+      <p className="empty" data-testid="traces-empty">
+        No routing decisions yet. They appear here when requests go through the cascade (a server configured
+        with tiers).
+      </p>
+    );
+  }
+  return (
+    <div className="table-wrap">
+      <table className="data" data-testid="traces">
+        <thead>
+          <tr>
+            <th scope="col">Answered by</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Skipped tiers</th>
+            <th scope="col">Arm</th>
+            <th scope="col">Degraded</th>
+          </tr>
+        </thead>
+        <tbody>
+          {traces.map((t, i) => (
+            <tr key={t.requestId ?? `t${i}`}>
+              <td>{t.finalTier ?? <span className="badge broken">failed</span>}</td>
+              <td>
+                {(t.attempts ?? []).map((a, j) => (
+                  <div key={`a${j}`}>
+                    {a.tier}: {a.outcome} in {Math.round(a.latencyMs)} ms
+                    {confidenceOf(a.confidence) !== undefined
+                      ? ` (confidence ${num(confidenceOf(a.confidence), 2)} vs ${num(a.threshold, 2)})`
+                      : ""}
+                    {a.error ? <code> {a.error.code}</code> : null}
+                  </div>
+                ))}
+              </td>
+              <td>
+                {(t.considered ?? [])
+                  .filter((c) => c.decision === "skipped")
+                  .map((c) => `${c.tier} (${c.reason ?? "skipped"})`)
+                  .join(", ") || "–"}
+              </td>
+              <td>{t.arm ?? "–"}</td>
+              <td>{t.degraded ? (t.degradedReason ?? "yes") : "no"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Summary({ summary }: { summary: SummaryView | null }) {
+  if (!summary) {
+    return (
+      <p className="empty" data-testid="ab-empty">
+        No A/B experiment is running on this server.
+      </p>
+    );
+  }
+  return (
+    <>
+      <p className="muted small">
+        Experiment <strong>{summary.experiment}</strong>, control arm {summary.control}, α = {summary.alpha}
+      </p>
+      <div className="table-wrap">
+        <table className="data" data-testid="ab-summary">
+          <thead>
+            <tr>
+              <th scope="col">Arm</th>
+              <th scope="col">Requests</th>
+              <th scope="col">Error rate</th>
+              <th scope="col">Escalation rate</th>
+              <th scope="col">Mean latency</th>
+              <th scope="col">Mean confidence</th>
+              <th scope="col">Significant</th>
+            </tr>
+          </thead>
+          <tbody>
+            {summary.arms.map((a) => (
+              <tr key={a.arm}>
+                <td>{a.arm}</td>
+                <td>{a.requests}</td>
+                <td>{pct(a.errorRate)}</td>
+                <td>{pct(a.escalationRate)}</td>
+                <td>{num(a.latencyMeanMs)} ms</td>
+                <td>{num(a.confidenceMean, 3)}</td>
+                <td>{a.significant ? "yes" : "no"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
+export function CascadeView() {
+  const trpc = useTRPC();
+  const traces = useQuery({ ...trpc.cascade.traces.queryOptions({ limit: 50 }), refetchInterval: 5000 });
+  const summary = useQuery({ ...trpc.cascade.abSummary.queryOptions(), refetchInterval: 10_000 });
+  return (
+    <>
+      <h2>Recent decisions</h2>
+      {traces.isPending ? <p role="status">Loading decisions…</p> : null}
+      {traces.isError ? <ErrorNote error={describeError(traces.error)} /> : null}
+      {traces.data ? <Traces traces={traces.data as TraceView[]} /> : null}
+      <h2>A/B summary</h2>
+      {summary.isPending ? <p role="status">Loading summary…</p> : null}
+      {summary.isError ? <ErrorNote error={describeError(summary.error)} /> : null}
+      {summary.isSuccess ? (
+        <Summary summary={(summary.data ?? null) as unknown as SummaryView | null} />
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,47 @@
+/** Per-answer figures the chat shows under each assistant message. */
+export interface AnswerMeta {
+  requestId: string;
+  /** Model (cascade tier) that answered. */
+  model: string | null;
+  /** Milliseconds from send to the first token, as this page saw it. */
+  firstTokenMs: number | null;
+  /** Server-side time to first token. */
+  serverFirstTokenMs: number | null;
+  tokensPerSecond: number | null;
+  generatedTokens: number | null;
+  confidence: number | null;
+  cached: boolean;
+  finishReason: string | null;
+}
+
+export interface ChatEntry {
+  id: string;
+  role: "system" | "user" | "assistant";
+  content: string;
+  status: "streaming" | "done" | "stopped" | "error";
+  /** Token events received so far (streamed pieces, not the model's token count). */
+  pieces: number;
+  meta?: AnswerMeta;
+}
+
+export interface ChatParams {
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  topP: number;
+  seed: string;
+  jsonSchema: string;
+  system: string;
+  confidence: boolean;
+}
+
+export const DEFAULT_PARAMS: ChatParams = {
+  model: "",
+  temperature: 0.8,
+  maxTokens: 128,
+  topP: 0.95,
+  seed: "",
+  jsonSchema: "",
+  system: "",
+  confidence: true,
+};

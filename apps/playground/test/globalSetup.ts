@@ -1,0 +1,39 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Newest modification time under `dir` (sources and config that feed the build). */
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+/**
+ * Builds the playground once for all browser tests (`next start` serves the
+ * build). Outside CI a build newer than every source is reused, so editing a
+ * test does not cost a rebuild; CI always builds.
+ */
+export default function setup(): void {
+  const buildId = join(root, ".next", "BUILD_ID");
+  const sourcesChanged = Math.max(newest(join(root, "src")), statSync(join(root, "next.config.ts")).mtimeMs);
+  if (!process.env.CI && existsSync(buildId) && statSync(buildId).mtimeMs > sourcesChanged) return;
+  const started = Date.now();
+  const result = spawnSync(process.execPath, [require_next(), "build"], {
+    cwd: root,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (result.status !== 0) throw new Error(`next build failed with exit code ${result.status}`);
+  console.log(`playground: next build took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function require_next(): string {
+  return join(root, "node_modules", "next", "dist", "bin", "next");
+}

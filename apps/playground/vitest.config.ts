@@ -1,0 +1,15 @@
+import { defineConfig } from "vitest/config";
+
+// Browser tests against a real server and a built playground: one process,
+// one file at a time, long bounds (a loaded CI machine decodes slowly).
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/globalSetup.ts"],
+    pool: "forks",
+    maxWorkers: 1,
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
+  },
+});
