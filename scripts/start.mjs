@@ -1,5 +1,56 @@
-// Placeholder main job until the server lands: generate lfm2-tiny and stream from it.
-import { spawnSync } from "node:child_process";
+// `pnpm start`: the Sluice server (127.0.0.1:8080) and the playground
+// (127.0.0.1:3000) together. SLUICE_PORT, SLUICE_PLAYGROUND_PORT and
+// SLUICE_MODEL override; without a model on disk and no network the server
+// runs on the generated lfm2-tiny (synthetic weights: output is noise).
+// Ctrl-C / SIGTERM stops both (the server drains in-flight requests first).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const r = spawnSync("pnpm", ["--silent", "synth", "demo"], { stdio: "inherit" });
-process.exit(r.status ?? 1);
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const port = process.env.SLUICE_PORT ?? "8080";
+const playgroundPort = process.env.SLUICE_PLAYGROUND_PORT ?? "3000";
+const apiUrl = `http://127.0.0.1:${port}`;
+const env = {
+  ...process.env,
+  SLUICE_PORT: port,
+  SLUICE_PLAYGROUND_PORT: playgroundPort,
+  NEXT_PUBLIC_SLUICE_API_URL: process.env.NEXT_PUBLIC_SLUICE_API_URL ?? apiUrl,
+  NEXT_TELEMETRY_DISABLED: "1",
+  TURBO_TELEMETRY_DISABLED: "1",
+};
+
+const children = [];
+function run(name, command, args) {
+  const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
+  child.on("exit", (code, signal) => {
+    console.log(`start: ${name} exited (${signal ?? code})`);
+    // One side going away takes the other with it, so nothing is left running half-alive.
+    stop(code ?? 0);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  process.exitCode = code;
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
+run("server", process.execPath, ["--import", "tsx", join(root, "apps/server/src/serveMain.ts")]);
+
+const playground = join(root, "apps/playground");
+const hasApp = existsSync(join(playground, "package.json")) &&
+  (existsSync(join(playground, "src/app")) || existsSync(join(playground, "app")));
+if (hasApp) {
+  console.log(`start: playground on http://127.0.0.1:${playgroundPort} (API ${env.NEXT_PUBLIC_SLUICE_API_URL})`);
+  run("playground", "pnpm", ["--filter", "@sluice/playground", "dev"]);
+} else {
+  console.log("start: apps/playground has no app yet; starting the server only");
+}
