@@ -185,11 +185,5 @@ export function diagnose(f: DoctorFacts): DoctorProblem[] {
       problem: `server.host is ${c.server.host} but auth is off: the server binds 127.0.0.1 instead, so it is unreachable from other machines`,
       fix: "enable auth with API keys (auth.enabled, SLUICE_API_KEYS), or bind 127.0.0.1",
     });
-  const redis = c.cache.redis.url;
-  if (redis !== undefined && !/^rediss?:\/\/[^/]/.test(redis))
-    out.push({
-      problem: "cache.redis.url is not a redis:// or rediss:// URL",
-      fix: "set it to redis://<host>:6379 (the Secret or SLUICE_REDIS_URL)",
-    });
   return out;
 }
