@@ -41,6 +41,10 @@ const factory = (): ReturnType<typeof createVisionRunnerEngineFactory> =>
     heartbeatTimeoutMs: 3000,
     restart: { initialDelayMs: 50 },
     vision: { maxPixels: 640 * 640, maxBytes: 1024 * 1024 },
+    logger: (record) => {
+      if (record.level === "error" && process.env.VISION_TEST_LOG)
+        console.error(`[runner ${record.pid}] ${record.message}`);
+    },
   });
 
 function ask(parts: ChatContentPart[], maxTokens = 8): GenerateParams {
@@ -168,6 +172,19 @@ describe("vision runner on lfm2-vl-tiny", () => {
     }
     expect(engine.pid).toBe(pid);
     expect(crashes).toHaveLength(0);
+  });
+
+  it("serves concurrent image requests one at a time, each as it would be served alone", async () => {
+    const images = [64, 96, 128].map((side) => ({
+      type: "image" as const,
+      data: encodePng(side, side),
+      mimeType: "image/png",
+    }));
+    const alone: string[] = [];
+    for (const image of images) alone.push((await run(engine, ask([image]))).text);
+    const together = await Promise.all(images.map((image) => run(engine, ask([image]))));
+    expect(together.map((r) => r.text)).toEqual(alone);
+    expect(engine.info.sequences).toBe(1);
   });
 
   it("stops a generation when its signal aborts: ABORTED, and the next request runs", async () => {

@@ -112,6 +112,7 @@ export class VisionEngine implements Engine {
   }
 
   async *generate(params: GenerateParams, signal?: AbortSignal): AsyncGenerator<GenerateEvent> {
+    const started = performance.now();
     this.#assertOpen();
     validateGenerateParams(params);
     if (params.jsonSchema !== undefined)
@@ -121,7 +122,6 @@ export class VisionEngine implements Engine {
         details: { field: "jsonSchema", reason: "unsupported-parameter" },
       });
     const request = await buildVisionRequest(params, this.#limits);
-    const started = performance.now();
     const slot = await this.#pool.acquire(signal);
     this.#busy++;
     try {

@@ -24,9 +24,17 @@ export interface VisionContextSettings {
 
 let binding: Promise<LlamaNodeBinding> | undefined;
 
+/**
+ * The binding's entry file. Types come from the bare specifier (mapped to
+ * declarations in the shared tsconfig); the runtime import names the file,
+ * because tsx applies tsconfig `paths` at run time and would load the
+ * declarations instead of the code.
+ */
+const BINDING_ENTRY: string = "@fugood/llama.node/lib/index.js";
+
 /** The binding, loaded once per process. */
 export function loadBinding(): Promise<LlamaNodeBinding> {
-  binding ??= import("@fugood/llama.node");
+  binding ??= import(BINDING_ENTRY) as Promise<LlamaNodeBinding>;
   return binding;
 }
 
