@@ -94,6 +94,7 @@ describe.each(models)("runtime on $name", (m) => {
     controllers[0]?.abort();
     const first = await firstOfQueued;
     const startedAfterMs = performance.now() - abortedAt;
+    console.log(`${m.name}: queued request's first token ${startedAfterMs.toFixed(1)} ms after the abort`);
     expect(first.done).toBe(false);
     expect(startedAfterMs).toBeLessThan(100);
     expect(codeOf(await iterators[0]?.next().catch((e: unknown) => e))).toBe("ABORTED");
