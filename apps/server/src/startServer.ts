@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { delimiter, join } from "node:path";
+import { createModelStore, type ModelStore } from "@sluice/core";
 import { workspaceRoot } from "@sluice/gguf-synth";
 import { createSluice, type Sluice } from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
@@ -58,7 +59,13 @@ export async function startServer(
   });
   const modelsDir = env.SLUICE_MODELS_DIR ?? join(workspaceRoot(), "models");
   const dirs = [modelsDir, ...(env.SLUICE_MODEL_DIRS ?? "").split(delimiter).filter(Boolean)];
-  const model = await chooseDefaultModel({ requested: flags.model ?? env.SLUICE_MODEL, dirs });
+  const store = createModelStore({ modelsDir, extraDirs: dirs.slice(1) });
+  const offline = env.SLUICE_OFFLINE === "1" || env.SLUICE_OFFLINE === "true";
+  const model = await chooseDefaultModel({
+    requested: flags.model ?? env.SLUICE_MODEL,
+    dirs,
+    ...(offline ? {} : { download: (id) => downloadWithProgress(store, id, print) }),
+  });
   telemetry.logger.info(
     { model: model.id, synthetic: model.synthetic, reason: model.reason },
     "default model",
@@ -82,6 +89,7 @@ export async function startServer(
       },
     ],
     modelDirs: dirs,
+    store,
     runtime: env.SLUICE_RUNTIME ?? "in-process",
     limits: { maxQueue: env.SLUICE_MAX_QUEUE ?? 64 },
     telemetry,
@@ -133,4 +141,44 @@ export async function startServer(
     sluice,
     shutdown: (deadlineMs) => http.shutdown(deadlineMs ?? env.SLUICE_SHUTDOWN_DEADLINE_MS ?? 30_000),
   };
+}
+
+/**
+ * Downloads a catalog model when the network answers within a few seconds;
+ * resolves false at once on a machine without network, so start-up falls back
+ * to the synthetic model instead of hanging.
+ */
+async function downloadWithProgress(
+  store: ModelStore,
+  id: string,
+  print: (line: string) => void,
+): Promise<boolean> {
+  const reachable = await fetch("https://huggingface.co/api/models?limit=1", {
+    method: "HEAD",
+    signal: AbortSignal.timeout(3000),
+  }).then(
+    (r) => r.status < 500,
+    () => false,
+  );
+  if (!reachable) {
+    print(`sluice: huggingface.co is not reachable; not downloading ${id}`);
+    return false;
+  }
+  print(`sluice: downloading ${id} (once; later starts use the verified file)`);
+  let lastPercent = -10;
+  try {
+    await store.pull(id, {
+      onProgress: (p) => {
+        const percent = p.totalBytes > 0 ? Math.floor((p.bytes / p.totalBytes) * 100) : 0;
+        if (percent >= lastPercent + 10) {
+          lastPercent = percent;
+          print(`sluice: ${p.phase} ${id} ${percent}%`);
+        }
+      },
+    });
+    return true;
+  } catch (err) {
+    print(`sluice: download of ${id} failed (${(err as { code?: string }).code ?? String(err)})`);
+    return false;
+  }
 }

@@ -1,4 +1,7 @@
+import { mkdtempSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ServerEnv } from "../src/env.ts";
 import { type RunningServer, startServer } from "../src/startServer.ts";
 
@@ -10,6 +13,9 @@ export function startTestServer(env: Partial<ServerEnv> = {}): Promise<RunningSe
       SLUICE_PORT: 0,
       SLUICE_MODEL: "lfm2-tiny",
       SLUICE_LOG_LEVEL: "silent",
+      // A private store directory: verification records and pins stay out of the workspace.
+      SLUICE_MODELS_DIR: mkdtempSync(join(tmpdir(), "sluice-models-")),
+      SLUICE_OFFLINE: "1",
       SLUICE_CONTEXT_SIZE: 512,
       SLUICE_SEQUENCES: 2,
       SLUICE_THREADS: 1,

@@ -1,5 +1,12 @@
 import { createCache } from "@sluice/cache";
-import { type EngineFactory, LlamaEngineFactory, RunnerEngineFactory, Scheduler } from "@sluice/core";
+import {
+  createModelStore,
+  type EngineFactory,
+  LlamaEngineFactory,
+  ModelStore,
+  RunnerEngineFactory,
+  Scheduler,
+} from "@sluice/core";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
 import { InferenceCache } from "./InferenceCache.ts";
 import { LocalModelResolver } from "./LocalModelResolver.ts";
@@ -7,6 +14,7 @@ import { ModelAdmin } from "./ModelAdmin.ts";
 import { ModelSlot } from "./ModelSlot.ts";
 import { checkOptions, LIMIT_DEFAULTS, type SluiceOptions } from "./options.ts";
 import { Sluice } from "./Sluice.ts";
+import { StoreModelResolver } from "./StoreModelResolver.ts";
 
 function isTelemetry(value: Telemetry | TelemetryOptions | undefined): value is Telemetry {
   return value !== undefined && "registry" in value && "renderMetrics" in value;
@@ -39,7 +47,16 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
           },
         })
       : new LlamaEngineFactory());
-  const resolver = options.resolver ?? new LocalModelResolver(options.modelDirs ?? []);
+  const store =
+    options.store === undefined
+      ? undefined
+      : options.store instanceof ModelStore
+        ? options.store
+        : createModelStore(options.store);
+  if (store) wireStore(store, telemetry);
+  const resolver =
+    options.resolver ??
+    (store ? new StoreModelResolver(store) : new LocalModelResolver(options.modelDirs ?? []));
   const limits = { ...LIMIT_DEFAULTS, ...options.limits };
 
   const slots = new Map<string, ModelSlot>();
@@ -107,4 +124,29 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     throw err;
   }
   return sluice;
+}
+
+/** Store events → logs and the audit log (telemetry knows nothing of the store). */
+function wireStore(store: ModelStore, telemetry: Telemetry): void {
+  const log = telemetry.logger.child({ component: "model-store" });
+  store.on("download-start", (e) => log.info({ model: e.key, url: e.url }, "download started"));
+  store.on("download-done", (e) => log.info({ model: e.key, bytes: e.bytes, ms: e.ms }, "download done"));
+  store.on("pin", (e) => log.warn({ model: e.key, sha256: e.sha256 }, "digest pinned on first download"));
+  store.on("quarantine", (e) => {
+    log.error(
+      { model: e.key, path: e.path, quarantinePath: e.quarantinePath, reason: e.error.message },
+      "model quarantined",
+    );
+    void telemetry.audit
+      ?.append({
+        action: "model.quarantine",
+        target: e.key ?? e.path,
+        outcome: "quarantined",
+        details: { path: e.path, quarantinePath: e.quarantinePath, reason: e.error.message },
+      })
+      .catch(() => undefined);
+  });
+  store.on("rejected", (e) =>
+    log.warn({ model: e.key, path: e.path, reason: e.error.message }, "model file rejected"),
+  );
 }

@@ -12,6 +12,7 @@ export {
   type SluiceOptions,
 } from "./options.ts";
 export { type CloseOptions, type DispatchEvent, Sluice } from "./Sluice.ts";
+export { StoreModelResolver } from "./StoreModelResolver.ts";
 export type {
   CallOptions,
   ChatRequest,

@@ -1,5 +1,5 @@
 import type { CacheOptions } from "@sluice/cache";
-import type { EngineFactory } from "@sluice/core";
+import type { EngineFactory, ModelStore, ModelStoreOptions } from "@sluice/core";
 import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
 
 /** One model the Sluice instance may serve. */
@@ -71,8 +71,10 @@ export interface SluiceOptions {
   runtime?: "in-process" | "runner";
   /** Overrides the engine factory `runtime` picks (tests, custom adapters). */
   engineFactory?: EngineFactory;
-  /** Overrides the model resolver (store). Defaults to the store of @sluice/core, else local files. */
+  /** Overrides the model resolver. Defaults to the @sluice/core model store when `store` is given, else local files only. */
   resolver?: ModelResolver;
+  /** Model store (catalog, downloads, sha256 verification, quarantine), or its options. Defaults to none: local files in `modelDirs`. */
+  store?: ModelStore | ModelStoreOptions;
   /** Extra directories searched for model files. Defaults to none. */
   modelDirs?: string[];
   limits?: SluiceLimits;
