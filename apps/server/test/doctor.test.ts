@@ -204,6 +204,7 @@ describe("sluice doctor", () => {
     expect(stdout).toContain("INVALID, defaults shown");
     expect(stdout).toMatch(/config server\.port: expected number <= 65535, got 70000 \(from .*bad\.yaml\)/);
     expect(stdout).toMatch(/config runtime\.memoryBudget: expected no such field/);
+    expect(stdout).toContain("fix: did you mean runtime.memoryBudgetBytes?");
     expect(stdout).toMatch(/fix: correct server\.port in .*bad\.yaml/);
     expect(code).toBe(1);
   }, 60_000);

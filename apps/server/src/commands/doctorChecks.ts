@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import type { ConfigProblem, SluiceConfig } from "@sluice/config";
+import { type ConfigProblem, describeConfig, type SluiceConfig } from "@sluice/config";
 import type { ModelEntry } from "@sluice/core/models";
 
 /** A problem `sluice doctor` found and what to do about it. */
@@ -89,6 +89,35 @@ export function approxNeedBytes(fileBytes: number, runtimeBytes: number): number
   return Math.round(fileBytes * 1.25) + runtimeBytes;
 }
 
+/** Edit distance, for "did you mean" on misspelt fields. */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+/** The documented field a misspelt path most likely meant, if one is close. */
+export function closestField(path: string): string | undefined {
+  const known = describeConfig().map((f) => f.path.replace(/\[\]/g, ""));
+  const prefixed = known.find((k) => k.startsWith(path));
+  if (prefixed) return prefixed;
+  let best: { path: string; d: number } | undefined;
+  for (const k of known) {
+    const d = distance(path.toLowerCase(), k.toLowerCase());
+    if (d <= 3 && (!best || d < best.d)) best = { path: k, d };
+  }
+  return best?.path;
+}
+
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 }
@@ -99,9 +128,10 @@ export function diagnose(f: DoctorFacts): DoctorProblem[] {
   const c = f.config;
   for (const p of f.configProblems) {
     const got = p.received === undefined ? "" : `, got ${JSON.stringify(p.received)}`;
+    const meant = p.expected === "no such field" ? closestField(p.path) : undefined;
     out.push({
       problem: `config ${p.path}: expected ${p.expected}${got}${p.source ? ` (from ${p.source})` : ""} (CONFIG_INVALID)`,
-      fix: `correct ${p.path} in ${p.source ?? "the config"}; the server refuses to start until then (docs/configuration.md)`,
+      fix: `${meant ? `did you mean ${meant}? ` : ""}correct ${p.path} in ${p.source ?? "the config"}; the server refuses to start until then (docs/configuration.md)`,
     });
   }
   for (const name of f.ignoredEnv)
