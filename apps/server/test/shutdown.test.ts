@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { rawRequest } from "./helpers.ts";
@@ -19,6 +22,8 @@ async function spawnServer(): Promise<string> {
       ...process.env,
       SLUICE_PORT: "0",
       SLUICE_MODEL: "lfm2-tiny",
+      SLUICE_MODELS_DIR: mkdtempSync(join(tmpdir(), "sluice-models-")),
+      SLUICE_OFFLINE: "1",
       SLUICE_LOG_LEVEL: "warn",
       SLUICE_CONTEXT_SIZE: "512",
       SLUICE_SEQUENCES: "2",
