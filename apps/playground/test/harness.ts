@@ -13,7 +13,7 @@ export const SCREENSHOTS = join(root, "test-results", "screenshots");
 const CHROMIUM = "/usr/bin/chromium";
 
 /** A free TCP port on 127.0.0.1 (the playground's origin must be known before the API starts, for CORS). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);
@@ -76,7 +76,7 @@ export async function startStack(): Promise<Stack> {
   };
 }
 
-function startNext(port: number, apiUrl: string): Promise<ChildProcess> {
+export function startNext(port: number, apiUrl: string): Promise<ChildProcess> {
   const bin = join(root, "node_modules", "next", "dist", "bin", "next");
   const child = spawn(process.execPath, [bin, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
     cwd: root,

@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removeScreenshots, type Stack, screenshots, startStack } from "./harness.ts";
+import { freePort, removeScreenshots, type Stack, screenshots, startNext, startStack } from "./harness.ts";
 
 let stack: Stack;
 let page: Page;
@@ -83,5 +83,84 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
     const answerId = await lastAnswer().getByTestId("meta-request-id").textContent();
     expect(await error.getByTestId("error-request-id").textContent()).toBe(answerId);
     await screenshots(page, "chat-error");
+  });
+  it("compares three texts in a 3×3 cosine-similarity heatmap with nearest neighbours", async () => {
+    await page.goto(`${stack.playgroundUrl}/embeddings`);
+    await page.getByLabel("Text 1", { exact: true }).fill("The river floods in spring.");
+    await page.getByLabel("Text 2", { exact: true }).fill("Snowmelt swells the stream in April.");
+    await page.getByLabel("Text 3", { exact: true }).fill("Invoices are due in thirty days.");
+    await page.getByRole("button", { name: "Compare" }).click();
+    await page.getByTestId("heatmap").waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("heatmap-row").count()).toBe(3);
+    const cells = await page.getByTestId("heat-cell").allTextContents();
+    expect(cells).toHaveLength(9);
+    // A text is identical to itself; the matrix is symmetric.
+    for (const i of [0, 4, 8]) expect(Number(cells[i])).toBeCloseTo(1, 2);
+    expect(cells[1]).toBe(cells[3]);
+    expect(await page.getByTestId("neighbours").locator("li").count()).toBe(3);
+    await screenshots(page, "embeddings");
+  });
+
+  it("shows each model's status and breaker state", async () => {
+    await page.goto(`${stack.playgroundUrl}/models`);
+    const row = page.getByTestId("model-lfm2-tiny");
+    await row.waitFor({ timeout: 30_000 });
+    const state = (await stack.server.sluice.models.status("lfm2-tiny")).state;
+    await expect.poll(() => row.getByTestId("model-state").textContent(), { timeout: 10_000 }).toBe(state);
+    expect(await row.getByTestId("model-breaker").textContent()).toBe("closed");
+    await screenshots(page, "models");
+    // Admin actions go through the server: unload, then load again.
+    await row.getByRole("button", { name: "Unload lfm2-tiny" }).click();
+    await expect
+      .poll(() => row.getByTestId("model-state").textContent(), { timeout: 20_000 })
+      .toBe("unloaded");
+    expect((await stack.server.sluice.models.status("lfm2-tiny")).state).toBe("unloaded");
+    await row.getByRole("button", { name: "Load lfm2-tiny" }).click();
+    await expect.poll(() => row.getByTestId("model-state").textContent(), { timeout: 60_000 }).toBe("ready");
+  });
+
+  it("updates the metrics charts after a request", async () => {
+    await page.goto(`${stack.playgroundUrl}/metrics`);
+    const requests = page.getByTestId("stat-requests");
+    await requests.waitFor({ timeout: 30_000 });
+    const before = Number(await requests.textContent());
+    const latencyPoints = Number(await page.getByTestId("chart-latency").getAttribute("data-points"));
+    const res = await fetch(`${stack.server.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "lfm2-tiny", input: "one more request for the charts" }),
+    });
+    expect(res.status).toBe(200);
+    await expect
+      .poll(async () => Number(await requests.textContent()), { timeout: 15_000 })
+      .toBeGreaterThan(before);
+    await expect
+      .poll(async () => Number(await page.getByTestId("chart-latency").getAttribute("data-points")), {
+        timeout: 15_000,
+      })
+      .toBeGreaterThan(latencyPoints);
+    expect(await page.getByTestId("chart-latency").locator("polyline, circle").count()).toBeGreaterThan(0);
+    await screenshots(page, "metrics");
+  });
+
+  it("shows the cascade page's empty states when the server runs no cascade", async () => {
+    await page.goto(`${stack.playgroundUrl}/cascade`);
+    await page.getByTestId("traces-empty").waitFor({ timeout: 30_000 });
+    await page.getByTestId("ab-empty").waitFor({ timeout: 30_000 });
+    await screenshots(page, "cascade");
+  });
+  it("says so when the server cannot be reached", async () => {
+    const deadPort = await freePort();
+    const port = await freePort();
+    const next = await startNext(port, `http://127.0.0.1:${deadPort}`);
+    try {
+      await page.goto(`http://127.0.0.1:${port}/chat`);
+      const banner = page.getByTestId("banner-unreachable");
+      await banner.waitFor({ timeout: 30_000 });
+      expect(await banner.textContent()).toContain(`127.0.0.1:${deadPort}`);
+      await screenshots(page, "unreachable");
+    } finally {
+      next.kill("SIGTERM");
+    }
   });
 });

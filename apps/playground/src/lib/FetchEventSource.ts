@@ -44,11 +44,15 @@ export class FetchEventSource extends EventTarget {
         const body = await res.text().catch(() => "");
         const shape = errorShapeOf(body);
         if (shape) this.#emit("serialized-error", JSON.stringify(shape), "");
+        await new Promise((resolve) => setTimeout(resolve, 0));
         return this.#fail();
       }
       this.readyState = this.OPEN;
       this.dispatchEvent(new Event("open"));
       await this.#read(res.body);
+      // tRPC reads events through a stream that an `error` would cut off, dropping
+      // a serialized error not yet read; one task later every event is consumed.
+      await new Promise((resolve) => setTimeout(resolve, 0));
       this.#fail();
     } catch {
       this.#fail();

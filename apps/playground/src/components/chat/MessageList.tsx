@@ -72,9 +72,16 @@ export function MessageList({ entries }: { entries: ChatEntry[] }) {
               </span>
             ) : null}
           </div>
-          <pre className="content" data-testid="message-content">
-            {e.content || (e.status === "streaming" ? "…" : "")}
-          </pre>
+          {e.content.trim() !== "" || e.status === "streaming" ? (
+            <pre className="content" data-testid="message-content">
+              {e.content || "…"}
+            </pre>
+          ) : null}
+          {e.content.length > 0 && e.content.trim() === "" && e.status !== "streaming" ? (
+            <p className="muted small whitespace-note">
+              The answer is {e.content.length} whitespace characters (synthetic weights produce noise).
+            </p>
+          ) : null}
           {e.meta ? <Meta meta={e.meta} status={e.status} /> : null}
         </li>
       ))}

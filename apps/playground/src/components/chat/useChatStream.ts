@@ -121,7 +121,16 @@ export function useChatStream() {
           finish();
         },
         onConnectionStateChange(state) {
-          if (state.error) stateError = state.error as TRPCClientError<never>;
+          if (!state.error) return;
+          stateError = state.error as TRPCClientError<never>;
+          // tRPC would retry a "retryable" server error by reconnecting; an answer
+          // that failed on the server is over, so it is reported at once.
+          if (stateError.data) {
+            sub.unsubscribe();
+            update(requestId, (e) => ({ ...e, status: "error" }));
+            setError(describeError(stateError, requestId));
+            finish();
+          }
         },
         onError(err) {
           const shown = describeError(err.data ? err : (stateError ?? err), requestId);
@@ -135,8 +144,9 @@ export function useChatStream() {
         },
       });
       stopRef.current = () => {
-        sub.unsubscribe();
+        // Marked first: unsubscribing completes the observer, which would call it done.
         update(requestId, (e) => (e.status === "streaming" ? { ...e, status: "stopped" } : e));
+        sub.unsubscribe();
         finish();
       };
     },

@@ -26,9 +26,21 @@ function memoryOf(samples: Sample[] | undefined, model: string, kind: string): n
     : undefined;
 }
 
-function breakerOf(samples: Sample[] | undefined, model: string): string {
+/** The breaker gauge when the server reports it, else what the model's state implies (broken = open). */
+function breakerOf(samples: Sample[] | undefined, model: string, state: string): string {
   const s = samples?.find((x) => x.name === "sluice_breaker_state" && x.labels.model === model);
-  return s ? (BREAKER[s.value] ?? "unknown") : "closed";
+  if (s) return BREAKER[s.value] ?? "unknown";
+  return state === "broken" ? "open" : state === "degraded" ? "half-open" : "closed";
+}
+
+function Memory({ estimate, actual }: { estimate: number | undefined; actual: number | undefined }) {
+  if (estimate === undefined && actual === undefined)
+    return <span className="muted small">not reported</span>;
+  return (
+    <>
+      {bytes(estimate)} / {bytes(actual)}
+    </>
+  );
 }
 
 export function ModelsView() {
@@ -63,7 +75,7 @@ export function ModelsView() {
       {models.data?.length === 0 ? <p className="empty">This server serves no models.</p> : null}
       {models.data && models.data.length > 0 ? (
         <div className="table-wrap">
-          <table className="data" data-testid="models">
+          <table className="data cards" data-testid="models">
             <thead>
               <tr>
                 <th scope="col">Model</th>
@@ -76,10 +88,10 @@ export function ModelsView() {
             </thead>
             <tbody>
               {models.data.map((m) => {
-                const breaker = breakerOf(samples, m.id);
+                const breaker = breakerOf(samples, m.id, m.state);
                 return (
                   <tr key={m.id} data-testid={`model-${m.id}`}>
-                    <td>
+                    <td data-label="Model">
                       <strong>{m.id}</strong>
                       <div className="small muted">
                         {m.role}
@@ -99,29 +111,33 @@ export function ModelsView() {
                         </div>
                       ) : null}
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <span className={`badge ${m.state}`} data-testid="model-state">
                         {m.state}
                       </span>
                     </td>
-                    <td>
-                      {bytes(memoryOf(samples, m.id, "estimate"))} / {bytes(memoryOf(samples, m.id, "rss"))}
+                    <td data-label="Memory estimate / actual">
+                      <Memory
+                        estimate={memoryOf(samples, m.id, "estimate")}
+                        actual={memoryOf(samples, m.id, "rss")}
+                      />
                       {metrics.isError ? <div className="small muted">metrics need an admin key</div> : null}
                     </td>
-                    <td>
+                    <td data-label="Breaker">
                       <span className={`badge ${breaker}`} data-testid="model-breaker">
                         {breaker}
                       </span>
                     </td>
-                    <td>
+                    <td data-label="Sequences">
                       {m.busySequences}/{m.sequences} busy · {m.queued} queued
                     </td>
-                    <td>
+                    <td data-label="Actions">
                       <div className="actions">
                         <button
                           type="button"
                           className="secondary"
                           disabled={busy || m.state === "ready" || m.state === "loading"}
+                          aria-label={`Load ${m.id}`}
                           onClick={() => load.mutate({ id: m.id })}
                         >
                           Load
@@ -130,6 +146,7 @@ export function ModelsView() {
                           type="button"
                           className="secondary"
                           disabled={busy || m.state === "unloaded"}
+                          aria-label={`Unload ${m.id}`}
                           onClick={() => unload.mutate({ id: m.id })}
                         >
                           Unload
@@ -138,6 +155,7 @@ export function ModelsView() {
                           type="button"
                           className="secondary"
                           disabled={busy}
+                          aria-label={`Verify ${m.id}`}
                           onClick={() => verify.mutate({ id: m.id })}
                         >
                           {verify.isPending && verify.variables?.id === m.id ? "Verifying…" : "Verify"}

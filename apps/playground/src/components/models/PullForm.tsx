@@ -36,6 +36,14 @@ export function PullForm() {
       {
         context: { requestId },
         onData: (p) => setProgress(p),
+        onConnectionStateChange: (state) => {
+          // A server error would make tRPC reconnect; a failed pull is over.
+          if (state.error?.data) {
+            sub.unsubscribe();
+            setError(describeError(state.error, requestId));
+            setRunning(false);
+          }
+        },
         onError: (err) => {
           setError(describeError(err, requestId));
           setRunning(false);
