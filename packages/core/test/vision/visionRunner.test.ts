@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -215,6 +215,17 @@ describe("vision runner on lfm2-vl-tiny", () => {
     await expect(factory().load({ modelPath: pair.modelPath, ...LOAD })).rejects.toMatchObject({
       code: "MODEL_UNSUPPORTED",
       details: { reason: "no-projector" },
+    });
+    // Swapped roles and a truncated projector are refused by the GGUF checks, before any native load.
+    await expect(
+      factory().load({ modelPath: pair.mmprojPath, mmprojPath: pair.modelPath, ...LOAD }),
+    ).rejects.toMatchObject({ code: "MODEL_UNSUPPORTED" });
+    const truncated = join(dir, "truncated.mmproj.gguf");
+    await writeFile(truncated, (await readFile(pair.mmprojPath)).subarray(0, 100_000));
+    await expect(
+      factory().load({ modelPath: pair.modelPath, mmprojPath: truncated, ...LOAD }),
+    ).rejects.toMatchObject({
+      code: "MODEL_CORRUPT",
     });
     const next = await run(engine, ask([{ type: "image", data: encodePng(64, 64), mimeType: "image/png" }]));
     expect(next.stats.generatedTokens).toBe(8);

@@ -1,4 +1,5 @@
 import { ModelUnsupportedError } from "../../errors/index.ts";
+import { validateGgufFile } from "../../models/gguf/validateGguf.ts";
 import type { EngineFactory, EngineLoadOptions } from "../engine/Engine.ts";
 import { checkVisionPair } from "./checkVisionPair.ts";
 import { attachNativeLog, type NativeLogSink } from "./nativeLog.ts";
@@ -70,6 +71,12 @@ export class VisionEngineFactory implements EngineFactory {
       kvCacheType: options.kvCacheType ?? VISION_LOAD_DEFAULTS.kvCacheType,
       ...(this.#options.imageMaxTokens !== undefined ? { imageMaxTokens: this.#options.imageMaxTokens } : {}),
     };
+    // Structure first (bounds, tensor data inside the file, architecture), so that
+    // a malformed file never reaches llama.cpp; then whether the two fit together.
+    await Promise.all([
+      validateGgufFile(settings.modelPath, { expect: "model" }),
+      validateGgufFile(mmprojPath, { expect: "projector" }),
+    ]);
     const pair = await checkVisionPair(settings.modelPath, mmprojPath);
     const detach = this.#options.log ? await attachNativeLog(this.#options.log) : undefined;
     try {
