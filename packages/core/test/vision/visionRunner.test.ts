@@ -122,6 +122,12 @@ describe("vision runner on lfm2-vl-tiny", () => {
     expect(fromWebp.text).toBe(fromPng.text);
   });
 
+  it("runs llama.node in the vision runner and never loads node-llama-cpp's native library there", async () => {
+    const maps = await readFile(`/proc/${engine.pid}/maps`, "utf8");
+    expect(maps).toMatch(/node-llama-linux-x64\/index\.node/);
+    expect(maps).not.toMatch(/node-llama-cpp/);
+  });
+
   it("refuses bad images and unsafe requests with INVALID_INPUT and keeps serving on the same runner", async () => {
     const pid = engine.pid;
     const good = encodePng(128, 96);
