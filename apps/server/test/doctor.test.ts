@@ -151,7 +151,10 @@ describe("sluice doctor", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function run(args: string[]): Promise<{ code: number | undefined; stdout: string }> {
+  async function run(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ code: number | undefined; stdout: string }> {
     const result: { code: number | undefined; stdout: string } = { code: undefined, stdout: "" };
     const program = buildCli([
       () =>
@@ -162,7 +165,7 @@ describe("sluice doctor", () => {
           exit: (c) => {
             result.code = c;
           },
-          env: {},
+          env,
           cwd: dir,
         }),
     ]);
@@ -206,6 +209,18 @@ describe("sluice doctor", () => {
     expect(stdout).toMatch(/config runtime\.memoryBudget: expected no such field/);
     expect(stdout).toContain("fix: did you mean runtime.memoryBudgetBytes?");
     expect(stdout).toMatch(/fix: correct server\.port in .*bad\.yaml/);
+    expect(code).toBe(1);
+  }, 60_000);
+
+  it("flags a misspelt variable but not the server's own ones, and names the variable behind a value", async () => {
+    const file = join(dir, "env.yaml");
+    await writeFile(file, "runtime: { threads: auto }\n");
+    const env = { SLUICE_API_KEYS: "app:infer:s3cr3t-value", SLUICE_PORTT: "9000", SLUICE_PORT: "9090" };
+    const { code, stdout } = await run(["--config", file], env);
+    expect(stdout).toContain("server.port = 9090  (from SLUICE_PORT)");
+    expect(stdout).toContain("environment variable SLUICE_PORTT names no setting and is ignored");
+    expect(stdout).not.toContain("SLUICE_API_KEYS");
+    expect(stdout).not.toContain("s3cr3t-value");
     expect(code).toBe(1);
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import {
 import { isSluiceError } from "@sluice/core/errors";
 import { createModelStore, getCatalog, type ListedModel } from "@sluice/core/models";
 import { Command } from "commander";
-import { rawEnv } from "../env.ts";
+import { envSchema, rawEnv } from "../env.ts";
 import {
   approxFileBytes,
   approxNeedBytes,
@@ -38,6 +38,9 @@ export interface DoctorIo {
 }
 
 const REDACTED = "<redacted>";
+
+/** Variables the server or tooling reads directly (not config fields), so they are not typos. */
+const SERVER_ONLY_ENV: ReadonlySet<string> = new Set([...Object.keys(envSchema.shape), "SLUICE_SYNTH_DIR"]);
 
 /**
  * The config as lines `path = value`, secrets replaced. A value set by a layer
@@ -235,7 +238,7 @@ export function doctorCommand(io: DoctorIo = {}): Command {
       const facts: DoctorFacts = {
         config,
         configProblems,
-        ignoredEnv: loaded?.ignoredEnv ?? [],
+        ignoredEnv: (loaded?.ignoredEnv ?? []).filter((name) => !SERVER_ONLY_ENV.has(name)),
         hardware,
         memory: { totalBytes, freeBytes, budgetBytes },
         disk: {
