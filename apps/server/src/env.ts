@@ -6,7 +6,7 @@ import { z } from "zod";
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().min(1);
 
-export const envSchema = z.object({
+export const envSchema = z.looseObject({
   /** Interface the API binds to. Defaults to `127.0.0.1`. */
   SLUICE_HOST: z.string().min(1).optional(),
   /** API port. Defaults to `8080`. */

@@ -1,24 +1,19 @@
 import { isIP } from "node:net";
-import { delimiter, join } from "node:path";
+import { resolve } from "node:path";
+import { ConfigWatcher } from "@sluice/config";
 import { createModelStore, type ModelStore } from "@sluice/core";
 import { workspaceRoot } from "@sluice/gguf-synth";
 import { createSluice, type Sluice } from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
-import { ApiKeyStore, parseApiKeys } from "./auth/ApiKeyStore.ts";
-import type { RateLimiter } from "./auth/RateLimiter.ts";
-import { MemoryRateLimiter } from "./auth/RateLimiter.ts";
+import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
+import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
 import { RedisRateLimiter } from "./auth/RedisRateLimiter.ts";
 import { type ChosenModel, chooseDefaultModel, SYNTHETIC_NOTICE } from "./defaultModel.ts";
 import type { ServerEnv } from "./env.ts";
 import { SluiceHttpServer } from "./http/SluiceHttpServer.ts";
+import { redactedConfig, resolveSettings, type ServeFlags } from "./settings.ts";
 
-/** Flags of `sluice serve`; each overrides its environment variable. */
-export interface ServeFlags {
-  host?: string;
-  port?: number;
-  model?: string;
-  mmproj?: string;
-}
+export type { ServeFlags } from "./settings.ts";
 
 /** A started server. */
 export interface RunningServer {
@@ -28,7 +23,7 @@ export interface RunningServer {
   model: ChosenModel;
   http: SluiceHttpServer;
   sluice: Sluice;
-  /** Graceful stop (see SluiceHttpServer.shutdown). */
+  /** Graceful stop (see SluiceHttpServer.shutdown); the deadline defaults to `server.shutdownGraceMs`. */
   shutdown(deadlineMs?: number): Promise<void>;
 }
 
@@ -37,34 +32,45 @@ function isLoopback(host: string): boolean {
 }
 
 /**
- * Builds everything from the environment and flags and starts listening. With
- * no API keys configured the server binds to 127.0.0.1 whatever was asked,
- * because it would otherwise serve anyone on the network.
+ * Builds everything from the layered config, the environment and the flags,
+ * and starts listening. With no API keys the server binds to 127.0.0.1
+ * whatever was asked, because it would otherwise serve anyone on the network.
  */
 export async function startServer(
   env: ServerEnv,
   flags: ServeFlags = {},
   print: (line: string) => void = console.log,
 ): Promise<RunningServer> {
-  const keys = new ApiKeyStore(parseApiKeys(env.SLUICE_API_KEYS));
-  let host = flags.host ?? env.SLUICE_HOST ?? "127.0.0.1";
+  const settings = resolveSettings(env, flags);
+  const { config } = settings;
+  const keys = new ApiKeyStore(settings.keys);
+  let host = config.server.host;
   if (!keys.enabled && !isLoopback(host)) {
-    print(`sluice: no API keys configured (SLUICE_API_KEYS): binding 127.0.0.1 instead of ${host}`);
+    print(`sluice: no API keys configured: binding 127.0.0.1 instead of ${host}`);
     host = "127.0.0.1";
   }
-  const port = flags.port ?? env.SLUICE_PORT ?? 8080;
   const telemetry = await createTelemetry({
-    log: { level: env.SLUICE_LOG_LEVEL ?? "info" },
-    ...(env.SLUICE_AUDIT_DIR ? { audit: { dir: env.SLUICE_AUDIT_DIR } } : {}),
+    log: { level: config.telemetry.logLevel, logContent: config.telemetry.logContent },
+    ...(config.telemetry.audit.enabled || env.SLUICE_AUDIT_DIR
+      ? {
+          audit: {
+            dir: resolve(workspaceRoot(), config.telemetry.audit.dir),
+            maxFileBytes: config.telemetry.audit.maxFileBytes,
+          },
+        }
+      : {}),
   });
-  const modelsDir = env.SLUICE_MODELS_DIR ?? join(workspaceRoot(), "models");
-  const dirs = [modelsDir, ...(env.SLUICE_MODEL_DIRS ?? "").split(delimiter).filter(Boolean)];
-  const store = createModelStore({ modelsDir, extraDirs: dirs.slice(1) });
-  const offline = env.SLUICE_OFFLINE === "1" || env.SLUICE_OFFLINE === "true";
+  for (const name of settings.loaded.ignoredEnv)
+    if (name !== "SLUICE_API_KEYS" && name !== "SLUICE_OFFLINE" && name !== "SLUICE_MMPROJ")
+      telemetry.logger.warn({ variable: name }, "unknown SLUICE_ variable ignored");
+
+  const modelsDir = resolve(workspaceRoot(), config.models.dir);
+  const extraDirs = config.models.dirs.map((d) => resolve(workspaceRoot(), d));
+  const store = createModelStore({ modelsDir, extraDirs });
   const model = await chooseDefaultModel({
-    requested: flags.model ?? env.SLUICE_MODEL,
-    dirs,
-    ...(offline ? {} : { download: (id) => downloadWithProgress(store, id, print) }),
+    requested: settings.requestedModel,
+    dirs: [modelsDir, ...extraDirs],
+    ...(settings.offline ? {} : { download: (id: string) => downloadWithProgress(store, id, print) }),
   });
   telemetry.logger.info(
     { model: model.id, synthetic: model.synthetic, reason: model.reason },
@@ -82,56 +88,63 @@ export async function startServer(
         source: model.source,
         preload: true,
         synthetic: model.synthetic,
-        contextSize: env.SLUICE_CONTEXT_SIZE ?? 2048,
-        sequences: env.SLUICE_SEQUENCES ?? 4,
-        threads: env.SLUICE_THREADS ?? 2,
-        ...((flags.mmproj ?? env.SLUICE_MMPROJ) ? { mmproj: flags.mmproj ?? env.SLUICE_MMPROJ } : {}),
+        contextSize: config.runtime.contextSize,
+        sequences: config.runtime.sequences,
+        threads: config.runtime.threads,
+        ...(settings.mmproj ? { mmproj: settings.mmproj } : {}),
       },
     ],
-    modelDirs: dirs,
     store,
-    runtime: env.SLUICE_RUNTIME ?? "in-process",
-    limits: { maxQueue: env.SLUICE_MAX_QUEUE ?? 64 },
+    runtime: config.runtime.mode,
+    limits: {
+      maxQueue: config.limits.maxQueueDepth,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+      maxTokens: config.limits.maxTokens,
+    },
+    cache: settings.cache,
     telemetry,
     effectiveConfig: {
-      server: { host, port, bodyLimitBytes: env.SLUICE_BODY_LIMIT_BYTES ?? 2 * 1024 * 1024 },
-      auth: { keys: keys.size, redis: env.SLUICE_REDIS_URL ? "configured" : "none" },
-      model: { id: model.id, synthetic: model.synthetic, reason: model.reason },
-      runtime: env.SLUICE_RUNTIME ?? "in-process",
+      ...redactedConfig(config),
+      served: { model: model.id, synthetic: model.synthetic, reason: model.reason },
     },
   });
 
-  const rpm = env.SLUICE_RATE_LIMIT_RPM ?? (keys.enabled ? 600 : 0);
-  const burst = env.SLUICE_RATE_LIMIT_BURST ?? 60;
   let rateLimiter: RateLimiter | undefined;
-  if (rpm > 0) {
-    rateLimiter = env.SLUICE_REDIS_URL
+  if (settings.rateLimit) {
+    rateLimiter = settings.redisUrl
       ? new RedisRateLimiter({
-          url: env.SLUICE_REDIS_URL,
-          perMinute: rpm,
-          burst,
+          url: settings.redisUrl,
+          ...settings.rateLimit,
           onError: (err) =>
             telemetry.logger.warn({ err: String(err) }, "rate limiter: redis unavailable, allowing"),
         })
-      : new MemoryRateLimiter({ perMinute: rpm, burst });
+      : new MemoryRateLimiter(settings.rateLimit);
   }
-  const playgroundPort = env.SLUICE_PLAYGROUND_PORT ?? 3000;
-  const corsOrigins = env.SLUICE_CORS_ORIGINS
-    ? env.SLUICE_CORS_ORIGINS.split(",").map((s) => s.trim())
-    : [`http://127.0.0.1:${playgroundPort}`, `http://localhost:${playgroundPort}`];
   const http = new SluiceHttpServer({
     sluice,
     keys,
     ...(rateLimiter ? { rateLimiter } : {}),
-    bodyLimitBytes: env.SLUICE_BODY_LIMIT_BYTES ?? 2 * 1024 * 1024,
-    corsOrigins,
+    bodyLimitBytes: config.server.maxBodyBytes,
+    corsOrigins: settings.corsOrigins,
   });
-  const address = await http.listen(port, host);
+  // Hot reload: the watcher validates changed files and reports; an invalid change keeps the old config.
+  const watcher = ConfigWatcher.start({
+    initial: settings.loaded,
+    load: () => resolveSettings(env, flags).loaded,
+    onReload: (result) => {
+      telemetry.record.configReload(result.outcome === "restart_required" ? "unchanged" : result.outcome);
+      telemetry.logger.info({ outcome: result.outcome, applied: result.applied }, "config reload");
+      void telemetry.audit
+        ?.append({ action: "config.reload", outcome: result.outcome, details: { applied: result.applied } })
+        .catch(() => undefined);
+    },
+  });
+  const address = await http.listen(config.server.port, host);
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;
   if (!keys.enabled) print("sluice: auth is off (no API keys): listening on loopback only");
   print(`sluice: API        ${url}/v1  (tRPC ${url}/trpc, metrics ${url}/metrics)`);
-  print(`sluice: playground http://127.0.0.1:${playgroundPort}`);
+  print(`sluice: playground http://127.0.0.1:${config.server.playgroundPort}`);
   return {
     url,
     host: address.address,
@@ -139,7 +152,10 @@ export async function startServer(
     model,
     http,
     sluice,
-    shutdown: (deadlineMs) => http.shutdown(deadlineMs ?? env.SLUICE_SHUTDOWN_DEADLINE_MS ?? 30_000),
+    shutdown: async (deadlineMs) => {
+      watcher.close();
+      await http.shutdown(deadlineMs ?? config.server.shutdownGraceMs);
+    },
   };
 }
 

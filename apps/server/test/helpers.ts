@@ -16,6 +16,8 @@ export function startTestServer(env: Partial<ServerEnv> = {}): Promise<RunningSe
       // A private store directory: verification records and pins stay out of the workspace.
       SLUICE_MODELS_DIR: mkdtempSync(join(tmpdir(), "sluice-models-")),
       SLUICE_OFFLINE: "1",
+      // In-process engines keep these tests fast; the SIGTERM test runs the default (runner processes).
+      SLUICE_RUNTIME: "in-process",
       SLUICE_CONTEXT_SIZE: 512,
       SLUICE_SEQUENCES: 2,
       SLUICE_THREADS: 1,

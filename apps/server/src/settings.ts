@@ -1,0 +1,131 @@
+import type { Scope } from "@sluice/api";
+import type { CacheOptions } from "@sluice/cache";
+import { type LoadedConfig, loadConfig, type SluiceConfig } from "@sluice/config";
+import { workspaceRoot } from "@sluice/gguf-synth";
+import { type ApiKeyEntry, parseApiKeys } from "./auth/ApiKeyStore.ts";
+import type { ServerEnv } from "./env.ts";
+
+/** Flags of `sluice serve`; each overrides its config field and environment variable. */
+export interface ServeFlags {
+  host?: string;
+  port?: number;
+  model?: string;
+  mmproj?: string;
+  /** Explicit config file (`--config`). */
+  config?: string;
+}
+
+/** Everything the server needs, resolved from the layered config and the server's own variables. */
+export interface ServerSettings {
+  loaded: LoadedConfig;
+  config: SluiceConfig;
+  /** The model asked for by a flag, a variable or a config file; undefined = pick the default. */
+  requestedModel: string | undefined;
+  keys: ApiKeyEntry[];
+  rateLimit: { perMinute: number; burst: number } | undefined;
+  redisUrl: string | undefined;
+  corsOrigins: string[];
+  cache: CacheOptions | false;
+  offline: boolean;
+  mmproj: string | undefined;
+}
+
+/** The environment as strings, the form the config loader reads. */
+function asStrings(env: ServerEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env))
+    if (v !== undefined && k.startsWith("SLUICE_")) out[k] = String(v);
+  return out;
+}
+
+/** `embed` (a config scope) is part of what the HTTP API calls `infer`. */
+function httpScopes(scopes: readonly string[]): Scope[] {
+  const out = new Set<Scope>();
+  for (const s of scopes) out.add(s === "admin" ? "admin" : "infer");
+  return [...out];
+}
+
+/**
+ * Loads the layered config (defaults → config files → `SLUICE_*` → flags)
+ * and adds the server's own variables (`SLUICE_API_KEYS`, `SLUICE_OFFLINE`).
+ *
+ * @throws ConfigInvalidError listing every bad field.
+ */
+export function resolveSettings(env: ServerEnv, flags: ServeFlags = {}): ServerSettings {
+  const loaded = loadConfig({
+    env: asStrings(env),
+    cwd: workspaceRoot(),
+    ...(flags.config ? { configFile: flags.config } : {}),
+    overrides: {
+      ...(flags.host || flags.port !== undefined
+        ? {
+            server: {
+              ...(flags.host ? { host: flags.host } : {}),
+              ...(flags.port !== undefined ? { port: flags.port } : {}),
+            },
+          }
+        : {}),
+      ...(flags.model ? { models: { default: flags.model } } : {}),
+    },
+  });
+  const config = loaded.config;
+  const keys = [
+    ...config.auth.keys.map((k) => ({ id: k.id, sha256: k.sha256, scopes: httpScopes(k.scopes) })),
+    ...parseApiKeys(env.SLUICE_API_KEYS),
+  ];
+  const rl = config.limits.rateLimit;
+  // Asking for a rate (config or variable) turns limiting on; so does having keys to limit.
+  const rateAsked = rl.enabled || loaded.sources.has("limits.rateLimit.requestsPerMinute") || keys.length > 0;
+  const playground = config.server.playgroundPort;
+  const cache: CacheOptions | false = config.cache.enabled
+    ? {
+        ttlMs: config.cache.ttlMs,
+        memory: { maxEntries: config.cache.memory.maxEntries, maxBytes: config.cache.memory.maxBytes },
+        ...(config.cache.persistent.enabled
+          ? {
+              persistent: {
+                path: config.cache.persistent.path,
+                maxBytes: config.cache.persistent.maxBytes,
+                keys: config.cache.persistent.keys.map((k) => ({ id: k.id, key: k.key })),
+                activeKeyId: config.cache.persistent.activeKeyId ?? config.cache.persistent.keys[0]?.id ?? "",
+              },
+            }
+          : {}),
+      }
+    : false;
+  return {
+    loaded,
+    config,
+    requestedModel: loaded.sources.has("models.default") ? config.models.default : undefined,
+    keys,
+    rateLimit:
+      rateAsked && rl.requestsPerMinute > 0
+        ? { perMinute: rl.requestsPerMinute, burst: rl.burst }
+        : undefined,
+    redisUrl: config.cache.redis.url,
+    corsOrigins:
+      config.server.corsOrigins.length > 0
+        ? config.server.corsOrigins
+        : [`http://127.0.0.1:${playground}`, `http://localhost:${playground}`],
+    cache,
+    offline: env.SLUICE_OFFLINE === "1" || env.SLUICE_OFFLINE === "true" || !config.models.allowDownload,
+    mmproj: flags.mmproj ?? env.SLUICE_MMPROJ,
+  };
+}
+
+/** The config without secrets, for `system.config` and logs. */
+export function redactedConfig(config: SluiceConfig): Record<string, unknown> {
+  const copy = structuredClone(config) as unknown as Record<string, any>;
+  copy.auth.keys = copy.auth.keys.map((k: { id: string; scopes: string[] }) => ({
+    id: k.id,
+    scopes: k.scopes,
+    sha256: "[redacted]",
+  }));
+  copy.cache.persistent.keys = copy.cache.persistent.keys.map((k: { id: string }) => ({
+    id: k.id,
+    key: "[redacted]",
+  }));
+  if (copy.cache.redis.url)
+    copy.cache.redis.url = String(copy.cache.redis.url).replace(/\/\/[^@/]*@/, "//[redacted]@");
+  return copy;
+}
