@@ -19,10 +19,34 @@ const prompts = Array.from(
   (_, i) => `Request number ${i}: tell me a short story about the sea`,
 );
 
-async function generate(engine: Engine, prompt: string): Promise<{ text: string; generated: number }> {
+interface Run {
+  text: string;
+  generated: number;
+  prompt: number;
+  /** ms from the batch start to the first token and to the end. */
+  firstAt: number;
+  endAt: number;
+}
+
+async function generate(engine: Engine, prompt: string, batchStart = performance.now()): Promise<Run> {
+  const calledAt = performance.now() - batchStart;
   for await (const e of engine.generate({ prompt, maxTokens: tokens, temperature: 0 }))
-    if (e.type === "done") return { text: e.text, generated: e.stats.generatedTokens };
+    if (e.type === "done")
+      return {
+        text: e.text,
+        generated: e.stats.generatedTokens,
+        prompt: e.stats.promptTokens,
+        firstAt: calledAt + e.stats.timeToFirstTokenMs,
+        endAt: calledAt + e.stats.timeToFirstTokenMs + e.stats.decodeMs,
+      };
   throw new Error("no done event");
+}
+
+/** Tokens after each stream's first, per second of the window in which all streams decode. */
+function decodeRate(runs: Run[]): number {
+  const from = Math.max(...runs.map((r) => r.firstAt));
+  const to = Math.max(...runs.map((r) => r.endAt));
+  return (runs.reduce((n, r) => n + r.generated - 1, 0) / (to - from)) * 1000;
 }
 
 async function generationRows(path: string) {
@@ -46,11 +70,15 @@ async function generationRows(path: string) {
       // Best of REPEATS: the machine is shared, and the fastest run is the least disturbed one.
       let seconds = Number.POSITIVE_INFINITY;
       let generated = 0;
+      let promptTokens = 0;
+      let decodeTokS = 0;
       for (let r = 0; r < REPEATS; r++) {
         const started = performance.now();
-        const results = await Promise.all(batch.map((p) => generate(engine, p)));
+        const results = await Promise.all(batch.map((p) => generate(engine, p, started)));
         seconds = Math.min(seconds, (performance.now() - started) / 1000);
         generated = results.reduce((n, x) => n + x.generated, 0);
+        promptTokens = results.reduce((n, x) => n + x.prompt, 0);
+        decodeTokS = Math.max(decodeTokS, decodeRate(results));
       }
       ok(generated === concurrency * tokens, `expected ${concurrency * tokens} tokens, got ${generated}`);
       console.log(
@@ -62,6 +90,8 @@ async function generationRows(path: string) {
         seconds: +seconds.toFixed(2),
         "aggregate tok/s": +(generated / seconds).toFixed(1),
         "per-stream tok/s": +(generated / seconds / concurrency).toFixed(1),
+        "prompt tokens": promptTokens,
+        "decode-phase tok/s": +decodeTokS.toFixed(1),
         "greedy equal to solo": `${same}/${concurrency}`,
       });
     }
