@@ -8,6 +8,7 @@ import type {
 import { InferenceFailedError, isSluiceError } from "../../errors/index.ts";
 import type { GenerateEvent, GenerateParams, GenerateStats } from "../engine/index.ts";
 import { ConfidenceAccumulator } from "./confidence.ts";
+import { IncrementalDetokenizer } from "./IncrementalDetokenizer.ts";
 import { abortReason } from "./ResourcePool.ts";
 import { TextStreamer } from "./TextStreamer.ts";
 
@@ -45,7 +46,7 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
   const streamer = new TextStreamer([...(params.stop ?? []), ...input.templateStops]);
   const confidence = params.confidence ? new ConfidenceAccumulator() : undefined;
   const generated: Token[] = [];
-  const contextTail = promptTokens.slice(-8);
+  const detokenizer = new IncrementalDetokenizer(model, promptTokens);
   const temperature = params.temperature ?? DEFAULT_TEMPERATURE;
   const options: SequenceEvaluateOptions = {
     temperature,
@@ -91,7 +92,7 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
       if (generated.length === 0) firstTokenAt = performance.now();
       generated.push(result.value.token);
       if (confidence && "confidence" in result.value) confidence.add(result.value.confidence as number);
-      const piece = streamer.push(model.detokenize(generated, false, contextTail));
+      const piece = streamer.push(detokenizer.push(result.value.token));
       if (piece.length > 0) yield { type: "token", text: piece };
       if (streamer.stopped) {
         finishReason = "stop";
