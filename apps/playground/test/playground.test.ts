@@ -115,7 +115,7 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
       .poll(() => row.getByTestId("model-state").textContent(), { timeout: 20_000 })
       .toBe("unloaded");
     expect((await stack.server.sluice.models.status("lfm2-tiny")).state).toBe("unloaded");
-    await row.getByRole("button", { name: "Load lfm2-tiny" }).click();
+    await row.getByRole("button", { name: "Load lfm2-tiny", exact: true }).click();
     await expect.poll(() => row.getByTestId("model-state").textContent(), { timeout: 60_000 }).toBe("ready");
   });
 

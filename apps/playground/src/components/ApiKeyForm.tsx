@@ -30,7 +30,7 @@ export function ApiKeyForm() {
         id={id}
         type="password"
         autoComplete="off"
-        placeholder={key ? "•••••• (saved for this tab)" : "none: local server"}
+        placeholder={key ? "saved for this tab" : "not set"}
         value={draft}
         onChange={(e) => setDraft(e.target.value)}
       />

@@ -1,6 +1,10 @@
-/** Cosine similarity as a colour: white at 0 (or below), deep blue at 1. */
-function shade(score: number): { background: string; color: string } {
-  const t = Math.max(0, Math.min(1, score));
+/**
+ * Similarity as a colour, from pale at the matrix's lowest score to deep blue
+ * at 1: embeddings of one model are often all alike (0.9 and up), and an
+ * absolute 0–1 scale would paint every cell the same.
+ */
+function shade(score: number, low: number): { background: string; color: string } {
+  const t = low >= 1 ? 1 : Math.max(0, Math.min(1, (score - low) / (1 - low)));
   const light = Math.round(97 - t * 62);
   return { background: `hsl(212 80% ${light}%)`, color: light < 60 ? "#ffffff" : "#1b1f24" };
 }
@@ -10,8 +14,12 @@ function short(text: string): string {
 }
 
 export function Heatmap({ texts, matrix }: { texts: string[]; matrix: number[][] }) {
+  const low = Math.min(...matrix.flat());
   return (
     <div className="heatmap-wrap">
+      <p className="muted small">
+        Colour runs from the lowest score here ({low.toFixed(3)}, palest) to 1 (darkest).
+      </p>
       <table className="heatmap" data-testid="heatmap">
         <caption className="visually-hidden">Cosine similarity between every pair of texts</caption>
         <thead>
@@ -33,7 +41,7 @@ export function Heatmap({ texts, matrix }: { texts: string[]; matrix: number[][]
               {row.map((score, j) => (
                 <td
                   key={`c${j}`}
-                  style={shade(score)}
+                  style={shade(score, low)}
                   data-testid="heat-cell"
                   aria-label={`text ${i + 1} vs text ${j + 1}: ${score.toFixed(3)}`}
                 >

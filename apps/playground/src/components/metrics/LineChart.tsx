@@ -7,7 +7,7 @@ export interface Series {
 
 const W = 400;
 const H = 150;
-const PAD = { left: 44, right: 8, top: 8, bottom: 18 };
+const PAD = { left: 52, right: 8, top: 10, bottom: 20 };
 
 /** Splits values into runs without gaps, as SVG point lists. */
 function runs(values: (number | null)[], x: (i: number) => number, y: (v: number) => number): string[][] {
@@ -32,6 +32,7 @@ export function LineChart({
   capacity,
   format,
   testId,
+  integer = false,
 }: {
   title: string;
   series: Series[];
@@ -39,9 +40,12 @@ export function LineChart({
   capacity: number;
   format: (v: number) => string;
   testId: string;
+  /** Counts: the axis is scaled so its gridlines fall on whole numbers. */
+  integer?: boolean;
 }) {
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null && Number.isFinite(v)));
-  const max = Math.max(...all, 0) || 1;
+  const top = Math.max(...all, 0);
+  const max = integer ? Math.max(2, Math.ceil(top / 2) * 2) : top || 1;
   const x = (i: number) => {
     const offset = capacity - (series[0]?.values.length ?? 0);
     return PAD.left + ((i + offset) / Math.max(1, capacity - 1)) * (W - PAD.left - PAD.right);
@@ -66,12 +70,12 @@ export function LineChart({
               stroke="#d0d7de"
               strokeWidth={1}
             />
-            <text x={PAD.left - 4} y={y(max * f) + 4} textAnchor="end" fontSize={10} fill="#57606a">
+            <text x={PAD.left - 4} y={y(max * f) + 4} textAnchor="end" fontSize={12} fill="#57606a">
               {format(max * f)}
             </text>
           </g>
         ))}
-        <text x={W - PAD.right} y={H - 4} textAnchor="end" fontSize={10} fill="#57606a">
+        <text x={W - PAD.right} y={H - 4} textAnchor="end" fontSize={12} fill="#57606a">
           now
         </text>
         {series.map((s) =>

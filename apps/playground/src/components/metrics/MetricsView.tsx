@@ -90,6 +90,7 @@ export function MetricsView() {
           title="Queue depth"
           capacity={CAPACITY}
           format={count}
+          integer
           series={[{ label: "queued", color: "#c2410c", values: pick("queueDepth") }]}
         />
         <LineChart
@@ -104,6 +105,7 @@ export function MetricsView() {
           title="Runner restarts"
           capacity={CAPACITY}
           format={count}
+          integer
           series={[{ label: "restarts", color: "#b42318", values: pick("restarts") }]}
         />
       </div>
