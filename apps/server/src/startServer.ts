@@ -81,6 +81,17 @@ export async function startServer(
     print(`sluice: model ${model.id} has ${SYNTHETIC_NOTICE}`);
   }
 
+  const runtime = {
+    contextSize: config.runtime.contextSize,
+    sequences: config.runtime.sequences,
+    threads: config.runtime.threads,
+  };
+  // Other models: those to preload, and the cascade's tiers (loaded on first use).
+  const tiers = config.cascade.enabled ? [...config.cascade.tiers].sort((a, b) => a.cost - b.cost) : [];
+  const idOf = (ref: string) => (ref === config.models.default ? model.id : modelIdOf(ref));
+  const others = new Map<string, string>();
+  for (const ref of [...config.models.preload, ...tiers.map((t) => t.model)])
+    if (idOf(ref) !== model.id) others.set(idOf(ref), ref);
   const sluice = await createSluice({
     models: [
       {
@@ -88,11 +99,15 @@ export async function startServer(
         source: model.source,
         preload: true,
         synthetic: model.synthetic,
-        contextSize: config.runtime.contextSize,
-        sequences: config.runtime.sequences,
-        threads: config.runtime.threads,
+        ...runtime,
         ...(settings.mmproj ? { mmproj: settings.mmproj } : {}),
       },
+      ...[...others].map(([id, ref]) => ({
+        id,
+        source: ref,
+        preload: config.models.preload.includes(ref),
+        ...runtime,
+      })),
     ],
     store,
     runtime: config.runtime.mode,
@@ -103,6 +118,9 @@ export async function startServer(
     },
     cache: settings.cache,
     telemetry,
+    ...(tiers.length > 0
+      ? { cascade: { tiers: tiers.map((t) => ({ id: idOf(t.model), threshold: t.confidenceThreshold })) } }
+      : {}),
     effectiveConfig: {
       ...redactedConfig(config),
       served: { model: model.id, synthetic: model.synthetic, reason: model.reason },
@@ -126,6 +144,7 @@ export async function startServer(
     ...(rateLimiter ? { rateLimiter } : {}),
     bodyLimitBytes: config.server.maxBodyBytes,
     corsOrigins: settings.corsOrigins,
+    ...(sluice.cascade ? { cascade: sluice.cascade } : {}),
   });
   // Hot reload: the watcher validates changed files and reports; an invalid change keeps the old config.
   const watcher = ConfigWatcher.start({
@@ -197,4 +216,14 @@ async function downloadWithProgress(
     print(`sluice: download of ${id} failed (${(err as { code?: string }).code ?? String(err)})`);
     return false;
   }
+}
+
+/** A model id clients can name for a model reference (catalog id, path or URI). */
+function modelIdOf(ref: string): string {
+  if (/^[A-Za-z0-9._:-]{1,128}$/.test(ref)) return ref;
+  const base = ref
+    .replace(/[?#].*$/, "")
+    .replace(/^.*[/\\]/, "")
+    .replace(/\.gguf$/i, "");
+  return base.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 128) || "model";
 }

@@ -11,6 +11,7 @@ import {
   validateGenerateParams,
 } from "@sluice/core";
 import type { Telemetry } from "@sluice/telemetry";
+import type { CascadeRouter } from "./CascadeRouter.ts";
 import type { InferenceCache } from "./InferenceCache.ts";
 import type { ModelAdmin } from "./ModelAdmin.ts";
 import type { ModelSlot } from "./ModelSlot.ts";
@@ -32,11 +33,16 @@ export interface SluiceParts {
   admin: ModelAdmin;
   scheduler: Scheduler;
   cache: InferenceCache;
+  /** Set after construction when a cascade is configured. */
+  cascade?: CascadeRouter;
   telemetry: Telemetry;
   ownsTelemetry: boolean;
   limits: { maxQueue: number; requestTimeoutMs: number; maxTokens: number };
   effectiveConfig: Record<string, unknown>;
 }
+
+/** The model id that asks for the cascade. */
+export const AUTO_MODEL = "auto";
 
 /** A request that left the queue and started. */
 export interface DispatchEvent {
@@ -69,6 +75,11 @@ export class Sluice implements AsyncDisposable {
     this.#p = parts;
     this.models = parts.admin;
     this.telemetry = parts.telemetry;
+  }
+
+  /** The cascade (model `"auto"`), when configured. */
+  get cascade(): CascadeRouter | undefined {
+    return this.#p.cascade;
   }
 
   /** Id of the model used when a request names none. */
@@ -216,8 +227,12 @@ export class Sluice implements AsyncDisposable {
     params: GenerateParams,
     options: CallOptions,
   ): AsyncGenerator<SluiceGenerateEvent> {
+    if (modelId === AUTO_MODEL && this.#p.cascade) {
+      yield* this.#cascaded(op, params, options);
+      return;
+    }
     const started = performance.now();
-    const slot = this.#slot(modelId);
+    const slot = this.#slot(modelId === AUTO_MODEL ? undefined : modelId);
     const model = slot.id;
     let code = "OK";
     try {
@@ -259,6 +274,48 @@ export class Sluice implements AsyncDisposable {
     }
   }
 
+  async *#cascaded(
+    op: "generate" | "chat",
+    params: GenerateParams,
+    options: CallOptions,
+  ): AsyncGenerator<SluiceGenerateEvent> {
+    if (this.#closing) throw new DisposedError("Sluice is closing; no new requests are accepted");
+    validateGenerateParams(params);
+    const cascade = this.#p.cascade as CascadeRouter;
+    const started = performance.now();
+    let code = "OK";
+    try {
+      const r = await cascade.generate(params, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeoutMs ? { deadlineMs: options.timeoutMs } : {}),
+        ...(options.caller ? { key: options.caller } : {}),
+      });
+      const info = {
+        tier: r.tier,
+        degraded: r.degraded,
+        lowConfidence: r.lowConfidence,
+        confidence: r.confidence.score,
+        ...(r.reason ? { reason: r.reason } : {}),
+        ...(r.arm ? { arm: r.arm } : {}),
+        trace: r.trace,
+      };
+      // Escalation needs whole answers, so a cascaded stream arrives as one piece.
+      if (r.text.length > 0) yield { type: "token", text: r.text, model: r.tier, cascade: info };
+      yield { type: "done", text: r.text, stats: r.stats, model: r.tier, cascade: info };
+    } catch (err) {
+      const error = toSluiceError(err);
+      code = error.code;
+      throw error;
+    } finally {
+      this.telemetry.record.requestFinished({
+        op: `${op}.cascade`,
+        model: AUTO_MODEL,
+        code,
+        durationSeconds: (performance.now() - started) / 1000,
+      });
+    }
+  }
+
   async #collect(events: AsyncIterable<SluiceGenerateEvent>): Promise<GenerateResult> {
     for await (const event of events) {
       if (event.type === "done") {
@@ -269,6 +326,7 @@ export class Sluice implements AsyncDisposable {
           stats: event.stats,
           cached: event.cached === true,
           synthetic: slot?.options.synthetic === true,
+          ...(event.cascade ? { cascade: event.cascade } : {}),
         };
       }
     }

@@ -8,12 +8,14 @@ import {
   Scheduler,
 } from "@sluice/core";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
+import { CascadeRouter } from "./CascadeRouter.ts";
 import { InferenceCache } from "./InferenceCache.ts";
 import { LocalModelResolver } from "./LocalModelResolver.ts";
 import { ModelAdmin } from "./ModelAdmin.ts";
 import { ModelSlot } from "./ModelSlot.ts";
 import { checkOptions, LIMIT_DEFAULTS, type SluiceOptions } from "./options.ts";
-import { Sluice } from "./Sluice.ts";
+import { SlotTier } from "./SlotTier.ts";
+import { Sluice, type SluiceParts } from "./Sluice.ts";
 import { StoreModelResolver } from "./StoreModelResolver.ts";
 
 function isTelemetry(value: Telemetry | TelemetryOptions | undefined): value is Telemetry {
@@ -101,7 +103,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     (id) => scheduler.stats(id).queued,
   );
 
-  const sluice = new Sluice({
+  const parts: SluiceParts = {
     slots,
     defaultModel,
     admin,
@@ -116,7 +118,24 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
       runtime: options.runtime ?? "in-process",
       limits,
     },
-  });
+  };
+  const sluice = new Sluice(parts);
+  if (options.cascade) {
+    const tiers = options.cascade.tiers ?? [];
+    const backends = tiers.map((t) => {
+      const slot = slots.get(t.id);
+      if (!slot) throw new RangeError(`cascade tier ${t.id} must name a configured model`);
+      return new SlotTier(slot, scheduler, () => sluice);
+    });
+    parts.cascade = new CascadeRouter({
+      config: options.cascade,
+      backends,
+      onEvent: (event) => {
+        if (event.type === "escalate" || event.type === "degrade" || event.type === "skip")
+          log.info({ cascade: event }, `cascade ${event.type}`);
+      },
+    });
+  }
   try {
     for (const m of options.models) if (m.preload) await admin.load(m.id);
   } catch (err) {

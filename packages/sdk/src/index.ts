@@ -1,3 +1,4 @@
+export { CascadeRouter, type CascadeRouterOptions } from "./CascadeRouter.ts";
 export { createSluice } from "./createSluice.ts";
 export { type CachedGeneration, InferenceCache } from "./InferenceCache.ts";
 export { LocalModelResolver } from "./LocalModelResolver.ts";
@@ -11,10 +12,12 @@ export {
   type SluiceModelOptions,
   type SluiceOptions,
 } from "./options.ts";
-export { type CloseOptions, type DispatchEvent, Sluice } from "./Sluice.ts";
+export { SlotTier } from "./SlotTier.ts";
+export { AUTO_MODEL, type CloseOptions, type DispatchEvent, Sluice } from "./Sluice.ts";
 export { StoreModelResolver } from "./StoreModelResolver.ts";
 export type {
   CallOptions,
+  CascadeInfo,
   ChatRequest,
   EmbedRequest,
   EmbedResult,

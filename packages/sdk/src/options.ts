@@ -1,4 +1,5 @@
 import type { CacheOptions } from "@sluice/cache";
+import type { CascadeConfigInput } from "@sluice/cascade";
 import type { EngineFactory, ModelStore, ModelStoreOptions } from "@sluice/core";
 import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
 
@@ -78,6 +79,11 @@ export interface SluiceOptions {
   /** Extra directories searched for model files. Defaults to none. */
   modelDirs?: string[];
   limits?: SluiceLimits;
+  /**
+   * Cascade over configured models (tier ids are model ids): requests for model
+   * `"auto"` are routed by health and confidence. Defaults to none (`"auto"` = the default model).
+   */
+  cascade?: CascadeConfigInput;
   /** Embedding and result caches; `false` turns both off. Defaults to memory-only caches. */
   cache?: CacheOptions | false;
   /** A telemetry instance to report into, or options to create one. Defaults to a silent one. */

@@ -25,8 +25,19 @@ export interface ChatRequest extends Omit<GenerateParams, "messages" | "prompt">
   messages: ChatMessage[];
 }
 
+/** How the cascade answered a request for model `"auto"`. */
+export interface CascadeInfo {
+  tier: string;
+  degraded: boolean;
+  lowConfidence: boolean;
+  confidence: number;
+  reason?: string;
+  arm?: string;
+  trace: unknown;
+}
+
 /** A streamed event, labelled with the model that produced it. */
-export type SluiceGenerateEvent = GenerateEvent & { model: string; cached?: boolean };
+export type SluiceGenerateEvent = GenerateEvent & { model: string; cached?: boolean; cascade?: CascadeInfo };
 
 /** The whole answer of a non-streaming call. */
 export interface GenerateResult {
@@ -37,6 +48,8 @@ export interface GenerateResult {
   cached: boolean;
   /** The model's weights are random; the text is noise. */
   synthetic: boolean;
+  /** Present when the cascade routed the request (model `"auto"`). */
+  cascade?: CascadeInfo;
 }
 
 export interface EmbedRequest {
