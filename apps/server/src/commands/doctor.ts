@@ -37,21 +37,25 @@ export interface DoctorIo {
   cwd?: string;
 }
 
-const REDACTED = "<redacted>";
+const REDACTED = "redacted";
 
 /** Variables the server or tooling reads directly (not config fields), so they are not typos. */
 const SERVER_ONLY_ENV: ReadonlySet<string> = new Set([...Object.keys(envSchema.shape), "SLUICE_SYNTH_DIR"]);
 
+/** Width the config section wraps at, so it stays readable in a terminal. */
+const CONFIG_WIDTH = 110;
+
 /**
- * The config as lines `path = value`, secrets replaced. A value set by a layer
- * above `baseLayer` (another file, a variable, a flag) names that layer.
+ * The config, one block per section, as `field=value` pairs with secrets
+ * replaced. A value set by a layer above `baseLayer` (another file, a
+ * variable, a flag) names that layer.
  */
 export function describeEffectiveConfig(
   config: SluiceConfig,
   sources: LoadedConfig["sources"],
   baseLayer?: string,
 ): string[] {
-  const lines: string[] = [];
+  const sections = new Map<string, string[]>();
   const walk = (value: unknown, path: string): void => {
     if (
       value !== null &&
@@ -68,10 +72,27 @@ export function describeEffectiveConfig(
     }
     const source =
       sources.get(path.replace(/\[(\d+)\]/g, ".$1")) ?? sources.get(path.replace(/\[\d+\].*$/, ""));
-    const from = source && source !== baseLayer ? `  (from ${source})` : "";
-    lines.push(`${path} = ${JSON.stringify(redact(path, value))}${from}`);
+    const from = source && source !== baseLayer ? ` (from ${source})` : "";
+    const [section = path, ...rest] = path.split(".");
+    const field = rest.length > 0 ? rest.join(".") : section;
+    const pairs = sections.get(section) ?? [];
+    pairs.push(`${field}=${JSON.stringify(redact(path, value))}${from}`);
+    sections.set(section, pairs);
   };
   walk(config, "");
+  const indent = Math.max(...[...sections.keys()].map((k) => k.length)) + 2;
+  const lines: string[] = [];
+  for (const [section, pairs] of sections) {
+    let line = section.padEnd(indent);
+    for (const pair of pairs) {
+      if (line.trim().length > section.length && line.length + pair.length + 2 > CONFIG_WIDTH) {
+        lines.push(line.trimEnd());
+        line = " ".repeat(indent);
+      }
+      line += `${pair}  `;
+    }
+    lines.push(line.trimEnd());
+  }
   return lines;
 }
 
