@@ -13,7 +13,7 @@ export function ParamsForm({ value, onChange }: { value: ChatParams; onChange: (
 
   return (
     <fieldset className="params">
-      <legend>Parameters</legend>
+      <legend className="visually-hidden">Model and sampling parameters</legend>
       <label>
         Model or tier
         <input

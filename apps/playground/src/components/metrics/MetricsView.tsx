@@ -11,7 +11,7 @@ const INTERVAL_MS = 2000;
 const CAPACITY = 60;
 
 const seconds = (v: number) => (v >= 1 ? `${v.toFixed(2)} s` : `${Math.round(v * 1000)} ms`);
-const rate = (v: number) => (v >= 10 ? v.toFixed(0) : v.toFixed(1));
+const rate = (v: number) => v.toFixed(v >= 10 ? 0 : v >= 1 ? 1 : 2);
 const ratio = (v: number) => `${Math.round(v * 100)}%`;
 const count = (v: number) => v.toFixed(0);
 
