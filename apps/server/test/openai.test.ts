@@ -149,3 +149,33 @@ describe("bad input", () => {
     expect(res.json().error.requestId).toBe("trace-abc.123");
   });
 });
+
+describe("tRPC over HTTP", () => {
+  it("streams chat.stream as server-sent events that end with done and return", async () => {
+    const input = encodeURIComponent(
+      JSON.stringify({ messages: [{ role: "user", content: "hi" }], maxTokens: 3 }),
+    );
+    const res = await fetch(`${server.url}/trpc/chat.stream?input=${input}`);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const text = await res.text();
+    const data = text
+      .split("\n")
+      .filter((l) => l.startsWith("data: {"))
+      .map((l) => JSON.parse(l.slice(6)));
+    expect(data.at(-1)).toMatchObject({ type: "done", model: "lfm2-tiny" });
+    expect(text).toContain("event: return");
+  });
+
+  it("answers a wrong input type with 400, the field path and the correlation id", async () => {
+    const res = await rawRequest(`${server.url}/trpc/generate.complete`, {
+      body: JSON.stringify({ prompt: 5 }),
+      headers: { "content-type": "application/json", "x-request-id": "trpc-req-1" },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json().error.data).toMatchObject({
+      sluiceCode: "INVALID_INPUT",
+      field: "prompt",
+      requestId: "trpc-req-1",
+    });
+  });
+});

@@ -1,0 +1,108 @@
+import { ensureSynthModel } from "@sluice/gguf-synth";
+import { createSluice, type Sluice } from "@sluice/sdk";
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  appRouter,
+  createContextFactory,
+  errorBody,
+  httpStatusFor,
+  type Principal,
+  sluiceErrorOf,
+} from "../src/index.ts";
+
+let sluice: Sluice;
+let contextFor: ReturnType<typeof createContextFactory>;
+const infer: Principal = { id: "alice", scopes: ["infer"] };
+const admin: Principal = { id: "root", scopes: ["infer", "admin"] };
+
+beforeAll(async () => {
+  const path = await ensureSynthModel({ preset: "lfm2-tiny" });
+  sluice = await createSluice({
+    models: [
+      {
+        id: "tiny",
+        source: path,
+        contextSize: 256,
+        sequences: 2,
+        threads: 1,
+        preload: true,
+        synthetic: true,
+      },
+    ],
+  });
+  contextFor = createContextFactory({ sluice });
+});
+afterAll(() => sluice?.close());
+
+const caller = (principal: Principal | null) =>
+  appRouter.createCaller(contextFor({ principal, requestId: "req-1" }));
+
+/** The error a call rejects with, for assertions on its mapping. */
+async function failure(call: Promise<unknown>): Promise<TRPCError> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof TRPCError) return err;
+    throw err;
+  }
+  throw new Error("the call succeeded");
+}
+
+describe("appRouter", () => {
+  it("streams chat.stream events ending with done", async () => {
+    const events = [];
+    for await (const e of await caller(infer).chat.stream({
+      messages: [{ role: "user", content: "hi" }],
+      maxTokens: 3,
+    }))
+      events.push(e);
+    expect(events.at(-1)).toMatchObject({ type: "done", model: "tiny" });
+    expect(events.filter((e) => e.type === "token").length).toBeGreaterThan(0);
+  });
+
+  it("embeds a batch as plain number arrays", async () => {
+    const result = await caller(infer).embed({ texts: ["a", "b"] });
+    expect(result.vectors).toHaveLength(2);
+    expect(typeof result.vectors[0]?.[0]).toBe("number");
+  });
+
+  it("lists models and answers health without a key", async () => {
+    expect((await caller(infer).models.list())[0]).toMatchObject({
+      id: "tiny",
+      state: "ready",
+      synthetic: true,
+    });
+    expect(await caller(null).system.health()).toMatchObject({ status: "ok", ready: true });
+  });
+
+  it("maps a missing key to UNAUTHORIZED and an infer key on an admin procedure to FORBIDDEN", async () => {
+    const unauthorized = await failure(caller(null).models.list());
+    expect(unauthorized.code).toBe("UNAUTHORIZED");
+    const forbidden = await failure(caller(infer).system.config());
+    expect(forbidden.code).toBe("FORBIDDEN");
+    expect(sluiceErrorOf(forbidden)?.code).toBe("FORBIDDEN");
+  });
+
+  it("maps wrong input types to BAD_REQUEST carrying INVALID_INPUT with the field path", async () => {
+    const error = await failure(caller(infer).generate.complete({ prompt: "x", maxTokens: "ten" } as never));
+    expect(error.code).toBe("BAD_REQUEST");
+    const sluiceError = sluiceErrorOf(error);
+    expect(sluiceError?.code).toBe("INVALID_INPUT");
+    expect(sluiceError?.details.field).toBe("maxTokens");
+    expect(errorBody(sluiceError, "req-1").error).toMatchObject({ param: "maxTokens", requestId: "req-1" });
+  });
+
+  it("maps an unknown model to NOT_FOUND with HTTP 404", async () => {
+    const error = await failure(caller(admin).models.load({ id: "missing" }));
+    expect(error.code).toBe("NOT_FOUND");
+    const sluiceError = sluiceErrorOf(error);
+    expect(sluiceError && httpStatusFor(sluiceError)).toBe(404);
+  });
+
+  it("shows the effective config to an admin and no cascade without one", async () => {
+    expect(await caller(admin).system.config()).toMatchObject({ defaultModel: "tiny" });
+    expect(await caller(admin).cascade.traces({ limit: 5 })).toEqual([]);
+    expect(await caller(admin).cascade.abSummary()).toBeNull();
+  });
+});
