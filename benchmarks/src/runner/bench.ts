@@ -66,7 +66,13 @@ try {
       samples[mode].push(sample);
       round[mode] = sample;
     }
-    ratios.push((round.runner as Sample).perTokenMs / (round["in-process"] as Sample).perTokenMs);
+    const r = round.runner as Sample;
+    const p = round["in-process"] as Sample;
+    ratios.push(r.perTokenMs / p.perTokenMs);
+    // Printed as it goes: on a busy machine a full run is long, and partial figures still count.
+    console.log(
+      `round ${i + 1}/${rounds}: in-process ${p.perTokenMs.toFixed(2)} ms/token, runner ${r.perTokenMs.toFixed(2)} ms/token, ratio ${(r.perTokenMs / p.perTokenMs).toFixed(3)}`,
+    );
   }
   const rows = (["in-process", "runner"] as const).map((mode) => ({
     mode,
@@ -75,7 +81,9 @@ try {
     "median tok/s": +(1000 / median(samples[mode].map((s) => s.perTokenMs))).toFixed(1),
     "median TTFT ms": +median(samples[mode].map((s) => s.ttftMs)).toFixed(1),
   }));
-  console.log(`runner vs in-process, ${preset}, ${threads} threads, ${tokens} tokens × ${rounds} interleaved rounds`);
+  console.log(
+    `runner vs in-process, ${preset}, ${threads} threads, ${tokens} tokens × ${rounds} interleaved rounds`,
+  );
   console.table(rows);
   const overhead = (median(ratios) - 1) * 100;
   console.log(
