@@ -51,6 +51,11 @@ export async function startServer(
   }
   const telemetry = await createTelemetry({
     log: { level: config.telemetry.logLevel, logContent: config.telemetry.logContent },
+    tracing: {
+      serviceName: config.telemetry.tracing.serviceName,
+      sampleRatio: config.telemetry.tracing.sampleRatio,
+      ...(config.telemetry.tracing.otlpEndpoint ? { otlpEndpoint: config.telemetry.tracing.otlpEndpoint } : {}),
+    },
     ...(config.telemetry.audit.enabled || env.SLUICE_AUDIT_DIR
       ? {
           audit: {
@@ -60,6 +65,9 @@ export async function startServer(
         }
       : {}),
   });
+  telemetry.record.latencyTargets(
+    Object.fromEntries(Object.entries(config.telemetry.latencyTargetsMs).map(([op, ms]) => [op, ms / 1000])),
+  );
   for (const name of settings.loaded.ignoredEnv)
     if (name !== "SLUICE_API_KEYS" && name !== "SLUICE_OFFLINE" && name !== "SLUICE_MMPROJ")
       telemetry.logger.warn({ variable: name }, "unknown SLUICE_ variable ignored");

@@ -128,7 +128,9 @@ export class Sluice implements AsyncDisposable {
       validateEmbedTexts(request.texts);
       const call = await this.#acquire(slot.id, { priority: "batch", ...options });
       try {
-        const engine = await slot.engine();
+        const engine = await this.telemetry.withSpan("load", () => slot.engine(), {
+          "sluice.model": slot.id,
+        });
         const normalize = request.normalize === true;
         const sha = slot.file?.sha256;
         const keys = request.texts.map((t) => this.#p.cache.embeddingKey(sha, t, normalize));
@@ -137,7 +139,14 @@ export class Sluice implements AsyncDisposable {
         let promptTokens = 0;
         if (missing.length > 0) {
           const texts = missing.map((i) => request.texts[i] as string);
-          const fresh = await engine.embed(texts, { normalize }, call.signal);
+          const fresh = await this.telemetry.withSpan(
+            "embed",
+            () => engine.embed(texts, { normalize }, call.signal),
+            {
+              "sluice.model": slot.id,
+              "sluice.texts": texts.length,
+            },
+          );
           for (const [j, i] of missing.entries()) {
             vectors[i] = fresh[j];
             void this.#p.cache.setEmbedding(keys[i], fresh[j] as Float32Array);
@@ -243,11 +252,14 @@ export class Sluice implements AsyncDisposable {
         });
       validateGenerateParams(params);
       const call = await this.#acquire(model, options);
+      const decode = this.telemetry.tracing.tracer.startSpan("sluice.decode", {
+        attributes: { "sluice.stage": "decode", "sluice.model": model },
+      });
       try {
-        const engine = await slot.engine();
+        const engine = await this.telemetry.withSpan("load", () => slot.engine(), { "sluice.model": model });
         const { prompt, messages, ...rest } = params;
         const key = this.#p.cache.generationKey(slot.file?.sha256, prompt ?? messages, rest);
-        const cached = await this.#p.cache.getGeneration(key);
+        const cached = await this.telemetry.withSpan("cache", () => this.#p.cache.getGeneration(key));
         if (cached) {
           if (cached.text.length > 0) yield { type: "token", text: cached.text, model, cached: true };
           yield { type: "done", text: cached.text, stats: cached.stats, model, cached: true };
@@ -256,6 +268,10 @@ export class Sluice implements AsyncDisposable {
         for await (const event of engine.generate(params, call.signal) as AsyncIterable<GenerateEvent>) {
           if (event.type === "done") {
             const s = event.stats;
+            decode.setAttributes({
+              "sluice.prompt_tokens": s.promptTokens,
+              "sluice.generated_tokens": s.generatedTokens,
+            });
             this.telemetry.record.tokens(model, s.promptTokens, s.generatedTokens);
             this.telemetry.record.firstToken(model, s.timeToFirstTokenMs / 1000);
             void this.#p.cache.setGeneration(key, { text: event.text, stats: s });
@@ -263,6 +279,7 @@ export class Sluice implements AsyncDisposable {
           yield { ...event, model };
         }
       } finally {
+        decode.end();
         call.release();
       }
     } catch (err) {
@@ -342,12 +359,19 @@ export class Sluice implements AsyncDisposable {
 
   /** Waits for the scheduler's slot (priority, fairness, deadline, cancellation) and records the wait. */
   async #acquire(model: string, options: CallOptions): Promise<Slot> {
-    const slot = await this.#p.scheduler.acquire(model, {
-      caller: options.caller ?? "anonymous",
-      priority: options.priority ?? "interactive",
-      ...(options.timeoutMs !== undefined && options.timeoutMs > 0 ? { deadlineMs: options.timeoutMs } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const slot = await this.telemetry.withSpan(
+      "queue",
+      () =>
+        this.#p.scheduler.acquire(model, {
+          caller: options.caller ?? "anonymous",
+          priority: options.priority ?? "interactive",
+          ...(options.timeoutMs !== undefined && options.timeoutMs > 0
+            ? { deadlineMs: options.timeoutMs }
+            : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      { "sluice.model": model },
+    );
     this.telemetry.record.queueWait(model, slot.waitedMs / 1000);
     for (const listener of this.#dispatchListeners) {
       try {

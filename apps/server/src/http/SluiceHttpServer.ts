@@ -18,13 +18,16 @@ import {
   UnauthorizedError,
 } from "@sluice/core";
 import type { Sluice } from "@sluice/sdk";
-import { requestIdFrom, runWithRequestContext } from "@sluice/telemetry";
+import { requestIdFrom, runWithRequestContext, type Telemetry } from "@sluice/telemetry";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { ApiKeyStore } from "../auth/ApiKeyStore.ts";
 import type { RateLimiter } from "../auth/RateLimiter.ts";
 import { sendError, sendJson } from "./io.ts";
 import { handleV1, isV1Route } from "./openaiRoutes.ts";
 import { handleCors, setSecurityHeaders } from "./security.ts";
+
+/** The span `withSpan` hands its callback. */
+type Span = Parameters<Parameters<Telemetry["withSpan"]>[1]>[0];
 
 /** Options of {@link SluiceHttpServer}. */
 export interface SluiceHttpServerOptions {
@@ -149,90 +152,108 @@ export class SluiceHttpServer {
     if (handleCors(req, res, this.#cors)) return;
     const context: { requestId: string; principal?: string } = { requestId };
     this.#track(res);
-    await runWithRequestContext(context, async () => {
-      const log = this.#o.sluice.telemetry.logger;
-      let status = 0;
-      try {
-        if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
-        if (path === "/readyz") return this.#readyz(res);
-        if (this.#draining) {
-          res.setHeader("connection", "close");
-          throw new DisposedError("the server is shutting down", { details: { retryAfterSeconds: 1 } });
-        }
-        if (path === "/metrics") {
-          const m = await this.#o.sluice.metrics();
-          res.writeHead(200, { "content-type": m.contentType });
-          return void res.end(m.body);
-        }
-        if (path.startsWith("/trpc/")) {
-          const principal = await this.#authorize(req, false);
-          if (principal) context.principal = principal.id;
-          this.#principals.set(req, { principal, requestId });
-          return await this.#trpc(req, res);
-        }
-        if (isV1Route(path)) {
-          const principal = await this.#authorize(req, true);
-          context.principal = principal?.id;
-          if (!principal?.scopes.includes("infer"))
-            throw new ForbiddenError("this API key lacks the infer scope");
-          const controller = new AbortController();
-          res.on("close", () => {
-            if (!res.writableFinished) controller.abort(new AbortedError("the client closed the connection"));
-          });
-          return await handleV1(req, res, path, {
-            sluice: this.#o.sluice,
-            bodyLimitBytes: this.#bodyLimit,
-            caller: principal.id,
-            signal: controller.signal,
-            startedAt,
-            requestId,
-          });
-        }
-        sendJson(res, 404, {
-          error: {
-            code: "NOT_FOUND",
-            message: `no route ${path}`,
-            type: "invalid_request_error",
-            param: null,
-            requestId,
-          },
-        });
-      } catch (err) {
-        const error = toPublicError(err);
-        if (error.details.reason === BODY_TOO_LARGE && !res.headersSent) {
-          // The rest of an oversized body is never read; closing keeps it from poisoning keep-alive.
-          res.setHeader("connection", "close");
-          req.resume();
-        }
-        sendError(res, error, requestId);
-        status = httpStatusFor(error);
-        if (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN") {
-          void this.#o.sluice.telemetry.audit
-            ?.append({
-              action: "access.denied",
-              actor: context.principal ?? "anonymous",
-              target: path,
-              outcome: "denied",
-              requestId,
-            })
-            .catch(() => undefined);
-        }
-      } finally {
-        if (path !== "/healthz" && path !== "/readyz" && path !== "/metrics") {
-          res.once("close", () =>
-            log.info(
-              {
-                method: req.method,
-                path,
-                status: status || res.statusCode,
-                durationMs: Date.now() - startedAt,
-              },
-              "request",
-            ),
-          );
-        }
+    const telemetry = this.#o.sluice.telemetry;
+    await runWithRequestContext(context, () =>
+      telemetry.withSpan("request", (span) => this.#route(req, res, path, context, startedAt, span), {
+        "http.method": req.method ?? "GET",
+        "http.route": path,
+        "sluice.request_id": requestId,
+      }),
+    );
+  }
+
+  async #route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    context: { requestId: string; principal?: string },
+    startedAt: number,
+    span: Span,
+  ): Promise<void> {
+    const requestId = context.requestId;
+    const log = this.#o.sluice.telemetry.logger;
+    let status = 0;
+    try {
+      if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
+      if (path === "/readyz") return this.#readyz(res);
+      if (this.#draining) {
+        res.setHeader("connection", "close");
+        throw new DisposedError("the server is shutting down", { details: { retryAfterSeconds: 1 } });
       }
-    });
+      if (path === "/metrics") {
+        const m = await this.#o.sluice.metrics();
+        res.writeHead(200, { "content-type": m.contentType });
+        return void res.end(m.body);
+      }
+      if (path.startsWith("/trpc/")) {
+        const principal = await this.#authorize(req, false);
+        if (principal) context.principal = principal.id;
+        this.#principals.set(req, { principal, requestId });
+        return await this.#trpc(req, res);
+      }
+      if (isV1Route(path)) {
+        const principal = await this.#authorize(req, true);
+        context.principal = principal?.id;
+        if (!principal?.scopes.includes("infer"))
+          throw new ForbiddenError("this API key lacks the infer scope");
+        const controller = new AbortController();
+        res.on("close", () => {
+          if (!res.writableFinished) controller.abort(new AbortedError("the client closed the connection"));
+        });
+        return await handleV1(req, res, path, {
+          sluice: this.#o.sluice,
+          bodyLimitBytes: this.#bodyLimit,
+          caller: principal.id,
+          signal: controller.signal,
+          startedAt,
+          requestId,
+        });
+      }
+      sendJson(res, 404, {
+        error: {
+          code: "NOT_FOUND",
+          message: `no route ${path}`,
+          type: "invalid_request_error",
+          param: null,
+          requestId,
+        },
+      });
+    } catch (err) {
+      const error = toPublicError(err);
+      if (error.details.reason === BODY_TOO_LARGE && !res.headersSent) {
+        // The rest of an oversized body is never read; closing keeps it from poisoning keep-alive.
+        res.setHeader("connection", "close");
+        req.resume();
+      }
+      sendError(res, error, requestId);
+      status = httpStatusFor(error);
+      if (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN") {
+        void this.#o.sluice.telemetry.audit
+          ?.append({
+            action: "access.denied",
+            actor: context.principal ?? "anonymous",
+            target: path,
+            outcome: "denied",
+            requestId,
+          })
+          .catch(() => undefined);
+      }
+    } finally {
+      if (path !== "/healthz" && path !== "/readyz" && path !== "/metrics") {
+        res.once("close", () =>
+          log.info(
+            {
+              method: req.method,
+              path,
+              status: status || res.statusCode,
+              durationMs: Date.now() - startedAt,
+            },
+            "request",
+          ),
+        );
+      }
+      span.setAttribute("http.status_code", status || res.statusCode);
+    }
   }
 
   /** Principal of the request; `required` makes a missing key UNAUTHORIZED. Applies the rate limit. */
