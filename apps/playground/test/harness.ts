@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 // apps/server exports no entry point yet; its start function is what `sluice serve` runs.
+import type { ServerEnv } from "../../server/src/env.ts";
 import { type RunningServer, startServer } from "../../server/src/startServer.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -33,7 +34,7 @@ export interface Stack {
 }
 
 /** The real server on lfm2-tiny, the built playground under `next start`, and Debian's chromium. */
-export async function startStack(): Promise<Stack> {
+export async function startStack(env: Partial<ServerEnv> = {}): Promise<Stack> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const server = await startServer(
@@ -46,6 +47,7 @@ export async function startStack(): Promise<Stack> {
       SLUICE_SEQUENCES: 2,
       SLUICE_THREADS: 2,
       SLUICE_CORS_ORIGINS: origin,
+      ...env,
     },
     {},
     () => undefined,

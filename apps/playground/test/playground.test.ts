@@ -117,6 +117,16 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
     expect((await stack.server.sluice.models.status("lfm2-tiny")).state).toBe("unloaded");
     await row.getByRole("button", { name: "Load lfm2-tiny", exact: true }).click();
     await expect.poll(() => row.getByTestId("model-state").textContent(), { timeout: 60_000 }).toBe("ready");
+    // Pulling a model the store already holds runs to the "done" phase.
+    await page.getByLabel("Model id or URI to pull").fill("lfm2-tiny");
+    await page.getByRole("button", { name: "Pull" }).click();
+    await expect
+      .poll(async () => (await page.getByTestId("pull-progress").textContent()) ?? "", { timeout: 30_000 })
+      .toMatch(/^\s*done\b/);
+    expect(await page.getByLabel("Pull progress").evaluate((el) => (el as HTMLProgressElement).value)).toBe(
+      1,
+    );
+    await screenshots(page, "models-after-pull");
   });
 
   it("updates the metrics charts after a request", async () => {
@@ -162,5 +172,40 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
     } finally {
       next.kill("SIGTERM");
     }
+  });
+});
+
+describe("playground against a server with API keys", () => {
+  let keyed: Stack;
+  let keyedPage: Page;
+
+  beforeAll(async () => {
+    keyed = await startStack({ SLUICE_API_KEYS: "reader:infer:reader-secret,ops:infer+admin:ops-secret" });
+    keyedPage = await keyed.browser.newPage();
+  });
+
+  afterAll(async () => {
+    await keyed?.close();
+  });
+
+  it("asks for a key, streams with the saved key, and shows FORBIDDEN for an admin page", async () => {
+    await keyedPage.goto(`${keyed.playgroundUrl}/chat`);
+    await keyedPage.getByText("This server needs an API key").waitFor({ timeout: 30_000 });
+    await keyedPage.getByLabel("API key").fill("reader-secret");
+    await keyedPage.getByRole("button", { name: "Save" }).click();
+    // The stream carries the key as a header (the browser's EventSource could not).
+    await keyedPage.getByLabel("Max tokens").fill("3");
+    await keyedPage.getByLabel("Message", { exact: true }).fill("Hi");
+    await keyedPage.getByLabel("Message", { exact: true }).press("Enter");
+    await keyedPage.waitForSelector('[data-testid="message-assistant"][data-status="done"]', {
+      timeout: 90_000,
+    });
+    expect(await keyedPage.evaluate(() => sessionStorage.getItem("sluice.apiKey"))).toBe("reader-secret");
+    await keyedPage.goto(`${keyed.playgroundUrl}/metrics`);
+    const error = keyedPage.getByTestId("error");
+    await error.waitFor({ timeout: 30_000 });
+    expect(await error.getByTestId("error-code").textContent()).toBe("FORBIDDEN");
+    expect(await error.getByTestId("error-request-id").textContent()).toMatch(/\S{8,}/);
+    await screenshots(keyedPage, "metrics-forbidden");
   });
 });
