@@ -32,23 +32,29 @@ export async function embeddings(
   };
 }
 
-/** `GET /v1/models`: every configured model, with Sluice's status fields. */
+/** `GET /v1/models`: every configured model with Sluice's status fields, and `auto` when a cascade routes. */
 export function listModels(sluice: Sluice, createdAt: number): Record<string, unknown> {
+  const cascade = sluice.cascade
+    ? [{ id: "auto", object: "model", created: createdAt, owned_by: "sluice", sluice: { role: "cascade" } }]
+    : [];
   return {
     object: "list",
-    data: sluice.models.list().map((m) => ({
-      id: m.id,
-      object: "model",
-      created: createdAt,
-      owned_by: "sluice",
-      sluice: {
-        role: m.role,
-        state: m.state,
-        default: m.isDefault,
-        synthetic: m.synthetic,
-        ...(m.synthetic ? { notice: "synthetic weights: output is noise" } : {}),
-        contextSize: m.contextSize,
-      },
-    })),
+    data: [
+      ...sluice.models.list().map((m) => ({
+        id: m.id,
+        object: "model",
+        created: createdAt,
+        owned_by: "sluice",
+        sluice: {
+          role: m.role,
+          state: m.state,
+          default: m.isDefault,
+          synthetic: m.synthetic,
+          ...(m.synthetic ? { notice: "synthetic weights: output is noise" } : {}),
+          contextSize: m.contextSize,
+        },
+      })),
+      ...cascade,
+    ],
   };
 }
