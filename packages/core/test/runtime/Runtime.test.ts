@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isSluiceError, ModelUnsupportedError } from "../../src/errors/index.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../../src/runtime/engine/index.ts";
-import { createRuntime, type Runtime } from "../../src/runtime/host/index.ts";
+import { createRuntime, type RequestEndEvent, type Runtime } from "../../src/runtime/host/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
 import { TEST_LOAD, testModels } from "./models.ts";
 
@@ -92,9 +92,16 @@ describe.each(models)("runtime on $name", (m) => {
     await vi.waitFor(() => expect(runtime.scheduler.stats(m.name).queued).toBe(1), { timeout: 1_000 });
     const abortedAt = performance.now();
     controllers[0]?.abort();
-    const first = await firstOfQueued;
+    await vi.waitFor(() => expect(runtime.scheduler.stats(m.name).queued).toBe(0), {
+      timeout: 1_000,
+      interval: 1,
+    });
     const startedAfterMs = performance.now() - abortedAt;
-    console.log(`${m.name}: queued request's first token ${startedAfterMs.toFixed(1)} ms after the abort`);
+    const first = await firstOfQueued;
+    const firstTokenAfterMs = performance.now() - abortedAt;
+    console.log(
+      `${m.name}: queued request started ${startedAfterMs.toFixed(1)} ms and had its first token ${firstTokenAfterMs.toFixed(1)} ms after the abort`,
+    );
     expect(first.done).toBe(false);
     expect(startedAfterMs).toBeLessThan(100);
     expect(codeOf(await iterators[0]?.next().catch((e: unknown) => e))).toBe("ABORTED");
@@ -151,6 +158,38 @@ describe.each(models)("runtime on $name", (m) => {
     await rt.close();
     await rt.close();
     expect(fresh.engines.every((e) => e.disposed)).toBe(true);
+  });
+});
+
+describe.each(models)("request events on $name", (m) => {
+  it("reports each request's outcome, queue wait and stats once", async () => {
+    const events: RequestEndEvent[] = [];
+    const rt = createRuntime({
+      engineFactory: llama,
+      resolve: async () => ({ path: m.path, sha256: "test" }),
+      loadOptions: () => ({ ...TEST_LOAD }),
+      onRequestEnd: (e) => {
+        events.push(e);
+        throw new Error("a failing hook must not fail the request");
+      },
+    });
+    await rt.complete(m.name, { prompt: m.prompt, maxTokens: 3, temperature: 0 }, { caller: "k1" });
+    await rt.embed(m.name, ["a text"], undefined, { caller: "k2" });
+    const controller = new AbortController();
+    for await (const e of rt.generate(
+      m.name,
+      { prompt: m.prompt, maxTokens: 50 },
+      { signal: controller.signal },
+    ))
+      if (e.type === "token") break;
+    await rt.close();
+    expect(events.map((e) => `${e.op}:${e.caller}:${e.outcome}`)).toEqual([
+      "generate:k1:ok",
+      "embed:k2:ok",
+      "generate:anonymous:ABORTED",
+    ]);
+    expect(events[0]?.stats?.generatedTokens).toBe(3);
+    expect(events.every((e) => e.queueWaitMs !== undefined && e.durationMs >= 0)).toBe(true);
   });
 });
 

@@ -1,4 +1,10 @@
-import { AbortedError, errorFromCode, isSluiceError, toSluiceError } from "../../errors/index.ts";
+import {
+  AbortedError,
+  type ErrorCode,
+  errorFromCode,
+  isSluiceError,
+  toSluiceError,
+} from "../../errors/index.ts";
 import {
   type EmbedOptions,
   type GenerateEvent,
@@ -7,7 +13,7 @@ import {
   validateEmbedTexts,
   validateGenerateParams,
 } from "../engine/index.ts";
-import { type ScheduleOptions, Scheduler, type SchedulerOptions } from "../scheduler/index.ts";
+import { type ScheduleOptions, Scheduler, type SchedulerOptions, type Slot } from "../scheduler/index.ts";
 import { EventChannel } from "./EventChannel.ts";
 import { linkSignals } from "./linkSignals.ts";
 import { ModelHost, type ModelHostOptions } from "./ModelHost.ts";
@@ -17,6 +23,23 @@ export interface RuntimeOptions extends ModelHostOptions {
   scheduler?: Omit<SchedulerOptions, "concurrency">;
   /** Embed calls running at once per model (they share its embedding contexts). Defaults to `8`. */
   embedConcurrency?: number;
+  /** Called once per request that reached the queue, for metrics and logs. Errors it throws are ignored. */
+  onRequestEnd?: (event: RequestEndEvent) => void;
+}
+
+/** How one request ended. */
+export interface RequestEndEvent {
+  op: "generate" | "embed";
+  modelId: string;
+  caller: string;
+  /** "ok" or the SluiceError code it failed with. */
+  outcome: "ok" | ErrorCode;
+  /** Milliseconds in the queue (undefined when it never left the queue). */
+  queueWaitMs: number | undefined;
+  /** Milliseconds from the call to the end. */
+  durationMs: number;
+  /** Generation stats when a generation finished. */
+  stats?: GenerateStats;
 }
 
 /** Per-request options: fairness key, priority, deadline, cancellation. */
@@ -82,9 +105,32 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   let closing: Promise<void> | undefined;
   let destroying: Promise<void> | undefined;
 
+  function report(event: RequestEndEvent): void {
+    try {
+      options.onRequestEnd?.(event);
+    } catch {
+      // A metrics hook must never fail a request.
+    }
+  }
+
   async function* generate(modelId: string, params: GenerateParams, request: RequestOptions = {}) {
     validateGenerateParams(params);
-    const slot = await scheduler.acquire(modelId, request);
+    const calledAt = performance.now();
+    const base = { op: "generate" as const, modelId, caller: request.caller ?? "anonymous" };
+    let slot: Slot;
+    try {
+      slot = await scheduler.acquire(modelId, request);
+    } catch (err) {
+      report({
+        ...base,
+        outcome: codeOf(err),
+        queueWaitMs: undefined,
+        durationMs: performance.now() - calledAt,
+      });
+      throw err;
+    }
+    let outcome: RequestEndEvent["outcome"] = "ABORTED";
+    let stats: GenerateStats | undefined;
     const stop = new AbortController();
     const channel = new EventChannel<GenerateEvent>();
     let delivered = false;
@@ -116,12 +162,30 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     try {
       for (;;) {
         const next = await channel.take();
-        if (next.done) return;
+        if (next.done) {
+          outcome = "ok";
+          return;
+        }
+        if (next.value.type === "done") {
+          stats = next.value.stats;
+          outcome = "ok";
+        }
         yield next.value;
       }
+    } catch (err) {
+      outcome = codeOf(err);
+      throw err;
     } finally {
       stop.abort(new AbortedError("the caller stopped reading"));
       await producer;
+      const event: RequestEndEvent = {
+        ...base,
+        outcome,
+        queueWaitMs: slot.waitedMs,
+        durationMs: performance.now() - calledAt,
+      };
+      if (stats) event.stats = stats;
+      report(event);
     }
   }
 
@@ -138,11 +202,31 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
     async embed(modelId, texts, embed, request) {
       validateEmbedTexts(texts);
-      return scheduler.run(
-        modelId + EMBED_LANE,
-        (slotSignal) => host.run(modelId, (engine, signal) => engine.embed(texts, embed, signal), slotSignal),
-        request,
-      );
+      const calledAt = performance.now();
+      let queueWaitMs: number | undefined;
+      let outcome: RequestEndEvent["outcome"] = "ok";
+      try {
+        return await scheduler.run(
+          modelId + EMBED_LANE,
+          (slotSignal, slot) => {
+            queueWaitMs = slot.waitedMs;
+            return host.run(modelId, (engine, signal) => engine.embed(texts, embed, signal), slotSignal);
+          },
+          request,
+        );
+      } catch (err) {
+        outcome = codeOf(err);
+        throw err;
+      } finally {
+        report({
+          op: "embed",
+          modelId,
+          caller: request?.caller ?? "anonymous",
+          outcome,
+          queueWaitMs,
+          durationMs: performance.now() - calledAt,
+        });
+      }
     },
     close(deadlineMs = 30_000) {
       closing ??= (async () => {
@@ -177,6 +261,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     },
   };
   return runtime;
+}
+
+function codeOf(err: unknown): ErrorCode {
+  return isSluiceError(err) ? err.code : "INFERENCE_FAILED";
 }
 
 function notRetryable(err: unknown) {

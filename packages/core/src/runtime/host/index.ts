@@ -1,4 +1,10 @@
-export { createRuntime, type RequestOptions, type Runtime, type RuntimeOptions } from "./createRuntime.ts";
+export {
+  createRuntime,
+  type RequestEndEvent,
+  type RequestOptions,
+  type Runtime,
+  type RuntimeOptions,
+} from "./createRuntime.ts";
 export { linkSignals } from "./linkSignals.ts";
 export { ModelHost, type ModelHostOptions } from "./ModelHost.ts";
 export { ModelLease } from "./ModelLease.ts";
