@@ -94,6 +94,7 @@ async function evaluate(name: string, specs: TierSpec[]): Promise<void> {
     if (res.tier === largestSpec.config.id)
       strictEqual(res.text, direct.text, `${prompt}: cascade and direct answers differ`);
     results.push({ prompt, res, cascadeMs, largestMs });
+    process.stderr.write(`  ${results.length}/${prompts.length} ${res.tier} ${cascadeMs.toFixed(0)} ms\n`);
   }
 
   console.log(`\n## ${name}  (${prompts.length} prompts, ${MAX_TOKENS} tokens, greedy)`);
