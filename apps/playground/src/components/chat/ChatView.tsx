@@ -7,6 +7,13 @@ import { ParamsForm } from "./ParamsForm.tsx";
 import { DEFAULT_PARAMS } from "./types.ts";
 import { useChatStream } from "./useChatStream.ts";
 
+function announce(status: string | undefined): string {
+  if (status === "streaming") return "Sluice is answering";
+  if (status === "done") return "Answer complete";
+  if (status === "stopped") return "Generation stopped";
+  return "";
+}
+
 export function ChatView() {
   const [params, setParams] = useState(DEFAULT_PARAMS);
   const [draft, setDraft] = useState("");
@@ -20,8 +27,13 @@ export function ChatView() {
     setDraft("");
   }
 
-  // Enter sends, Shift+Enter adds a line, as in most chat tools.
+  // Enter sends, Shift+Enter adds a line, as in most chat tools; Escape stops.
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key === "Escape" && chat.streaming) {
+      event.preventDefault();
+      chat.stop();
+      return;
+    }
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
@@ -32,6 +44,10 @@ export function ChatView() {
     <div className="chat">
       <section className="chat-main" aria-label="Conversation">
         <MessageList entries={chat.entries} />
+        {/* Announces the answer's state once, rather than every streamed token. */}
+        <p className="visually-hidden" role="status">
+          {announce(chat.entries.at(-1)?.status)}
+        </p>
         {chat.error ? <ErrorNote error={chat.error} /> : null}
         <form className="composer" onSubmit={submit}>
           <label htmlFor="prompt" className="visually-hidden">
@@ -41,7 +57,7 @@ export function ChatView() {
             id="prompt"
             name="prompt"
             rows={3}
-            placeholder="Message (Enter sends, Shift+Enter for a new line)"
+            placeholder="Message (Enter sends, Shift+Enter adds a line, Esc stops)"
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
             onKeyDown={onKeyDown}

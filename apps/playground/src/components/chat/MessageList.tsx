@@ -55,7 +55,7 @@ export function MessageList({ entries }: { entries: ChatEntry[] }) {
     );
   }
   return (
-    <ol className="messages" aria-live="polite" aria-relevant="additions text">
+    <ol className="messages">
       {entries.map((e) => (
         <li
           key={e.id}
@@ -79,7 +79,7 @@ export function MessageList({ entries }: { entries: ChatEntry[] }) {
           ) : null}
           {e.content.length > 0 && e.content.trim() === "" && e.status !== "streaming" ? (
             <p className="muted small whitespace-note">
-              The answer is {e.content.length} whitespace characters (synthetic weights produce noise).
+              The answer is {e.content.length} whitespace characters.
             </p>
           ) : null}
           {e.meta ? <Meta meta={e.meta} status={e.status} /> : null}
