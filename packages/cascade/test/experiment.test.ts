@@ -24,6 +24,7 @@ describe("Experiment assignment", () => {
       ],
     });
     const split = shares(experiment);
+    console.log(`[experiment] 10,000 keys, weights 50/30/20 → ${JSON.stringify(split)}`);
     expect(Math.abs((split.control ?? 0) - 0.5)).toBeLessThan(0.02);
     expect(Math.abs((split.b ?? 0) - 0.3)).toBeLessThan(0.02);
     expect(Math.abs((split.c ?? 0) - 0.2)).toBeLessThan(0.02);
