@@ -67,6 +67,9 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
     });
     // The server has let go of the request: nothing can stream after this point.
     await expect.poll(() => stack.server.sluice.inFlight, { timeout: 10_000, interval: 50 }).toBe(0);
+    // …because the client went away, not because the answer ran out.
+    const metrics = (await stack.server.sluice.metrics()).body;
+    expect(metrics).toMatch(/sluice_requests_total\{[^}]*op="chat"[^}]*code="ABORTED"[^}]*\} 1\b/);
     const pieces = Number(await lastAnswer().getAttribute("data-pieces"));
     expect(pieces).toBeLessThan(1500);
     await expect.poll(() => page.getByRole("button", { name: "Send" }).count()).toBe(1);

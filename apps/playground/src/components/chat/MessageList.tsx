@@ -5,6 +5,19 @@ function ms(v: number | null): string {
 }
 
 function Meta({ meta, status }: { meta: AnswerMeta; status: ChatEntry["status"] }) {
+  if (status === "error") {
+    // Nothing was measured; the id is what to quote when asking about the failure.
+    return (
+      <dl className="meta" data-testid="message-meta">
+        <div className="wide">
+          <dt>correlation id</dt>
+          <dd>
+            <code data-testid="meta-request-id">{meta.requestId}</code>
+          </dd>
+        </div>
+      </dl>
+    );
+  }
   return (
     <dl className="meta" data-testid="message-meta">
       <div>
