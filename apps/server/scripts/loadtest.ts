@@ -44,6 +44,7 @@ if (!base) {
 const latencies: number[] = [];
 const statuses = new Map<number, number>();
 let errors = 0;
+const failures: string[] = [];
 const until = performance.now() + seconds * 1000;
 
 async function client(id: number): Promise<void> {
@@ -65,7 +66,8 @@ async function client(id: number): Promise<void> {
               },
         ),
       });
-      await res.arrayBuffer();
+      const text = await res.text();
+      if (res.status >= 400 && failures.length < 5) failures.push(`${res.status} ${text.slice(0, 300)}`);
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       latencies.push(performance.now() - started);
     } catch {
@@ -91,6 +93,7 @@ console.log(
       statuses: Object.fromEntries(statuses),
       networkErrors: errors,
       fivexx,
+      failures,
       latencyMs: {
         p50: Math.round(pct(50)),
         p95: Math.round(pct(95)),

@@ -16,16 +16,16 @@ export class ModelAdmin {
   readonly #slots: ReadonlyMap<string, ModelSlot>;
   readonly #defaultId: string;
   readonly #audit: AdminAuditListener;
-  readonly #queued: (id: string) => number;
+  readonly #queue: (id: string) => { running: number; queued: number };
 
   /** @internal Built by createSluice. */
   constructor(
     slots: ReadonlyMap<string, ModelSlot>,
     defaultId: string,
     audit: AdminAuditListener,
-    queued: (id: string) => number,
+    queue: (id: string) => { running: number; queued: number },
   ) {
-    this.#queued = queued;
+    this.#queue = queue;
     this.#slots = slots;
     this.#defaultId = defaultId;
     this.#audit = audit;
@@ -33,17 +33,19 @@ export class ModelAdmin {
 
   /** Every configured model with its state. */
   list(): ModelStatus[] {
-    return [...this.#slots.values()].map((s) => s.status(s.id === this.#defaultId, this.#queued(s.id)));
+    return [...this.#slots.values()].map((s) =>
+      s.status(s.id === this.#defaultId, this.#queue(s.id).running, this.#queue(s.id).queued),
+    );
   }
 
   status(id: string): ModelStatus {
-    return this.#slot(id).status(id === this.#defaultId, this.#queued(id));
+    return this.#slot(id).status(id === this.#defaultId, this.#queue(id).running, this.#queue(id).queued);
   }
 
-  /** Loads the model (resolving it first); resolves when it is ready. */
-  async load(id: string, onProgress?: (p: PullProgress) => void): Promise<ModelStatus> {
+  /** Loads the model (resolving it first) and keeps it loaded until unload(); resolves when it is ready. */
+  async load(id: string): Promise<ModelStatus> {
     const slot = this.#slot(id);
-    await this.#audited("load", id, () => slot.engine(onProgress));
+    await this.#audited("load", id, () => slot.load());
     return this.status(id);
   }
 

@@ -1,29 +1,22 @@
-import { type Engine, type EngineFactory, type SluiceError, toSluiceError } from "@sluice/core";
+import type { EngineLoadOptions, ModelHost, ModelLease, SluiceError } from "@sluice/core";
 import type { ModelResolver, PullProgress, ResolvedModelFile, SluiceModelOptions } from "./options.ts";
 import type { ModelState, ModelStatus } from "./types.ts";
 
-/** What a slot needs from the composition root. */
-export interface ModelSlotDeps {
-  factory: EngineFactory;
-  resolver: ModelResolver;
-  onStateChange?: (id: string, state: ModelState, error?: SluiceError) => void;
-}
-
 /**
- * One configured model: resolves and loads it on demand (concurrent callers
- * share one load), unloads it, and reports its status. Queueing is the
- * scheduler's job; the slot only knows its engine.
+ * One configured model as the SDK sees it: its options, its verified file,
+ * and a pin that keeps a preloaded or admin-loaded model resident. Loading,
+ * reference counting, keep-alive and the breaker are the model host's; the
+ * slot only asks it.
  */
 export class ModelSlot {
   readonly options: Required<Omit<SluiceModelOptions, "mmproj">> & { mmproj?: string };
-  readonly #deps: ModelSlotDeps;
-  #state: ModelState = "unloaded";
-  #engine: Engine | undefined;
-  #loading: Promise<Engine> | undefined;
+  readonly #host: ModelHost;
+  readonly #resolver: ModelResolver;
   #file: ResolvedModelFile | undefined;
   #lastError: SluiceError | undefined;
+  #pin: Promise<ModelLease> | undefined;
 
-  constructor(options: SluiceModelOptions, deps: ModelSlotDeps) {
+  constructor(options: SluiceModelOptions, host: ModelHost, resolver: ModelResolver) {
     this.options = {
       id: options.id,
       source: options.source ?? options.id,
@@ -36,103 +29,95 @@ export class ModelSlot {
       synthetic: options.synthetic ?? false,
       mmproj: options.mmproj,
     };
-    this.#deps = deps;
+    this.#host = host;
+    this.#resolver = resolver;
   }
 
   get id(): string {
     return this.options.id;
   }
+  /** Health as the model host reports it. */
   get state(): ModelState {
-    return this.#state;
+    return this.#host.health(this.id);
   }
   /** The verified file, once resolved. */
   get file(): ResolvedModelFile | undefined {
     return this.#file;
   }
 
-  /** The loaded engine, loading the model first if needed (concurrent callers share one load). */
-  engine(onProgress?: (p: PullProgress) => void): Promise<Engine> {
-    if (this.#engine && !this.#engine.disposed) return Promise.resolve(this.#engine);
-    this.#loading ??= this.#load(onProgress).finally(() => {
-      this.#loading = undefined;
-    });
-    return this.#loading;
+  /** Engine options the host loads this model with. */
+  loadOptions(): Omit<EngineLoadOptions, "modelPath"> & { modelId: string } {
+    return {
+      modelId: this.id,
+      contextSize: this.options.contextSize,
+      sequences: this.options.sequences,
+      threads: this.options.threads,
+      embeddingContexts: this.options.embeddingContexts,
+      ...(this.options.mmproj ? { mmprojPath: this.options.mmproj } : {}),
+    };
+  }
+
+  /** A lease on the loaded model (loading it first); release it when the request ends. */
+  lease(signal?: AbortSignal): Promise<ModelLease> {
+    return this.#host.acquire(this.id, signal);
+  }
+
+  /** Loads the model and keeps it loaded (no keep-alive expiry) until unload(). */
+  async load(): Promise<void> {
+    this.#pin ??= this.lease();
+    try {
+      await this.#pin;
+    } catch (err) {
+      this.#pin = undefined;
+      throw err;
+    }
   }
 
   /** Resolves (downloading when the resolver can) without loading. */
-  async pull(onProgress?: (p: PullProgress) => void): Promise<ResolvedModelFile> {
-    this.#file = await this.#deps.resolver.resolve(this.options.source, { onProgress });
+  async pull(onProgress?: (p: PullProgress) => void, signal?: AbortSignal): Promise<ResolvedModelFile> {
+    this.#file = await this.#resolver.resolve(this.options.source, {
+      ...(onProgress ? { onProgress } : {}),
+      ...(signal ? { signal } : {}),
+    });
     return this.#file;
   }
 
   async verify(): Promise<ResolvedModelFile> {
-    try {
-      this.#file = await this.#deps.resolver.verify(this.options.source);
-      return this.#file;
-    } catch (err) {
-      const error = toSluiceError(err);
-      if (error.code === "MODEL_CORRUPT") this.#setState("broken", error);
-      throw error;
-    }
+    this.#file = await this.#resolver.verify(this.options.source);
+    return this.#file;
   }
 
-  /** Frees the model. Requests in flight end with DISPOSED. Idempotent. */
+  /**
+   * Drops the pin and unloads the model when nothing else holds it (a request
+   * in flight keeps it until it ends; keep-alive applies to the rest). Idempotent.
+   */
   async unload(): Promise<void> {
-    const loading = this.#loading;
-    if (loading) await loading.catch(() => undefined);
-    const engine = this.#engine;
-    this.#engine = undefined;
-    if (engine) {
-      await engine.dispose();
-      this.#setState("unloaded");
-    }
+    const pin = this.#pin;
+    this.#pin = undefined;
+    if (pin) await (await pin.catch(() => undefined))?.release();
+    await this.#host.unloadIdle();
   }
 
-  status(isDefault: boolean, queued = 0): ModelStatus {
+  /** Remembers the failure behind a degraded or broken state, for status(). */
+  noteError(error: SluiceError | undefined): void {
+    if (error) this.#lastError = error;
+  }
+
+  status(isDefault: boolean, running = 0, queued = 0): ModelStatus {
     return {
       id: this.id,
       role: this.options.role,
-      state: this.#state,
+      state: this.state,
       synthetic: this.options.synthetic,
       isDefault,
       ...(this.#file ? { path: this.#file.path, sha256: this.#file.sha256, sizeBytes: this.#file.size } : {}),
       contextSize: this.options.contextSize,
       sequences: this.options.sequences,
-      busySequences: this.#engine && !this.#engine.disposed ? this.#engine.busySequences() : 0,
+      busySequences: running,
       queued,
       ...(this.#lastError
         ? { lastError: { code: this.#lastError.code, message: this.#lastError.message } }
         : {}),
     };
-  }
-
-  async #load(onProgress?: (p: PullProgress) => void): Promise<Engine> {
-    this.#setState("loading");
-    try {
-      const file = await this.pull(onProgress);
-      const engine = await this.#deps.factory.load({
-        modelPath: file.path,
-        contextSize: this.options.contextSize,
-        sequences: this.options.sequences,
-        threads: this.options.threads,
-        embeddingContexts: this.options.embeddingContexts,
-        ...(this.options.mmproj ? { mmprojPath: this.options.mmproj } : {}),
-        ...({ modelId: this.id } as object),
-      });
-      this.#engine = engine;
-      this.#lastError = undefined;
-      this.#setState("ready");
-      return engine;
-    } catch (err) {
-      const error = toSluiceError(err, "MODEL_UNSUPPORTED");
-      this.#setState(error.code === "MODEL_NOT_FOUND" ? "unloaded" : "broken", error);
-      throw error;
-    }
-  }
-
-  #setState(state: ModelState, error?: SluiceError): void {
-    this.#state = state;
-    if (error) this.#lastError = error;
-    this.#deps.onStateChange?.(this.id, state, error);
   }
 }

@@ -1,5 +1,5 @@
-import type { TierAnswer, TierBackend, TierCallOptions, TierHealth } from "@sluice/cascade";
-import type { GenerateParams, Scheduler } from "@sluice/core";
+import type { BreakerState, TierAnswer, TierBackend, TierCallOptions, TierHealth } from "@sluice/cascade";
+import type { GenerateParams, ModelHost, Scheduler } from "@sluice/core";
 import type { ModelSlot } from "./ModelSlot.ts";
 import type { Sluice } from "./Sluice.ts";
 
@@ -12,9 +12,11 @@ export class SlotTier implements TierBackend {
   readonly id: string;
   readonly #slot: ModelSlot;
   readonly #scheduler: Scheduler;
+  readonly #host: ModelHost;
   readonly #sluice: () => Sluice;
 
-  constructor(slot: ModelSlot, scheduler: Scheduler, sluice: () => Sluice) {
+  constructor(slot: ModelSlot, scheduler: Scheduler, host: ModelHost, sluice: () => Sluice) {
+    this.#host = host;
     this.id = slot.id;
     this.#slot = slot;
     this.#scheduler = scheduler;
@@ -27,8 +29,8 @@ export class SlotTier implements TierBackend {
     const concurrency = this.#slot.options.sequences;
     const busy = stats.running >= concurrency;
     return {
-      // A broken model (failed load, corrupt file) is routed around as an open breaker would be.
-      breaker: state === "broken" ? "open" : "closed",
+      // The host's breaker; a broken model (failed load, corrupt file) is routed around like an open one.
+      breaker: state === "broken" ? "open" : breakerOf(this.#host.policy(this.id).state),
       // Unloaded tiers load on first use; only a load in progress or a broken one is not ready.
       ready: state !== "loading" && state !== "broken",
       expectedQueueWaitMs: busy ? ((stats.queued + 1) / concurrency) * stats.serviceMs : 0,
@@ -45,4 +47,8 @@ export class SlotTier implements TierBackend {
         : sluice.complete({ ...rest, prompt: prompt ?? "", model: this.id }, call);
     return answer.then((r) => ({ text: r.text, stats: r.stats }));
   }
+}
+
+function breakerOf(state: string): BreakerState {
+  return state === "closed" || state === "half-open" ? state : "open";
 }

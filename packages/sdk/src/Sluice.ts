@@ -3,6 +3,8 @@ import {
   type GenerateEvent,
   type GenerateParams,
   InvalidInputError,
+  type ModelHost,
+  type ModelLease,
   ModelNotFoundError,
   type Scheduler,
   type Slot,
@@ -32,6 +34,7 @@ export interface SluiceParts {
   defaultModel: string;
   admin: ModelAdmin;
   scheduler: Scheduler;
+  host: ModelHost;
   cache: InferenceCache;
   /** Set after construction when a cascade is configured. */
   cascade?: CascadeRouter;
@@ -127,10 +130,14 @@ export class Sluice implements AsyncDisposable {
     try {
       validateEmbedTexts(request.texts);
       const call = await this.#acquire(slot.id, { priority: "batch", ...options });
-      try {
-        const engine = await this.telemetry.withSpan("load", () => slot.engine(), {
-          "sluice.model": slot.id,
+      const lease = await this.telemetry
+        .withSpan("load", () => slot.lease(call.signal), { "sluice.model": slot.id })
+        .catch((err: unknown) => {
+          call.release();
+          throw err;
         });
+      try {
+        const engine = lease.engine;
         const normalize = request.normalize === true;
         const sha = slot.file?.sha256;
         const keys = request.texts.map((t) => this.#p.cache.embeddingKey(sha, t, normalize));
@@ -154,13 +161,18 @@ export class Sluice implements AsyncDisposable {
           for (const t of texts) promptTokens += (await engine.tokenize(t)).length;
           this.telemetry.record.tokens(slot.id, promptTokens, 0);
         }
+        this.#p.host.reportSuccess(slot.id);
         return {
           model: slot.id,
           vectors: vectors as Float32Array[],
           promptTokens,
           cachedCount: request.texts.length - missing.length,
         };
+      } catch (err) {
+        this.#p.host.reportFailure(slot.id, err);
+        throw err;
       } finally {
+        void lease.release().catch(() => undefined);
         call.release();
       }
     } catch (err) {
@@ -220,6 +232,7 @@ export class Sluice implements AsyncDisposable {
       clearTimeout(timer);
       if (outcome === "deadline") this.#p.scheduler.destroy();
       await Promise.all([...this.#p.slots.values()].map((s) => s.unload().catch(() => undefined)));
+      await this.#p.host.close(1000);
       await this.#p.cache.close();
       if (this.#p.ownsTelemetry) await this.telemetry.shutdown();
     })();
@@ -255,8 +268,12 @@ export class Sluice implements AsyncDisposable {
       const decode = this.telemetry.tracing.tracer.startSpan("sluice.decode", {
         attributes: { "sluice.stage": "decode", "sluice.model": model },
       });
+      let lease: ModelLease | undefined;
       try {
-        const engine = await this.telemetry.withSpan("load", () => slot.engine(), { "sluice.model": model });
+        lease = await this.telemetry.withSpan("load", () => slot.lease(call.signal), {
+          "sluice.model": model,
+        });
+        const engine = lease.engine;
         const { prompt, messages, ...rest } = params;
         const key = this.#p.cache.generationKey(slot.file?.sha256, prompt ?? messages, rest);
         const cached = await this.telemetry.withSpan("cache", () => this.#p.cache.getGeneration(key));
@@ -278,8 +295,13 @@ export class Sluice implements AsyncDisposable {
           }
           yield { ...event, model };
         }
+        this.#p.host.reportSuccess(model);
+      } catch (err) {
+        this.#p.host.reportFailure(model, err);
+        throw err;
       } finally {
         decode.end();
+        void lease?.release().catch(() => undefined);
         call.release();
       }
     } catch (err) {
@@ -392,7 +414,7 @@ export class Sluice implements AsyncDisposable {
       durationSeconds: (performance.now() - started) / 1000,
     });
     const slot = this.#p.slots.get(model);
-    if (slot) this.telemetry.record.sequencesBusy(model, slot.status(false).busySequences);
+    if (slot) this.telemetry.record.sequencesBusy(model, this.#p.scheduler.stats(model).running);
     this.telemetry.record.queue(model, this.#p.scheduler.stats(model).queued, this.#p.limits.maxQueue);
   }
 }

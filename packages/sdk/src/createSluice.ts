@@ -3,9 +3,12 @@ import {
   createModelStore,
   type EngineFactory,
   LlamaEngineFactory,
+  ModelHost,
+  ModelNotFoundError,
   ModelStore,
   RunnerEngineFactory,
   Scheduler,
+  toSluiceError,
 } from "@sluice/core";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
 import { CascadeRouter } from "./CascadeRouter.ts";
@@ -45,7 +48,9 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
           onEvent: (event, ...args) => {
             if (event === "restarted")
               telemetry.record.runnerRestart(String((args[0] as { modelId?: string })?.modelId ?? "unknown"));
-            log.warn({ event }, "runner event");
+            if (event === "crash" || event === "restarted" || event === "broken")
+              log.warn({ event, detail: args[0] }, "runner event");
+            else log.debug({ event }, "runner event");
           },
         })
       : new LlamaEngineFactory());
@@ -62,21 +67,33 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
   const limits = { ...LIMIT_DEFAULTS, ...options.limits };
 
   const slots = new Map<string, ModelSlot>();
-  for (const m of options.models) {
-    slots.set(
-      m.id,
-      new ModelSlot(m, {
-        factory,
-        resolver,
-        onStateChange: (id, state, error) => {
-          if (state === "ready") telemetry.record.modelLoad(id, "success");
-          if (state === "broken") telemetry.record.modelLoad(id, "failure");
-          if (state === "unloaded") telemetry.record.modelUnloaded(id);
-          log.info({ model: id, state, error: error?.toJSON() }, "model state");
-        },
-      }),
+  const slotOf = (id: string): ModelSlot => {
+    const slot = slots.get(id);
+    if (!slot) throw new ModelNotFoundError(`model ${id} is not configured`, { details: { model: id } });
+    return slot;
+  };
+  const host = new ModelHost({
+    engineFactory: factory,
+    resolve: async (id, signal) => {
+      const file = await slotOf(id).pull(undefined, signal);
+      return { path: file.path, sha256: file.sha256 };
+    },
+    loadOptions: (id) => slotOf(id).loadOptions(),
+    ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
+  });
+  host.onStateChange((e) => {
+    const error = e.error === undefined ? undefined : toSluiceError(e.error);
+    slots.get(e.modelId)?.noteError(error);
+    if (e.state === "ready" && e.previous === "loading") telemetry.record.modelLoad(e.modelId, "success");
+    if (e.state === "broken") telemetry.record.modelLoad(e.modelId, "failure");
+    if (e.state === "unloaded") telemetry.record.modelUnloaded(e.modelId);
+    telemetry.record.breaker(e.modelId, breakerOf(host.policy(e.modelId).state));
+    log.info(
+      { model: e.modelId, state: e.state, previous: e.previous, error: error?.toJSON() },
+      "model state",
     );
-  }
+  });
+  for (const m of options.models) slots.set(m.id, new ModelSlot(m, host, resolver));
   const defaultModel =
     options.defaultModel ??
     options.models.find((m) => (m.role ?? "chat") === "chat")?.id ??
@@ -100,7 +117,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
         ?.append({ action: `model.${action}`, target: model, outcome, details })
         .catch((err: unknown) => log.error({ err }, "audit append failed"));
     },
-    (id) => scheduler.stats(id).queued,
+    (id) => scheduler.stats(id),
   );
 
   const parts: SluiceParts = {
@@ -108,6 +125,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     defaultModel,
     admin,
     scheduler,
+    host,
     cache,
     telemetry,
     ownsTelemetry,
@@ -125,7 +143,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     const backends = tiers.map((t) => {
       const slot = slots.get(t.id);
       if (!slot) throw new RangeError(`cascade tier ${t.id} must name a configured model`);
-      return new SlotTier(slot, scheduler, () => sluice);
+      return new SlotTier(slot, scheduler, host, () => sluice);
     });
     parts.cascade = new CascadeRouter({
       config: options.cascade,
@@ -168,4 +186,10 @@ function wireStore(store: ModelStore, telemetry: Telemetry): void {
   store.on("rejected", (e) =>
     log.warn({ model: e.key, path: e.path, reason: e.error.message }, "model file rejected"),
   );
+}
+
+/** The host's breaker state as the metric's label set knows it. */
+function breakerOf(state: string): "closed" | "halfOpen" | "open" {
+  if (state === "half-open") return "halfOpen";
+  return state === "closed" ? "closed" : "open";
 }

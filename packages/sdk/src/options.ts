@@ -79,6 +79,8 @@ export interface SluiceOptions {
   /** Extra directories searched for model files. Defaults to none. */
   modelDirs?: string[];
   limits?: SluiceLimits;
+  /** Milliseconds an idle model that is not preloaded stays loaded. Defaults to `300000`. */
+  keepAliveMs?: number;
   /**
    * Cascade over configured models (tier ids are model ids): requests for model
    * `"auto"` are routed by health and confidence. Defaults to none (`"auto"` = the default model).
