@@ -32,7 +32,10 @@ function Meta({ meta, status }: { meta: AnswerMeta; status: ChatEntry["status"] 
       </div>
       <div>
         <dt>tier</dt>
-        <dd data-testid="meta-tier">{meta.model ?? "–"}</dd>
+        <dd data-testid="meta-tier">
+          {meta.model ?? "–"}
+          {meta.degraded ? " (degraded)" : ""}
+        </dd>
       </div>
       <div>
         <dt>confidence</dt>

@@ -26,6 +26,7 @@ export function ParamsForm({ value, onChange }: { value: ChatParams; onChange: (
           spellCheck={false}
         />
         <datalist id="chat-models">
+          <option value="auto">cascade: routed by health and confidence</option>
           {chatModels.map((m) => (
             <option key={m.id} value={m.id}>
               {m.isDefault ? "default" : m.state}

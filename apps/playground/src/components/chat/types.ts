@@ -12,6 +12,8 @@ export interface AnswerMeta {
   confidence: number | null;
   cached: boolean;
   finishReason: string | null;
+  /** The cascade served from a smaller tier than asked (model "auto" only). */
+  degraded: boolean;
 }
 
 export interface ChatEntry {

@@ -73,6 +73,7 @@ export function useChatStream() {
           confidence: null,
           cached: false,
           finishReason: null,
+          degraded: false,
         },
       };
       setEntries((all) => [...all, user, answer]);
@@ -107,14 +108,16 @@ export function useChatStream() {
             status: "done",
             meta: {
               requestId,
-              model: event.model,
+              // With model "auto" the cascade says which tier answered and how sure it was.
+              model: event.cascade?.tier ?? event.model,
               firstTokenMs: firstTokenMs ?? performance.now() - started,
               serverFirstTokenMs: s.timeToFirstTokenMs,
               tokensPerSecond: tps,
               generatedTokens: s.generatedTokens,
-              confidence: s.confidence?.score ?? null,
+              confidence: event.cascade?.confidence ?? s.confidence?.score ?? null,
               cached: event.cached === true,
               finishReason: s.finishReason,
+              degraded: event.cascade?.degraded === true,
             },
           }));
           sub.unsubscribe();
