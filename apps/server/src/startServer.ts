@@ -54,7 +54,9 @@ export async function startServer(
     tracing: {
       serviceName: config.telemetry.tracing.serviceName,
       sampleRatio: config.telemetry.tracing.sampleRatio,
-      ...(config.telemetry.tracing.otlpEndpoint ? { otlpEndpoint: config.telemetry.tracing.otlpEndpoint } : {}),
+      ...(config.telemetry.tracing.otlpEndpoint
+        ? { otlpEndpoint: config.telemetry.tracing.otlpEndpoint }
+        : {}),
     },
     ...(config.telemetry.audit.enabled || env.SLUICE_AUDIT_DIR
       ? {
@@ -119,6 +121,8 @@ export async function startServer(
     ],
     store,
     runtime: config.runtime.mode,
+    memoryBudgetBytes: config.runtime.memoryBudgetBytes,
+    keepAliveMs: config.models.keepAliveMs,
     limits: {
       maxQueue: config.limits.maxQueueDepth,
       requestTimeoutMs: config.limits.requestTimeoutMs,

@@ -1,8 +1,10 @@
 import { createCache } from "@sluice/cache";
 import {
+  createHostAdmission,
   createModelStore,
   type EngineFactory,
   LlamaEngineFactory,
+  MemoryBudget,
   ModelHost,
   ModelNotFoundError,
   ModelStore,
@@ -72,7 +74,13 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     if (!slot) throw new ModelNotFoundError(`model ${id} is not configured`, { details: { model: id } });
     return slot;
   };
-  const host = new ModelHost({
+  let host: ModelHost | undefined;
+  const budget =
+    options.memoryBudgetBytes === undefined
+      ? undefined
+      : new MemoryBudget({ budgetBytes: options.memoryBudgetBytes, evictor: () => host });
+  if (budget) telemetry.record.memoryBudget(budget.budgetBytes);
+  host = new ModelHost({
     engineFactory: factory,
     resolve: async (id, signal) => {
       const file = await slotOf(id).pull(undefined, signal);
@@ -80,6 +88,9 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     },
     loadOptions: (id) => slotOf(id).loadOptions(),
     ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
+    ...(budget
+      ? { admit: createHostAdmission(budget, options.runtime === "runner" ? {} : { runtimeBytes: 0 }) }
+      : {}),
   });
   host.onStateChange((e) => {
     const error = e.error === undefined ? undefined : toSluiceError(e.error);

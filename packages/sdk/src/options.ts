@@ -82,6 +82,12 @@ export interface SluiceOptions {
   /** Milliseconds an idle model that is not preloaded stays loaded. Defaults to `300000`. */
   keepAliveMs?: number;
   /**
+   * Memory all loaded models may use (GGUF estimates); idle models are evicted
+   * least recently used first, busy ones make loads fail with OUT_OF_MEMORY_BUDGET.
+   * `"auto"` = 80 % of the free RAM at start. Defaults to none (no budget).
+   */
+  memoryBudgetBytes?: number | "auto";
+  /**
    * Cascade over configured models (tier ids are model ids): requests for model
    * `"auto"` are routed by health and confidence. Defaults to none (`"auto"` = the default model).
    */
