@@ -22,6 +22,7 @@ const { values } = parseArgs({
     tier: { type: "string", default: "fast" },
     suites: { type: "string" },
     out: { type: "string" },
+    rounds: { type: "string" },
   },
 });
 if (values.tier !== "fast" && values.tier !== "full") {
@@ -29,6 +30,11 @@ if (values.tier !== "fast" && values.tier !== "full") {
   process.exit(2);
 }
 const tier = values.tier as Tier;
+const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+if (rounds !== undefined && !(Number.isInteger(rounds) && rounds > 0)) {
+  console.error(`bench:gate: --rounds must be a positive integer, got "${values.rounds}"`);
+  process.exit(2);
+}
 const injectDelayMs = Number(process.env.SLUICE_BENCH_INJECT_DELAY_MS ?? 0);
 if (!Number.isFinite(injectDelayMs) || injectDelayMs < 0) {
   console.error("bench:gate: SLUICE_BENCH_INJECT_DELAY_MS must be a non-negative number");
@@ -56,6 +62,7 @@ const ctx: SuiteContext = {
   modelLabel: tier === "fast" ? "lfm2-tiny (synthetic)" : "lfm2-350m shape, Q8_0 (synthetic)",
   storiesPath,
   injectDelayMs,
+  rounds,
   log,
 };
 if (injectDelayMs > 0) log(`injecting ${injectDelayMs} ms into the SDK request path`);

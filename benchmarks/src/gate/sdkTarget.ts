@@ -1,22 +1,44 @@
 import type { EngineLoadOptions } from "@sluice/core";
-import { engineTarget, type Target } from "./targets.ts";
+import { createSluice } from "@sluice/sdk";
+import type { Target } from "./targets.ts";
 
 /**
- * Sluice's request path for a model. The delay stands in for a regression in
- * that path; the gate's self-test sets it to prove the gate can fail.
+ * The full SDK request path (validation, scheduler, model slot, engine) for
+ * one model, with caches off so every request does the same work as raw
+ * node-llama-cpp. `injectDelayMs` stands in for a regression in that path; the
+ * gate's self-test sets it to prove the gate can fail.
  */
 export async function sdkTarget(
   kind: "in-process" | "runner",
   load: EngineLoadOptions,
   injectDelayMs: number,
 ): Promise<Target> {
-  const target = await engineTarget(kind, load);
+  const sluice = await createSluice({
+    runtime: kind,
+    cache: false,
+    models: [
+      {
+        id: "bench",
+        source: load.modelPath,
+        contextSize: load.contextSize ?? 512,
+        sequences: load.sequences ?? 1,
+        threads: 2,
+        preload: true,
+      },
+    ],
+  });
+  const delay = () => (injectDelayMs > 0 ? new Promise((r) => setTimeout(r, injectDelayMs)) : undefined);
   return {
-    ...target,
-    label: `Sluice (${kind})`,
+    label: `Sluice SDK (${kind})`,
     async generate(prompt, maxTokens) {
-      if (injectDelayMs > 0) await new Promise((r) => setTimeout(r, injectDelayMs));
-      return target.generate(prompt, maxTokens);
+      await delay();
+      const r = await sluice.complete({ model: "bench", prompt, maxTokens, temperature: 0 });
+      return { text: r.text, tokens: r.stats.generatedTokens, ttftMs: r.stats.timeToFirstTokenMs };
     },
+    async embed(texts) {
+      await delay();
+      return (await sluice.embed({ model: "bench", texts })).vectors;
+    },
+    close: () => sluice.close(),
   };
 }

@@ -19,6 +19,8 @@ export interface SuiteContext {
   storiesPath: string | undefined;
   /** Extra milliseconds the SDK adds per request (the gate's self-test). */
   injectDelayMs: number;
+  /** Overrides each suite's number of timed rounds (the gate's self-test runs few). */
+  rounds: number | undefined;
   log: (line: string) => void;
 }
 

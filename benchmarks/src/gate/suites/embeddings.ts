@@ -19,7 +19,7 @@ export const embeddingsSuite: Suite = {
       if (!a || !b || a.length !== dim || !a.every(Number.isFinite) || a.some((x, i) => x !== b[i])) {
         throw new WrongResultError("embedding is not a finite, deterministic vector of the model's width");
       }
-      const rounds = ctx.tier === "fast" ? 20 : 8;
+      const rounds = ctx.rounds ?? (ctx.tier === "fast" ? 20 : 8);
       for (const tokens of [8, 64, 256]) {
         const text = await promptOfTokens(target.engine, tokens);
         const single: number[] = [];

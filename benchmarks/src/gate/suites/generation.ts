@@ -37,7 +37,7 @@ export const generationSuite: Suite = {
       if (together.some((r) => r.text !== alone.text)) {
         throw new WrongResultError("concurrent greedy generations differ from the same request alone");
       }
-      const rounds = ctx.tier === "fast" ? 5 : 3;
+      const rounds = ctx.rounds ?? (ctx.tier === "fast" ? 5 : 3);
       for (const newTokens of [32, 128]) {
         const totals: number[] = [];
         const ttfts: number[] = [];
