@@ -163,6 +163,13 @@ export async function startServer(
     initial: settings.loaded,
     load: () => resolveSettings(env, flags).loaded,
     onReload: (result) => {
+      // Runtime-safe fields the server applies itself: log level and rate limits.
+      if (result.outcome === "applied") {
+        telemetry.logger.level = result.config.telemetry.logLevel;
+        const rl = result.config.limits.rateLimit;
+        if (rateLimiter && rl.requestsPerMinute > 0)
+          rateLimiter.update({ perMinute: rl.requestsPerMinute, burst: rl.burst });
+      }
       telemetry.record.configReload(result.outcome === "restart_required" ? "unchanged" : result.outcome);
       telemetry.logger.info({ outcome: result.outcome, applied: result.applied }, "config reload");
       void telemetry.audit

@@ -10,6 +10,8 @@ export interface RateDecision {
 /** A per-key token bucket; implementations: in memory, or in Redis so replicas share it. */
 export interface RateLimiter {
   take(key: string): Promise<RateDecision>;
+  /** Applies new rates to every bucket from now on (hot reload). */
+  update(options: RateLimitOptions): void;
   close(): Promise<void>;
 }
 
@@ -23,18 +25,22 @@ export interface RateLimitOptions {
 
 /** Token buckets in this process; buckets idle long enough to be full are forgotten. */
 export class MemoryRateLimiter implements RateLimiter {
-  readonly #perMs: number;
-  readonly #burst: number;
+  #perMs: number;
+  #burst: number;
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #now: () => number;
 
   constructor(options: RateLimitOptions, now: () => number = Date.now) {
-    if (!(options.perMinute > 0))
-      throw new RangeError(`perMinute must be positive, got ${options.perMinute}`);
-    if (!(options.burst >= 1)) throw new RangeError(`burst must be at least 1, got ${options.burst}`);
+    checkRates(options);
     this.#perMs = options.perMinute / 60_000;
     this.#burst = options.burst;
     this.#now = now;
+  }
+
+  update(options: RateLimitOptions): void {
+    checkRates(options);
+    this.#perMs = options.perMinute / 60_000;
+    this.#burst = options.burst;
   }
 
   async take(key: string): Promise<RateDecision> {
@@ -63,4 +69,10 @@ export class MemoryRateLimiter implements RateLimiter {
   async close(): Promise<void> {
     this.#buckets.clear();
   }
+}
+
+/** Throws RangeError naming the bad rate. */
+export function checkRates(options: RateLimitOptions): void {
+  if (!(options.perMinute > 0)) throw new RangeError(`perMinute must be positive, got ${options.perMinute}`);
+  if (!(options.burst >= 1)) throw new RangeError(`burst must be at least 1, got ${options.burst}`);
 }

@@ -1,5 +1,5 @@
 import { createClient, type RedisClientType } from "redis";
-import type { RateDecision, RateLimiter, RateLimitOptions } from "./RateLimiter.ts";
+import { checkRates, type RateDecision, type RateLimiter, type RateLimitOptions } from "./RateLimiter.ts";
 
 // Refill and take in one atomic script, so replicas sharing the bucket never
 // both spend its last token. Time comes from Redis, not from the replicas.
@@ -37,8 +37,8 @@ export interface RedisRateLimiterOptions extends RateLimitOptions {
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #client: RedisClientType;
-  readonly #perMs: number;
-  readonly #burst: number;
+  #perMs: number;
+  #burst: number;
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #onError: (error: unknown) => void;
@@ -59,6 +59,12 @@ export class RedisRateLimiter implements RateLimiter {
     }) as RedisClientType;
     this.#client.on("error", (err: unknown) => this.#onError(err));
     this.#ready = this.#client.connect().catch((err: unknown) => this.#onError(err));
+  }
+
+  update(options: RateLimitOptions): void {
+    checkRates(options);
+    this.#perMs = options.perMinute / 60_000;
+    this.#burst = options.burst;
   }
 
   async take(key: string): Promise<RateDecision> {
