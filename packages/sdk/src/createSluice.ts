@@ -42,11 +42,20 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     : await createTelemetry(options.telemetry ?? { log: { level: "silent" } });
   const log = telemetry.logger.child({ component: "sdk" });
 
+  const store =
+    options.store === undefined
+      ? undefined
+      : options.store instanceof ModelStore
+        ? options.store
+        : createModelStore(options.store);
+  if (store) wireStore(store, telemetry);
   const factory: EngineFactory =
     options.engineFactory ??
     (options.runtime === "runner"
       ? new RunnerEngineFactory({
           logger: (r) => log.debug({ runner: r }, "runner log"),
+          // After a crash the file is checked again before the runner reloads it.
+          ...(store ? { verify: async (path: string) => void (await store.verify({ path })) } : {}),
           onEvent: (event, ...args) => {
             if (event === "restarted")
               telemetry.record.runnerRestart(String((args[0] as { modelId?: string })?.modelId ?? "unknown"));
@@ -56,13 +65,6 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
           },
         })
       : new LlamaEngineFactory());
-  const store =
-    options.store === undefined
-      ? undefined
-      : options.store instanceof ModelStore
-        ? options.store
-        : createModelStore(options.store);
-  if (store) wireStore(store, telemetry);
   const resolver =
     options.resolver ??
     (store ? new StoreModelResolver(store) : new LocalModelResolver(options.modelDirs ?? []));
