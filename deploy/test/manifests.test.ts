@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadConfig } from "@sluice/config";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
 
@@ -51,13 +53,13 @@ describe("Kubernetes manifests", () => {
   });
 
   it("grant a termination grace period longer than the drain deadline", () => {
-    const drainSeconds = config.server.drainTimeoutMs / 1000;
+    const drainSeconds = config.server.shutdownGraceMs / 1000;
     expect(drainSeconds).toBeGreaterThan(0);
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(drainSeconds + 5);
   });
 
   it("derive memory from the runtime's memory budget", () => {
-    const budget = Number(config.runtime.memoryBudget);
+    const budget = Number(config.runtime.memoryBudgetBytes);
     const request = bytes(container.resources.requests.memory);
     const limit = bytes(container.resources.limits.memory);
     expect(request).toBeGreaterThan(budget);
@@ -90,11 +92,33 @@ describe("Kubernetes manifests", () => {
   it("take API keys and the cache key from the Secret and mount config from the ConfigMap", () => {
     const secret = find("Secret", "sluice-secrets");
     const refs = container.env.filter((e: Doc) => e.valueFrom?.secretKeyRef);
-    expect(refs.map((e: Doc) => e.name).sort()).toEqual(["SLUICE_API_KEYS", "SLUICE_CACHE_KEY"]);
+    expect(refs.map((e: Doc) => e.name).sort()).toEqual([
+      "SLUICE_API_KEYS",
+      "SLUICE_CACHE__PERSISTENT__KEYS",
+    ]);
     for (const e of refs) expect(secret.stringData).toHaveProperty(e.valueFrom.secretKeyRef.key);
     const configVolume = pod.volumes.find((v: Doc) => v.configMap);
     expect(configVolume.configMap.name).toBe("sluice-config");
     expect(container.env.find((e: Doc) => e.name === "SLUICE_CONFIG").value).toMatch(/^\/etc\/sluice\//);
+  });
+
+  it("carry a config that @sluice/config accepts, with the Secret's values in the environment", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-k8s-"));
+    try {
+      const file = join(dir, "config.yaml");
+      writeFileSync(file, find("ConfigMap", "sluice-config").data["config.yaml"]);
+      const secret = find("Secret", "sluice-secrets").stringData;
+      const key = Buffer.alloc(32, 7).toString("base64");
+      const env = {
+        SLUICE_CACHE__PERSISTENT__KEYS: secret.SLUICE_CACHE__PERSISTENT__KEYS.replace(/CHANGE-ME[\w-]*/, key),
+      };
+      const loaded = loadConfig({ configFile: file, env });
+      expect(loaded.config.server.shutdownGraceMs).toBe(config.server.shutdownGraceMs);
+      expect(loaded.config.runtime.memoryBudgetBytes).toBe(config.runtime.memoryBudgetBytes);
+      expect(loaded.config.cache.persistent.keys).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("point the shared cache at the Redis Service of the manifests", () => {
