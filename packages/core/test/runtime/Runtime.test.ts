@@ -78,36 +78,42 @@ describe.each(models)("runtime on $name", (m) => {
 
   it("frees an aborted stream's sequence within 100 ms so a queued request starts", async () => {
     const long = { prompt: m.prompt, maxTokens: 200, temperature: 0.8, seed: 1 };
-    const controllers = Array.from({ length: 4 }, () => new AbortController());
-    const iterators = controllers.map((c) =>
-      runtime.generate(m.name, long, { signal: c.signal })[Symbol.asyncIterator](),
-    );
-    // Read one token from each, then stop reading: backpressure keeps all four sequences busy.
-    await Promise.all(iterators.map((it) => it.next()));
-    expect(runtime.scheduler.stats(m.name).running).toBe(4);
-    const queued = runtime
-      .generate(m.name, { prompt: m.prompt, maxTokens: 2, temperature: 0 })
-      [Symbol.asyncIterator]();
-    const firstOfQueued = queued.next();
-    await vi.waitFor(() => expect(runtime.scheduler.stats(m.name).queued).toBe(1), { timeout: 1_000 });
-    const abortedAt = performance.now();
-    controllers[0]?.abort();
-    await vi.waitFor(() => expect(runtime.scheduler.stats(m.name).queued).toBe(0), {
-      timeout: 1_000,
-      interval: 1,
-    });
-    const startedAfterMs = performance.now() - abortedAt;
-    const first = await firstOfQueued;
-    const firstTokenAfterMs = performance.now() - abortedAt;
+    // Three trials and their median: one scheduler hiccup on a shared 2-core machine is not a verdict.
+    const starts: number[] = [];
+    for (let trial = 0; trial < 3; trial++) {
+      const controllers = Array.from({ length: 4 }, () => new AbortController());
+      const iterators = controllers.map((c) =>
+        runtime.generate(m.name, long, { signal: c.signal })[Symbol.asyncIterator](),
+      );
+      const queued = runtime
+        .generate(m.name, { prompt: m.prompt, maxTokens: 2, temperature: 0 })
+        [Symbol.asyncIterator]();
+      try {
+        // Read one token from each, then stop reading: backpressure keeps all four sequences busy.
+        await Promise.all(iterators.map((it) => it.next()));
+        expect(runtime.scheduler.stats(m.name).running).toBe(4);
+        const firstOfQueued = queued.next();
+        await vi.waitFor(() => expect(runtime.scheduler.stats(m.name).queued).toBe(1), { timeout: 1_000 });
+        const abortedAt = performance.now();
+        controllers[0]?.abort();
+        await vi.waitFor(() => expect(runtime.scheduler.stats(m.name).queued).toBe(0), {
+          timeout: 1_000,
+          interval: 1,
+        });
+        starts.push(performance.now() - abortedAt);
+        expect((await firstOfQueued).done).toBe(false);
+        expect(codeOf(await iterators[0]?.next().catch((e: unknown) => e))).toBe("ABORTED");
+      } finally {
+        for (const it of [queued, ...iterators]) await it.return?.();
+      }
+      await runtime.scheduler.idle();
+      expect(factory.busy).toBe(0);
+    }
+    const median = [...starts].sort((a, b) => a - b)[1] as number;
     console.log(
-      `${m.name}: queued request started ${startedAfterMs.toFixed(1)} ms and had its first token ${firstTokenAfterMs.toFixed(1)} ms after the abort`,
+      `${m.name}: queued request started ${starts.map((t) => t.toFixed(1)).join(", ")} ms after the abort`,
     );
-    expect(first.done).toBe(false);
-    expect(startedAfterMs).toBeLessThan(100);
-    expect(codeOf(await iterators[0]?.next().catch((e: unknown) => e))).toBe("ABORTED");
-    for (const it of [queued, ...iterators.slice(1)]) await it.return?.();
-    await runtime.scheduler.idle();
-    expect(factory.busy).toBe(0);
+    expect(median).toBeLessThan(100);
   });
 
   it("fails a request past its deadline with TIMEOUT and frees its sequence", async () => {
