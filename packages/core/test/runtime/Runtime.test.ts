@@ -78,9 +78,9 @@ describe.each(models)("runtime on $name", (m) => {
 
   it("frees an aborted stream's sequence within 100 ms so a queued request starts", async () => {
     const long = { prompt: m.prompt, maxTokens: 200, temperature: 0.8, seed: 1 };
-    // Three trials and their median: one scheduler hiccup on a shared 2-core machine is not a verdict.
+    // Five trials and their median: one scheduler hiccup on a shared 2-core machine is not a verdict.
     const starts: number[] = [];
-    for (let trial = 0; trial < 3; trial++) {
+    for (let trial = 0; trial < 5; trial++) {
       const controllers = Array.from({ length: 4 }, () => new AbortController());
       const iterators = controllers.map((c) =>
         runtime.generate(m.name, long, { signal: c.signal })[Symbol.asyncIterator](),
@@ -109,7 +109,7 @@ describe.each(models)("runtime on $name", (m) => {
       await runtime.scheduler.idle();
       expect(factory.busy).toBe(0);
     }
-    const median = [...starts].sort((a, b) => a - b)[1] as number;
+    const median = [...starts].sort((a, b) => a - b)[2] as number;
     console.log(
       `${m.name}: queued request started ${starts.map((t) => t.toFixed(1)).join(", ")} ms after the abort`,
     );
