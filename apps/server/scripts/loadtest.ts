@@ -4,6 +4,7 @@
 // Prints status counts and latency percentiles; exits 1 on any 5xx.
 //
 //   pnpm --filter @sluice/server loadtest [--clients 32] [--seconds 30] [--url http://127.0.0.1:8080]
+//   (LOADTEST_RUNTIME=in-process and LOADTEST_THREADS=2 change the self-started server)
 //
 // Without --url it starts its own server in this process (lfm2-tiny, 4 sequences).
 import { parseArgs } from "node:util";
@@ -34,6 +35,9 @@ if (!base) {
       // One thread: on a shared 2-core machine, llama.cpp's thread barriers stall whenever a peer thread is descheduled.
       SLUICE_THREADS: Number(process.env.LOADTEST_THREADS ?? 1),
       SLUICE_MAX_QUEUE: 64,
+      SLUICE_OFFLINE: "1",
+      // Defaults to the config's runtime mode (runner processes); LOADTEST_RUNTIME=in-process compares.
+      ...(process.env.LOADTEST_RUNTIME === "in-process" ? { SLUICE_RUNTIME: "in-process" as const } : {}),
     },
     {},
     () => undefined,
