@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 // apps/server exports no entry point yet; its start function is what `sluice serve` runs.
 import type { ServerEnv } from "../../server/src/env.ts";
-import { type RunningServer, startServer } from "../../server/src/startServer.ts";
+import { type RunningServer, type ServeFlags, startServer } from "../../server/src/startServer.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const SCREENSHOTS = join(root, "test-results", "screenshots");
@@ -34,7 +34,7 @@ export interface Stack {
 }
 
 /** The real server on lfm2-tiny, the built playground under `next start`, and Debian's chromium. */
-export async function startStack(env: Partial<ServerEnv> = {}): Promise<Stack> {
+export async function startStack(env: Partial<ServerEnv> = {}, flags: ServeFlags = {}): Promise<Stack> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const server = await startServer(
@@ -49,7 +49,7 @@ export async function startStack(env: Partial<ServerEnv> = {}): Promise<Stack> {
       SLUICE_CORS_ORIGINS: origin,
       ...env,
     },
-    {},
+    flags,
     () => undefined,
   );
   let next: ChildProcess | undefined;
@@ -142,4 +142,18 @@ export async function screenshots(page: Page, name: string): Promise<void> {
 
 export function removeScreenshots(): void {
   rmSync(SCREENSHOTS, { recursive: true, force: true });
+}
+
+/**
+ * A config file whose cascade has one tier, the default lfm2-tiny, accepting
+ * any confidence: requests for model "auto" then leave decision traces.
+ */
+export function cascadeConfig(): string {
+  const dir = mkdtempSync(join(tmpdir(), "sluice-config-"));
+  const path = join(dir, "sluice.yaml");
+  writeFileSync(
+    path,
+    "cascade:\n  enabled: true\n  tiers:\n    - model: lfm2-tiny\n      confidenceThreshold: 0\n",
+  );
+  return path;
 }

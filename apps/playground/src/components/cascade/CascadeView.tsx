@@ -20,9 +20,10 @@ function Traces({ traces }: { traces: TraceView[] }) {
   }
   return (
     <div className="table-wrap">
-      <table className="data" data-testid="traces">
+      <table className="data cards" data-testid="traces">
         <thead>
           <tr>
+            <th scope="col">When</th>
             <th scope="col">Answered by</th>
             <th scope="col">Attempts</th>
             <th scope="col">Skipped tiers</th>
@@ -32,9 +33,15 @@ function Traces({ traces }: { traces: TraceView[] }) {
         </thead>
         <tbody>
           {traces.map((t, i) => (
-            <tr key={t.requestId ?? `t${i}`}>
-              <td>{t.finalTier ?? <span className="badge broken">failed</span>}</td>
-              <td>
+            <tr key={`${t.at ?? ""}${i}`}>
+              <td data-label="When">
+                {t.at ? new Date(t.at).toLocaleTimeString() : "–"}
+                {t.latencyMs !== undefined ? (
+                  <div className="small muted">{Math.round(t.latencyMs)} ms</div>
+                ) : null}
+              </td>
+              <td data-label="Answered by">{t.finalTier ?? <span className="badge broken">failed</span>}</td>
+              <td data-label="Attempts">
                 {(t.attempts ?? []).map((a, j) => (
                   <div key={`a${j}`}>
                     {a.tier}: {a.outcome} in {Math.round(a.latencyMs)} ms
@@ -45,14 +52,14 @@ function Traces({ traces }: { traces: TraceView[] }) {
                   </div>
                 ))}
               </td>
-              <td>
+              <td data-label="Skipped tiers">
                 {(t.considered ?? [])
                   .filter((c) => c.decision === "skipped")
                   .map((c) => `${c.tier} (${c.reason ?? "skipped"})`)
                   .join(", ") || "–"}
               </td>
-              <td>{t.arm ?? "–"}</td>
-              <td>{t.degraded ? (t.degradedReason ?? "yes") : "no"}</td>
+              <td data-label="Arm">{t.arm ?? "–"}</td>
+              <td data-label="Degraded">{t.degraded ? (t.degradedReason ?? "yes") : "no"}</td>
             </tr>
           ))}
         </tbody>
@@ -75,7 +82,7 @@ function Summary({ summary }: { summary: SummaryView | null }) {
         Experiment <strong>{summary.experiment}</strong>, control arm {summary.control}, α = {summary.alpha}
       </p>
       <div className="table-wrap">
-        <table className="data" data-testid="ab-summary">
+        <table className="data cards" data-testid="ab-summary">
           <thead>
             <tr>
               <th scope="col">Arm</th>
@@ -90,13 +97,13 @@ function Summary({ summary }: { summary: SummaryView | null }) {
           <tbody>
             {summary.arms.map((a) => (
               <tr key={a.arm}>
-                <td>{a.arm}</td>
-                <td>{a.requests}</td>
-                <td>{pct(a.errorRate)}</td>
-                <td>{pct(a.escalationRate)}</td>
-                <td>{num(a.latencyMeanMs)} ms</td>
-                <td>{num(a.confidenceMean, 3)}</td>
-                <td>{a.significant ? "yes" : "no"}</td>
+                <td data-label="Arm">{a.arm}</td>
+                <td data-label="Requests">{a.requests}</td>
+                <td data-label="Error rate">{pct(a.errorRate)}</td>
+                <td data-label="Escalation rate">{pct(a.escalationRate)}</td>
+                <td data-label="Mean latency">{num(a.latencyMeanMs)} ms</td>
+                <td data-label="Mean confidence">{num(a.confidenceMean, 3)}</td>
+                <td data-label="Significant">{a.significant ? "yes" : "no"}</td>
               </tr>
             ))}
           </tbody>

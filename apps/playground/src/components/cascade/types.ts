@@ -3,7 +3,10 @@
 
 export interface TraceView {
   requestId?: string;
-  at?: string | number;
+  /** When the decision was made (ISO time). */
+  at?: string;
+  /** The whole request, every attempt included. */
+  latencyMs?: number;
   arm?: string;
   considered?: Array<{ tier: string; decision: string; reason?: string; detail?: string }>;
   attempts?: Array<{
