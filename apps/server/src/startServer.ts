@@ -122,6 +122,17 @@ export async function startServer(
     store,
     runtime: config.runtime.mode,
     memoryBudgetBytes: config.runtime.memoryBudgetBytes,
+    runner: {
+      heartbeatTimeoutMs: config.runtime.hangTimeoutMs,
+      restart: {
+        initialDelayMs: config.runtime.restart.initialDelayMs,
+        maxDelayMs: config.runtime.restart.maxDelayMs,
+      },
+    },
+    policy: {
+      breakerThreshold: config.runtime.breaker.consecutiveFailures,
+      halfOpenAfterMs: config.runtime.breaker.halfOpenAfterMs,
+    },
     keepAliveMs: config.models.keepAliveMs,
     limits: {
       maxQueue: config.limits.maxQueueDepth,

@@ -53,6 +53,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     options.engineFactory ??
     (options.runtime === "runner"
       ? new RunnerEngineFactory({
+          ...options.runner,
           logger: (r) => log.debug({ runner: r }, "runner log"),
           // After a crash the file is checked again before the runner reloads it.
           ...(store ? { verify: async (path: string) => void (await store.verify({ path })) } : {}),
@@ -89,6 +90,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
       return { path: file.path, sha256: file.sha256 };
     },
     loadOptions: (id) => slotOf(id).loadOptions(),
+    ...(options.policy ? { policy: options.policy } : {}),
     ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
     ...(budget
       ? { admit: createHostAdmission(budget, options.runtime === "runner" ? {} : { runtimeBytes: 0 }) }

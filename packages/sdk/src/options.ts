@@ -1,6 +1,12 @@
 import type { CacheOptions } from "@sluice/cache";
 import type { CascadeConfigInput } from "@sluice/cascade";
-import type { EngineFactory, ModelStore, ModelStoreOptions } from "@sluice/core";
+import type {
+  EngineFactory,
+  ModelPolicyOptions,
+  ModelStore,
+  ModelStoreOptions,
+  RunnerEngineFactoryOptions,
+} from "@sluice/core";
 import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
 
 /** One model the Sluice instance may serve. */
@@ -70,6 +76,10 @@ export interface SluiceOptions {
   defaultModel?: string;
   /** `"runner"` isolates each model in a child process; `"in-process"` loads it here. Defaults to `"in-process"`. */
   runtime?: "in-process" | "runner";
+  /** Runner supervision (heartbeat timeout, restart backoff) when `runtime` is `"runner"`. Defaults to the factory's. */
+  runner?: Pick<RunnerEngineFactoryOptions, "heartbeatTimeoutMs" | "restart" | "loadTimeoutMs">;
+  /** Breaker and retry settings of every model. Defaults to the model host's. */
+  policy?: ModelPolicyOptions;
   /** Overrides the engine factory `runtime` picks (tests, custom adapters). */
   engineFactory?: EngineFactory;
   /** Overrides the model resolver. Defaults to the @sluice/core model store when `store` is given, else local files only. */
