@@ -46,7 +46,7 @@ function Traces({ traces }: { traces: TraceView[] }) {
                   <div key={`a${j}`}>
                     {a.tier}: {a.outcome} in {Math.round(a.latencyMs)} ms
                     {confidenceOf(a.confidence) !== undefined
-                      ? ` (confidence ${num(confidenceOf(a.confidence), 2)} vs ${num(a.threshold, 2)})`
+                      ? ` (confidence ${num(confidenceOf(a.confidence), 2)}, threshold ${num(a.threshold, 2)})`
                       : ""}
                     {a.error ? <code> {a.error.code}</code> : null}
                   </div>
