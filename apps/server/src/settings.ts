@@ -91,6 +91,18 @@ export function resolveSettings(env: ServerEnv, flags: ServeFlags = {}): ServerS
               },
             }
           : {}),
+        // The shared tier encrypts with the persistent tier's keys; without keys it stays off.
+        ...(config.cache.redis.url && config.cache.persistent.keys.length > 0
+          ? {
+              redis: {
+                url: config.cache.redis.url,
+                keyPrefix: config.cache.redis.keyPrefix,
+                timeoutMs: config.cache.redis.timeoutMs,
+                keys: config.cache.persistent.keys.map((k) => ({ id: k.id, key: k.key })),
+                activeKeyId: config.cache.persistent.activeKeyId ?? config.cache.persistent.keys[0]?.id ?? "",
+              },
+            }
+          : {}),
       }
     : false;
   return {

@@ -167,6 +167,7 @@ export async function startServer(
     ...(rateLimiter ? { rateLimiter } : {}),
     bodyLimitBytes: config.server.maxBodyBytes,
     corsOrigins: settings.corsOrigins,
+    metricsPath: config.telemetry.metrics.enabled ? config.telemetry.metrics.path : null,
     ...(sluice.cascade ? { cascade: sluice.cascade } : {}),
   });
   // Hot reload: the watcher validates changed files and reports; an invalid change keeps the old config.

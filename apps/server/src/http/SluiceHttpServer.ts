@@ -40,6 +40,8 @@ export interface SluiceHttpServerOptions {
   /** Origins CORS allows (the playground's). Defaults to none. */
   corsOrigins?: readonly string[];
   cascade?: CascadeView;
+  /** Path of the Prometheus endpoint; `null` turns it off. Defaults to `"/metrics"`. */
+  metricsPath?: string | null;
 }
 
 /** Who calls when no API keys are configured (the server is then loopback-only). */
@@ -180,7 +182,7 @@ export class SluiceHttpServer {
         res.setHeader("connection", "close");
         throw new DisposedError("the server is shutting down", { details: { retryAfterSeconds: 1 } });
       }
-      if (path === "/metrics") {
+      if (path === (this.#o.metricsPath === undefined ? "/metrics" : this.#o.metricsPath)) {
         const m = await this.#o.sluice.metrics();
         res.writeHead(200, { "content-type": m.contentType });
         return void res.end(m.body);
