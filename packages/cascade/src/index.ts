@@ -32,7 +32,7 @@ export {
 } from "./Experiment.ts";
 export type { CascadeEvent, CascadeListener } from "./events.ts";
 export { fallsBack } from "./fallsBack.ts";
-export { type AnswerConfidence, compressionRatio, scoreAnswer } from "./scoreAnswer.ts";
+export { type AnswerConfidence, compressionRatio, scoreAnswer, trailingLoopFraction } from "./scoreAnswer.ts";
 export { stableUnitHash } from "./stableHash.ts";
 export {
   normalCdf,

@@ -6,8 +6,9 @@ import { loadRealTiers, type RealTiers } from "./realTiers.ts";
 
 // Greedy, short completions: deterministic answers whose confidences are printed for the report.
 const prompt = { prompt: "Once upon a time", maxTokens: 24, temperature: 0 };
-// Chosen from measured scores (printed below): the synthetic tiers loop on one token and score
-// about 0.16–0.25 after the repetition factor; stories260K's TinyStories completion scores about 0.8.
+// Chosen from measured scores (printed below): the synthetic tiers loop on one token with a token
+// probability of 0.9999 but score 0 after the repetition factor (the whole answer is a loop);
+// stories260K's TinyStories completion scores 0.82.
 const SYNTH_THRESHOLD = 0.5;
 const STORIES_THRESHOLD = 0.5;
 
@@ -19,7 +20,7 @@ function report(label: string, res: CascadeResponse): void {
     console.log(
       `[cascade.real] ${label}: ${a.tier} ${a.outcome} score=${a.confidence?.score.toFixed(4)} ` +
         `p=${a.confidence?.probability.toFixed(4)} minProb=${a.confidence?.minProb?.toFixed(4)} ` +
-        `ratio=${a.confidence?.compressionRatio.toFixed(2)} latency=${a.latencyMs.toFixed(0)}ms`,
+        `ratio=${a.confidence?.compressionRatio.toFixed(2)} loop=${a.confidence?.loopFraction.toFixed(2)} latency=${a.latencyMs.toFixed(0)}ms`,
     );
   console.log(`[cascade.real] ${label}: final=${res.tier} text=${JSON.stringify(res.text)}`);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compressionRatio, scoreAnswer } from "../src/index.ts";
+import { compressionRatio, scoreAnswer, trailingLoopFraction } from "../src/index.ts";
 
 const config = { repetitionPenalty: true, repetitionLimit: 2.4 };
 const stats = { meanLogprob: Math.log(0.99), minProb: 0.95, score: 0.99 };
@@ -17,6 +17,20 @@ describe("scoreAnswer", () => {
     const c = scoreAnswer(text, stats, config);
     expect(c.score).toBeLessThan(0.3);
     expect(scoreAnswer(text, stats, { ...config, repetitionPenalty: false }).score).toBe(0.99);
+  });
+
+  it("catches a short loop that is too short to compress well", () => {
+    const text = "k".repeat(16);
+    expect(compressionRatio(text)).toBeLessThan(4);
+    expect(trailingLoopFraction(text)).toBe(1);
+    expect(scoreAnswer(text, stats, config).score).toBe(0);
+  });
+
+  it("measures only the looping tail of an answer", () => {
+    const text = `She went home. ${"ha ".repeat(5)}`;
+    // " ha" repeats from the space after "home.": 16 of the 30 characters.
+    expect(trailingLoopFraction(text)).toBeCloseTo(16 / 30, 6);
+    expect(trailingLoopFraction("He was happy. Mom was happy too.")).toBe(0);
   });
 
   it("treats an answer without engine statistics as unconfident", () => {
