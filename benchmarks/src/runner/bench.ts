@@ -20,6 +20,8 @@ interface Sample {
   perTokenMs: number;
   /** Consumer-side milliseconds from the call to the first token. */
   ttftMs: number;
+  /** The same per-token figure as the engine measured it (in the runner, before IPC). */
+  enginePerTokenMs: number;
 }
 
 async function run(engine: Engine, prompt: string): Promise<Sample> {
@@ -28,16 +30,23 @@ async function run(engine: Engine, prompt: string): Promise<Sample> {
   let last = 0;
   let count = 0;
   let text = "";
+  let engineMs = 0;
   for await (const event of engine.generate({ prompt, maxTokens: tokens, temperature: 0 })) {
     if (event.type === "token") {
       last = performance.now();
       if (count++ === 0) first = last;
     } else {
       text = event.text;
+      engineMs = event.stats.decodeMs / (event.stats.generatedTokens - 1);
     }
   }
   equal(count, tokens, `expected ${tokens} tokens, got ${count}`);
-  return { text, perTokenMs: (last - first) / (count - 1), ttftMs: first - started };
+  return {
+    text,
+    perTokenMs: (last - first) / (count - 1),
+    ttftMs: first - started,
+    enginePerTokenMs: engineMs,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -80,12 +89,19 @@ try {
     "median ms/token": +median(samples[mode].map((s) => s.perTokenMs)).toFixed(3),
     "median tok/s": +(1000 / median(samples[mode].map((s) => s.perTokenMs))).toFixed(1),
     "median TTFT ms": +median(samples[mode].map((s) => s.ttftMs)).toFixed(1),
+    // What the consumer waits per token beyond the engine's own decode time: IPC and streaming.
+    "median transport ms/token": +median(samples[mode].map((s) => s.perTokenMs - s.enginePerTokenMs)).toFixed(
+      3,
+    ),
   }));
   console.log(
     `runner vs in-process, ${preset}, ${threads} threads, ${tokens} tokens × ${rounds} interleaved rounds`,
   );
   console.table(rows);
   const overhead = (median(ratios) - 1) * 100;
+  const transport =
+    median(samples.runner.map((s) => (s.perTokenMs - s.enginePerTokenMs) / s.perTokenMs)) * 100;
+  console.log(`runner transport share of each token's time (noise-free estimate): ${transport.toFixed(3)} %`);
   console.log(
     `per-token overhead of runner mode: ${overhead.toFixed(2)} % (median of per-round ratios; ` +
       `ratios ${ratios.map((r) => r.toFixed(3)).join(", ")})`,
