@@ -23,6 +23,8 @@ export { type AppRouter, appRouter } from "./router.ts";
 export {
   type ChatInput,
   chatInput,
+  chatMessage,
+  chatPart,
   type EmbedInput,
   embedInput,
   type GenerateInput,

@@ -42,9 +42,21 @@ export const generateInput = z.object({
 });
 export type GenerateInput = z.infer<typeof generateInput>;
 
+/** A message part: text, or an image as a `data:image/…;base64,` URL (vision models). */
+export const chatPart = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text"), text: z.string().min(1).max(MAX_TEXT_CHARS) }),
+  z.object({
+    type: z.literal("image"),
+    dataUrl: z
+      .string()
+      .startsWith("data:image/")
+      .max(16 * 1024 * 1024),
+  }),
+]);
+
 export const chatMessage = z.object({
   role: z.enum(["system", "user", "assistant"]),
-  content: z.string().min(1).max(MAX_TEXT_CHARS),
+  content: z.union([z.string().min(1).max(MAX_TEXT_CHARS), z.array(chatPart).min(1).max(16)]),
 });
 
 export const chatInput = z.object({

@@ -9,6 +9,7 @@ import {
   ModelNotFoundError,
   ModelStore,
   RunnerEngineFactory,
+  type RunnerEngineFactoryOptions,
   Scheduler,
   toSluiceError,
 } from "@sluice/core";
@@ -17,6 +18,7 @@ import { CascadeRouter } from "./CascadeRouter.ts";
 import { InferenceCache } from "./InferenceCache.ts";
 import { LocalModelResolver } from "./LocalModelResolver.ts";
 import { ModelAdmin } from "./ModelAdmin.ts";
+import { ModelKindFactory } from "./ModelKindFactory.ts";
 import { ModelSlot } from "./ModelSlot.ts";
 import { checkOptions, LIMIT_DEFAULTS, type SluiceOptions } from "./options.ts";
 import { SlotTier } from "./SlotTier.ts";
@@ -49,23 +51,25 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
         ? options.store
         : createModelStore(options.store);
   if (store) wireStore(store, telemetry);
+  const runnerOptions = {
+    ...options.runner,
+    logger: (r: { level?: string }) => log.debug({ runner: r }, "runner log"),
+    // After a crash the file is checked again before the runner reloads it.
+    ...(store ? { verify: async (path: string) => void (await store.verify({ path })) } : {}),
+    onEvent: (event: string, ...args: unknown[]) => {
+      if (event === "restarted")
+        telemetry.record.runnerRestart(String((args[0] as { modelId?: string })?.modelId ?? "unknown"));
+      if (event === "crash" || event === "restarted" || event === "broken")
+        log.warn({ event, detail: args[0] }, "runner event");
+      else log.debug({ event }, "runner event");
+    },
+  } as RunnerEngineFactoryOptions;
   const factory: EngineFactory =
     options.engineFactory ??
-    (options.runtime === "runner"
-      ? new RunnerEngineFactory({
-          ...options.runner,
-          logger: (r) => log.debug({ runner: r }, "runner log"),
-          // After a crash the file is checked again before the runner reloads it.
-          ...(store ? { verify: async (path: string) => void (await store.verify({ path })) } : {}),
-          onEvent: (event, ...args) => {
-            if (event === "restarted")
-              telemetry.record.runnerRestart(String((args[0] as { modelId?: string })?.modelId ?? "unknown"));
-            if (event === "crash" || event === "restarted" || event === "broken")
-              log.warn({ event, detail: args[0] }, "runner event");
-            else log.debug({ event }, "runner event");
-          },
-        })
-      : new LlamaEngineFactory());
+    new ModelKindFactory(
+      options.runtime === "runner" ? new RunnerEngineFactory(runnerOptions) : new LlamaEngineFactory(),
+      runnerOptions,
+    );
   const resolver =
     options.resolver ??
     (store ? new StoreModelResolver(store) : new LocalModelResolver(options.modelDirs ?? []));

@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { ChatMessage, GenerateStats } from "@sluice/core";
+import {
+  type ChatContentPart,
+  type ChatMessage,
+  decodeImageDataUrl,
+  type GenerateStats,
+  imagePart,
+} from "@sluice/core";
 import type { CallOptions, ChatRequest, GenerateRequest, Sluice, SluiceGenerateEvent } from "@sluice/sdk";
 import { parseInput } from "../zodError.ts";
 import { primeStream } from "./primeStream.ts";
@@ -52,10 +58,21 @@ function sampling(r: ChatCompletionRequest | CompletionRequest) {
 }
 
 function chatMessages(r: ChatCompletionRequest): ChatMessage[] {
-  return r.messages.map((m) => ({
-    role: m.role === "developer" ? "system" : m.role,
-    content: typeof m.content === "string" ? m.content : m.content.map((p) => p.text).join(""),
-  }));
+  return r.messages.map((m, i) => {
+    const role = m.role === "developer" ? "system" : m.role;
+    if (typeof m.content === "string") return { role, content: m.content };
+    // Text-only parts collapse to a string, so text models see what they always saw.
+    if (m.content.every((p) => p.type === "text"))
+      return { role, content: m.content.map((p) => p.text).join("") };
+    const parts: ChatContentPart[] = m.content.map((p, j) =>
+      p.type === "text"
+        ? { type: "text", text: p.text }
+        : imagePart(
+            decodeImageDataUrl(p.image_url.url, { field: `messages[${i}].content[${j}].image_url.url` }),
+          ),
+    );
+    return { role, content: parts };
+  });
 }
 
 function jsonSchemaOf(r: ChatCompletionRequest): Record<string, unknown> | undefined {

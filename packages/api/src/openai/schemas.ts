@@ -25,7 +25,14 @@ const sampling = {
   user: z.string().max(256).optional(),
 };
 
-const contentPart = z.object({ type: z.literal("text"), text });
+/** Text, or an image as a `data:image/…;base64,` URL (Sluice fetches no remote URLs). */
+const contentPart = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text"), text }),
+  z.object({
+    type: z.literal("image_url"),
+    image_url: z.object({ url: z.string().max(16 * 1024 * 1024), detail: z.string().optional() }),
+  }),
+]);
 
 export const chatCompletionRequest = z.object({
   ...sampling,

@@ -1,4 +1,5 @@
-import { chatInput, embedInput, generateInput } from "../schemas.ts";
+import { type ChatMessage, decodeImageDataUrl, imagePart } from "@sluice/core";
+import { type ChatInput, chatInput, embedInput, generateInput } from "../schemas.ts";
 import { inferProcedure, router } from "../trpc.ts";
 
 /** Streaming and one-shot generation (completion mode) and chat, and embeddings. */
@@ -14,11 +15,13 @@ export const generateRouter = router({
 
 export const chatRouter = router({
   stream: inferProcedure.input(chatInput).subscription(async function* ({ input, ctx, signal }) {
-    yield* ctx.sluice.chatStream(input, { signal, caller: ctx.principal.id });
+    yield* ctx.sluice.chatStream(toChat(input), { signal, caller: ctx.principal.id });
   }),
   complete: inferProcedure
     .input(chatInput)
-    .mutation(({ input, ctx, signal }) => ctx.sluice.chat(input, { signal, caller: ctx.principal.id })),
+    .mutation(({ input, ctx, signal }) =>
+      ctx.sluice.chat(toChat(input), { signal, caller: ctx.principal.id }),
+    ),
 });
 
 export const embedProcedure = inferProcedure.input(embedInput).mutation(async ({ input, ctx, signal }) => {
@@ -30,3 +33,21 @@ export const embedProcedure = inferProcedure.input(embedInput).mutation(async ({
     cachedCount: result.cachedCount,
   };
 });
+
+/** Chat input with images decoded (and checked) from their data URLs. */
+function toChat(input: ChatInput): Omit<ChatInput, "messages"> & { messages: ChatMessage[] } {
+  return {
+    ...input,
+    messages: input.messages.map((m, i) => ({
+      role: m.role,
+      content:
+        typeof m.content === "string"
+          ? m.content
+          : m.content.map((p, j) =>
+              p.type === "text"
+                ? p
+                : imagePart(decodeImageDataUrl(p.dataUrl, { field: `messages[${i}].content[${j}].dataUrl` })),
+            ),
+    })),
+  };
+}
