@@ -1,3 +1,6 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ensureSynthModel } from "@sluice/gguf-synth";
 import { createSluice, type Sluice } from "@sluice/sdk";
 import { TRPCError } from "@trpc/server";
@@ -12,13 +15,16 @@ import {
 } from "../src/index.ts";
 
 let sluice: Sluice;
+let auditDir: string;
 let contextFor: ReturnType<typeof createContextFactory>;
 const infer: Principal = { id: "alice", scopes: ["infer"] };
 const admin: Principal = { id: "root", scopes: ["infer", "admin"] };
 
 beforeAll(async () => {
   const path = await ensureSynthModel({ preset: "lfm2-tiny" });
+  auditDir = await mkdtemp(join(tmpdir(), "sluice-audit-"));
   sluice = await createSluice({
+    telemetry: { log: { level: "silent" }, audit: { dir: auditDir, fsync: false } },
     models: [
       {
         id: "tiny",
@@ -98,6 +104,30 @@ describe("appRouter", () => {
     expect(error.code).toBe("NOT_FOUND");
     const sluiceError = sluiceErrorOf(error);
     expect(sluiceError && httpStatusFor(sluiceError)).toBe(404);
+  });
+
+  it("streams pull progress ending with done, and audits admin operations with the caller", async () => {
+    const events = [];
+    for await (const p of await caller(admin).models.pull({ id: "tiny" })) events.push(p);
+    expect(events.at(-1)).toMatchObject({ model: "tiny", phase: "done" });
+    expect(events.at(-1)?.totalBytes).toBeGreaterThan(0);
+    await caller(admin).models.verify({ id: "tiny" });
+    // Audit appends run in the background; wait (bounded) for the verify line to land.
+    const file = join(auditDir, "audit-000001.jsonl");
+    const deadline = Date.now() + 5000;
+    let text = "";
+    while (!text.includes("model.verify") && Date.now() < deadline)
+      text = await readFile(file, "utf8").catch(() => "");
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.action, l.actor, l.outcome])).toEqual(
+      expect.arrayContaining([
+        ["model.pull", "root", "success"],
+        ["model.verify", "root", "success"],
+      ]),
+    );
   });
 
   it("shows the effective config to an admin and no cascade without one", async () => {

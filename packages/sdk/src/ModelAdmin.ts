@@ -9,7 +9,14 @@ export type AdminAuditListener = (
   model: string,
   outcome: "success" | "failure",
   detail?: Record<string, unknown>,
+  actor?: string,
 ) => void;
+
+/** Who asks for an admin operation, for the audit log. */
+export interface AdminCallOptions {
+  /** API key id or `cli`. Defaults to `system`. */
+  actor?: string;
+}
 
 /** Model administration: list, status, load, unload, verify, pull. */
 export class ModelAdmin {
@@ -43,28 +50,32 @@ export class ModelAdmin {
   }
 
   /** Loads the model (resolving it first) and keeps it loaded until unload(); resolves when it is ready. */
-  async load(id: string): Promise<ModelStatus> {
+  async load(id: string, options: AdminCallOptions = {}): Promise<ModelStatus> {
     const slot = this.#slot(id);
-    await this.#audited("load", id, () => slot.load());
+    await this.#audited("load", id, options, () => slot.load());
     return this.status(id);
   }
 
-  async unload(id: string): Promise<ModelStatus> {
+  async unload(id: string, options: AdminCallOptions = {}): Promise<ModelStatus> {
     const slot = this.#slot(id);
-    await this.#audited("unload", id, () => slot.unload());
+    await this.#audited("unload", id, options, () => slot.unload());
     return this.status(id);
   }
 
   /** Re-hashes the model file; MODEL_CORRUPT when it changed. */
-  verify(id: string): Promise<ResolvedModelFile> {
+  verify(id: string, options: AdminCallOptions = {}): Promise<ResolvedModelFile> {
     const slot = this.#slot(id);
-    return this.#audited("verify", id, () => slot.verify());
+    return this.#audited("verify", id, options, () => slot.verify());
   }
 
   /** Fetches the model file when missing (with progress) and verifies it; does not load it. */
-  pull(id: string, onProgress?: (p: PullProgress) => void): Promise<ResolvedModelFile> {
+  pull(
+    id: string,
+    onProgress?: (p: PullProgress) => void,
+    options: AdminCallOptions = {},
+  ): Promise<ResolvedModelFile> {
     const slot = this.#slot(id);
-    return this.#audited("pull", id, async () => {
+    return this.#audited("pull", id, options, async () => {
       const file = await slot.pull(onProgress);
       onProgress?.({ model: id, phase: "done", transferredBytes: file.size, totalBytes: file.size });
       return file;
@@ -77,13 +88,19 @@ export class ModelAdmin {
     return slot;
   }
 
-  async #audited<T>(action: string, id: string, fn: () => Promise<T>): Promise<T> {
+  async #audited<T>(action: string, id: string, options: AdminCallOptions, fn: () => Promise<T>): Promise<T> {
     try {
       const result = await fn();
-      this.#audit(action, id, "success");
+      this.#audit(action, id, "success", undefined, options.actor);
       return result;
     } catch (err) {
-      this.#audit(action, id, "failure", { error: (err as { code?: string }).code ?? String(err) });
+      this.#audit(
+        action,
+        id,
+        "failure",
+        { error: (err as { code?: string }).code ?? String(err) },
+        options.actor,
+      );
       throw err;
     }
   }

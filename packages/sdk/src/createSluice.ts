@@ -131,9 +131,9 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
   const admin = new ModelAdmin(
     slots,
     defaultModel,
-    (action, model, outcome, details) => {
+    (action, model, outcome, details, actor) => {
       void telemetry.audit
-        ?.append({ action: `model.${action}`, target: model, outcome, details })
+        ?.append({ action: `model.${action}`, actor: actor ?? "system", target: model, outcome, details })
         .catch((err: unknown) => log.error({ err }, "audit append failed"));
     },
     (id) => scheduler.stats(id),

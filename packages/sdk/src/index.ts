@@ -2,7 +2,7 @@ export { CascadeRouter, type CascadeRouterOptions } from "./CascadeRouter.ts";
 export { createSluice } from "./createSluice.ts";
 export { type CachedGeneration, InferenceCache } from "./InferenceCache.ts";
 export { LocalModelResolver } from "./LocalModelResolver.ts";
-export type { AdminAuditListener, ModelAdmin } from "./ModelAdmin.ts";
+export type { AdminAuditListener, AdminCallOptions, ModelAdmin } from "./ModelAdmin.ts";
 export {
   LIMIT_DEFAULTS,
   type ModelResolver,

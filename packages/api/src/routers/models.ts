@@ -6,9 +6,15 @@ import { adminProcedure, inferProcedure, router } from "../trpc.ts";
 export const modelsRouter = router({
   list: inferProcedure.query(({ ctx }) => ctx.sluice.models.list()),
   status: inferProcedure.input(modelRef).query(({ input, ctx }) => ctx.sluice.models.status(input.id)),
-  load: adminProcedure.input(modelRef).mutation(({ input, ctx }) => ctx.sluice.models.load(input.id)),
-  unload: adminProcedure.input(modelRef).mutation(({ input, ctx }) => ctx.sluice.models.unload(input.id)),
-  verify: adminProcedure.input(modelRef).mutation(({ input, ctx }) => ctx.sluice.models.verify(input.id)),
+  load: adminProcedure
+    .input(modelRef)
+    .mutation(({ input, ctx }) => ctx.sluice.models.load(input.id, { actor: ctx.principal.id })),
+  unload: adminProcedure
+    .input(modelRef)
+    .mutation(({ input, ctx }) => ctx.sluice.models.unload(input.id, { actor: ctx.principal.id })),
+  verify: adminProcedure
+    .input(modelRef)
+    .mutation(({ input, ctx }) => ctx.sluice.models.verify(input.id, { actor: ctx.principal.id })),
   /** Streams progress events while the file is fetched and verified; the last has phase `"done"`. */
   pull: adminProcedure.input(modelRef).subscription(async function* ({ input, ctx }) {
     const queue: PullProgress[] = [];
@@ -16,10 +22,14 @@ export const modelsRouter = router({
     let finished = false;
     let failure: unknown;
     void ctx.sluice.models
-      .pull(input.id, (p) => {
-        queue.push(p);
-        wake?.();
-      })
+      .pull(
+        input.id,
+        (p) => {
+          queue.push(p);
+          wake?.();
+        },
+        { actor: ctx.principal.id },
+      )
       .catch((err: unknown) => {
         failure = err;
       })
