@@ -67,4 +67,36 @@ describe("client disconnect", () => {
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/sluice_requests_total\{op="chat",model="lfm2-tiny",code="ABORTED"\} 1/);
   });
+
+  it("frees the sequence when a tRPC subscription's client goes away", async () => {
+    const input = encodeURIComponent(
+      JSON.stringify({ messages: [{ role: "user", content: "go" }], maxTokens: 400 }),
+    );
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}/trpc/chat.stream?input=${input}`, { signal: controller.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    // Read until the first token event arrives: the stream then holds the only sequence.
+    let seen = "";
+    while (!seen.includes('"type":"token"')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the stream ended before its first token");
+      seen += new TextDecoder().decode(value);
+    }
+    const b = rawRequest(`${server.url}/v1/completions`, {
+      body: JSON.stringify({ model: "lfm2-tiny", prompt: "next", max_tokens: 2 }),
+      headers: { "content-type": "application/json" },
+    });
+    await until(() => server.sluice.models.status("lfm2-tiny").queued === 1, "B to be queued");
+    const dispatched = new Promise<number>((resolve) => {
+      const off = server.sluice.onDispatch(() => {
+        off();
+        resolve(performance.now());
+      });
+    });
+    const closedAt = performance.now();
+    controller.abort();
+    const startedAt = await dispatched;
+    expect(startedAt - closedAt).toBeLessThan(100);
+    expect((await b).status).toBe(200);
+  });
 });
