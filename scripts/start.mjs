@@ -46,10 +46,13 @@ process.on("SIGTERM", () => stop(0));
 run("server", process.execPath, ["--import", "tsx", join(root, "apps/server/src/serveMain.ts")]);
 
 const playground = join(root, "apps/playground");
-const hasApp = existsSync(join(playground, "package.json")) &&
+const hasApp =
+  existsSync(join(playground, "package.json")) &&
   (existsSync(join(playground, "src/app")) || existsSync(join(playground, "app")));
 if (hasApp) {
-  console.log(`start: playground on http://127.0.0.1:${playgroundPort} (API ${env.NEXT_PUBLIC_SLUICE_API_URL})`);
+  console.log(
+    `start: playground on http://127.0.0.1:${playgroundPort} (API ${env.NEXT_PUBLIC_SLUICE_API_URL})`,
+  );
   run("playground", "pnpm", ["--filter", "@sluice/playground", "dev"]);
 } else {
   console.log("start: apps/playground has no app yet; starting the server only");

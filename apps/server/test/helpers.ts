@@ -32,6 +32,7 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely and assert on them.
   json(): any;
 }
 

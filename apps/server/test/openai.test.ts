@@ -1,7 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/startServer.ts";
-import { rawRequest, startTestServer } from "./helpers.ts";
+import { type RawResponse, rawRequest, startTestServer } from "./helpers.ts";
 
 let server: RunningServer;
 let client: OpenAI;
@@ -97,7 +97,7 @@ describe("bad input", () => {
   const post = (path: string, body: string | Buffer, headers: Record<string, string> = {}) =>
     rawRequest(`${server.url}${path}`, { body, headers: { "content-type": "application/json", ...headers } });
 
-  function expectErrorBody(res: { json(): any; headers: Record<string, unknown> }, code: string) {
+  function expectErrorBody(res: RawResponse, code: string) {
     const body = res.json();
     expect(body.error.code).toBe(code);
     expect(body.error.message.length).toBeGreaterThan(0);
