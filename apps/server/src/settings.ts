@@ -127,17 +127,23 @@ export function resolveSettings(env: ServerEnv, flags: ServeFlags = {}): ServerS
 
 /** The config without secrets, for `system.config` and logs. */
 export function redactedConfig(config: SluiceConfig): Record<string, unknown> {
-  const copy = structuredClone(config) as unknown as Record<string, any>;
-  copy.auth.keys = copy.auth.keys.map((k: { id: string; scopes: string[] }) => ({
-    id: k.id,
-    scopes: k.scopes,
-    sha256: "[redacted]",
-  }));
-  copy.cache.persistent.keys = copy.cache.persistent.keys.map((k: { id: string }) => ({
-    id: k.id,
-    key: "[redacted]",
-  }));
-  if (copy.cache.redis.url)
-    copy.cache.redis.url = String(copy.cache.redis.url).replace(/\/\/[^@/]*@/, "//[redacted]@");
-  return copy;
+  const redisUrl = config.cache.redis.url;
+  return {
+    ...config,
+    auth: {
+      ...config.auth,
+      keys: config.auth.keys.map((k) => ({ id: k.id, scopes: k.scopes, sha256: "[redacted]" })),
+    },
+    cache: {
+      ...config.cache,
+      persistent: {
+        ...config.cache.persistent,
+        keys: config.cache.persistent.keys.map((k) => ({ id: k.id, key: "[redacted]" })),
+      },
+      redis: {
+        ...config.cache.redis,
+        ...(redisUrl ? { url: redisUrl.replace(/\/\/[^@/]*@/, "//[redacted]@") } : {}),
+      },
+    },
+  };
 }
