@@ -18,8 +18,13 @@ export const SYNTHETIC_NOTICE = "synthetic weights: output is noise";
 
 /** Options of {@link chooseDefaultModel}. */
 export interface ChooseModelOptions {
-  /** `--model` / `SLUICE_MODEL`: a preset, path, catalog id or URI. Defaults to the catalog's default chat model. */
+  /** `--model` / `SLUICE_MODEL`: a preset, path, catalog id or URI, used as given (no fallback). */
   requested?: string;
+  /**
+   * The configured default (config files or built-in): used when on disk or
+   * downloadable, else the synthetic fallback. Defaults to the catalog's default chat model.
+   */
+  preferred?: string;
   /** Directories searched for catalog files. */
   dirs: readonly string[];
   /**
@@ -48,7 +53,15 @@ export async function chooseDefaultModel(options: ChooseModelOptions): Promise<C
     }
     return { id: requested, source: requested, synthetic: false, reason: `requested ${requested}` };
   }
-  const entry = getCatalog().defaultModel("chat");
+  const catalog = getCatalog();
+  if (options.preferred !== undefined && !catalog.get(options.preferred)) {
+    // A preset or a file named by the config behaves like an explicit request.
+    if (isPresetName(options.preferred) || existsSync(resolve(options.preferred)))
+      return chooseDefaultModel({ ...options, requested: options.preferred, preferred: undefined });
+  }
+  const entry =
+    (options.preferred !== undefined ? catalog.get(options.preferred) : undefined) ??
+    catalog.defaultModel("chat");
   if (entry) {
     const file = entryFileName(entry);
     for (const dir of options.dirs) {

@@ -19,8 +19,10 @@ export interface ServeFlags {
 export interface ServerSettings {
   loaded: LoadedConfig;
   config: SluiceConfig;
-  /** The model asked for by a flag, a variable or a config file; undefined = pick the default. */
+  /** The model asked for by a flag or a variable: served as given. */
   requestedModel: string | undefined;
+  /** The model a config file (or the built-in default) names: served when available, else the synthetic fallback. */
+  preferredModel: string;
   keys: ApiKeyEntry[];
   rateLimit: { perMinute: number; burst: number } | undefined;
   redisUrl: string | undefined;
@@ -108,7 +110,8 @@ export function resolveSettings(env: ServerEnv, flags: ServeFlags = {}): ServerS
   return {
     loaded,
     config,
-    requestedModel: loaded.sources.has("models.default") ? config.models.default : undefined,
+    requestedModel: explicitModel(loaded) ? config.models.default : undefined,
+    preferredModel: config.models.default,
     keys,
     rateLimit:
       rateAsked && rl.requestsPerMinute > 0
@@ -146,4 +149,10 @@ export function redactedConfig(config: SluiceConfig): Record<string, unknown> {
       },
     },
   };
+}
+
+/** True when `models.default` came from a variable or a flag rather than a file or the built-in default. */
+function explicitModel(loaded: LoadedConfig): boolean {
+  const source = loaded.sources.get("models.default");
+  return source === "cli" || (source?.startsWith("SLUICE_") ?? false);
 }

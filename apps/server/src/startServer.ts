@@ -79,6 +79,7 @@ export async function startServer(
   const store = createModelStore({ modelsDir, extraDirs });
   const model = await chooseDefaultModel({
     requested: settings.requestedModel,
+    preferred: settings.preferredModel,
     dirs: [modelsDir, ...extraDirs],
     ...(settings.offline ? {} : { download: (id: string) => downloadWithProgress(store, id, print) }),
   });
