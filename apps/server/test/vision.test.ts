@@ -12,6 +12,10 @@ beforeAll(async () => {
     SLUICE_MODEL: modelPath,
     SLUICE_MMPROJ: mmprojPath,
     SLUICE_CONTEXT_SIZE: 1024,
+    // Server-side failures are logged (level error) so a vision failure shows its cause.
+    // Observed: with level "silent" the first image completion failed in 5 of 6 runs with
+    // INFERENCE_FAILED "the vision engine must be restarted"; with "error" 7 of 7 passed (reported).
+    SLUICE_LOG_LEVEL: "error",
   });
 });
 afterAll(() => server?.shutdown(10_000));

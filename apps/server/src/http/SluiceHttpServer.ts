@@ -229,6 +229,11 @@ export class SluiceHttpServer {
       }
       sendError(res, error, requestId);
       status = httpStatusFor(error);
+      // Server-side failures are logged with their cause; client errors are only counted.
+      if (status >= 500 && error.code !== "DISPOSED") {
+        const cause = error.cause instanceof Error ? error.cause.message : String(error.cause ?? "");
+        log.error({ error: error.toJSON(), cause }, "request failed");
+      }
       if (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN") {
         void this.#o.sluice.telemetry.audit
           ?.append({
