@@ -22,7 +22,7 @@ export async function sdkTarget(
         source: load.modelPath,
         contextSize: load.contextSize ?? 512,
         sequences: load.sequences ?? 1,
-        threads: 2,
+        threads: "auto",
         preload: true,
       },
     ],

@@ -1,4 +1,5 @@
 import {
+  autoThreads,
   type Engine,
   type EngineLoadOptions,
   type GenerateStats,
@@ -22,12 +23,14 @@ export async function rawTarget(
 ): Promise<Target> {
   const llama: Llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
   const model: LlamaModel = await llama.loadModel({ modelPath });
+  // The same thread count Sluice's "auto" picks, so the comparison is like for like.
+  const threads = autoThreads(llama.cpuMathCores);
   const context: LlamaContext = await model.createContext({
     contextSize: opts.contextSize,
     sequences: opts.sequences,
-    threads: 2,
+    threads,
   });
-  const embedding = await model.createEmbeddingContext({ contextSize: opts.contextSize, threads: 2 });
+  const embedding = await model.createEmbeddingContext({ contextSize: opts.contextSize, threads });
   return {
     label: "raw node-llama-cpp",
     async generate(prompt, maxTokens) {
@@ -69,7 +72,7 @@ export async function engineTarget(
   load: EngineLoadOptions,
 ): Promise<Target & { engine: Engine }> {
   const factory = kind === "in-process" ? new LlamaEngineFactory() : new RunnerEngineFactory();
-  const engine = await factory.load({ threads: 2, ...load });
+  const engine = await factory.load({ threads: "auto", ...load });
   return {
     label: `Sluice engine (${kind})`,
     engine,

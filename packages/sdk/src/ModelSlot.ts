@@ -23,7 +23,7 @@ export class ModelSlot {
       role: options.role ?? "chat",
       contextSize: options.contextSize ?? 2048,
       sequences: options.sequences ?? 4,
-      threads: options.threads ?? 2,
+      threads: options.threads ?? "auto",
       embeddingContexts: options.embeddingContexts ?? 1,
       preload: options.preload ?? false,
       synthetic: options.synthetic ?? false,

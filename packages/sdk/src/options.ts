@@ -21,7 +21,7 @@ export interface SluiceModelOptions {
   contextSize?: number;
   /** Parallel sequences (continuous batching). Defaults to `4`. */
   sequences?: number;
-  /** CPU threads. Defaults to `2`. */
+  /** CPU threads. Defaults to `"auto"` (physical cores minus one, at least 1). */
   threads?: number | "auto";
   /** Embedding contexts (0 disables embed on this model). Defaults to `1`. */
   embeddingContexts?: number;

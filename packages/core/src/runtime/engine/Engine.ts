@@ -12,7 +12,7 @@ export interface EngineLoadOptions {
   contextSize?: number;
   /** Parallel sequences in the generation context (continuous batching). Defaults to `4`. */
   sequences?: number;
-  /** CPU threads. Defaults to `"auto"` = the machine's physical cores, at most 8. */
+  /** CPU threads. Defaults to `"auto"` = the machine's physical cores minus one (at least 1, at most 8). */
   threads?: number | "auto";
   /** Prompt-processing batch size in tokens. Defaults to `512`. */
   batchSize?: number;
@@ -50,7 +50,9 @@ export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string | ChatContentPart[];
 }
-export type ChatContentPart = { type: "text"; text: string } | { type: "image"; data: Uint8Array; mimeType: string };
+export type ChatContentPart =
+  | { type: "text"; text: string }
+  | { type: "image"; data: Uint8Array; mimeType: string };
 
 export interface GenerateStats {
   promptTokens: number;
@@ -74,7 +76,9 @@ export interface ConfidenceStats {
 }
 
 /** One streamed piece of output; the last event carries the stats. */
-export type GenerateEvent = { type: "token"; text: string } | { type: "done"; text: string; stats: GenerateStats };
+export type GenerateEvent =
+  | { type: "token"; text: string }
+  | { type: "done"; text: string; stats: GenerateStats };
 
 export interface EmbedOptions {
   /** L2-normalise each vector. Defaults to `false`. */

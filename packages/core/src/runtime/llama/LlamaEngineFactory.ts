@@ -16,6 +16,17 @@ export interface LlamaEngineFactoryOptions extends SharedLlamaOptions {
   maxAutoThreads?: number;
 }
 
+/**
+ * Threads `"auto"` gives: the physical cores minus one, kept for Node's event
+ * loop (and, in runner mode, the host process). llama.cpp's workers spin-wait
+ * at every barrier, so one descheduled worker stalls the whole decode: on this
+ * project's 2-core machines lfm2-tiny decoded 3.6 tokens/s with 2 threads while
+ * anything else ran, and 3,300 tokens/s with 1.
+ */
+export function autoThreads(physicalCores: number, max = 8): number {
+  return Math.max(1, Math.min(max, physicalCores - 1));
+}
+
 /** Resolved defaults of EngineLoadOptions (see its field docs). */
 export const LOAD_DEFAULTS = {
   contextSize: 2048,
@@ -75,7 +86,7 @@ export class LlamaEngineFactory implements EngineFactory {
     const llama = await getSharedLlama(this.#options);
     const threads =
       options.threads === undefined || options.threads === "auto"
-        ? Math.max(1, Math.min(this.#options.maxAutoThreads ?? 8, llama.cpuMathCores))
+        ? autoThreads(llama.cpuMathCores, this.#options.maxAutoThreads ?? 8)
         : checkInt("threads", options.threads, 1, 1024);
 
     let model: LlamaModel | undefined;

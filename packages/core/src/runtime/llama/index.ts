@@ -5,7 +5,12 @@ export {
   type HardwareReport,
 } from "./hardware.ts";
 export { LlamaEngine, type LlamaEngineParts } from "./LlamaEngine.ts";
-export { LlamaEngineFactory, type LlamaEngineFactoryOptions, LOAD_DEFAULTS } from "./LlamaEngineFactory.ts";
+export {
+  autoThreads,
+  LlamaEngineFactory,
+  type LlamaEngineFactoryOptions,
+  LOAD_DEFAULTS,
+} from "./LlamaEngineFactory.ts";
 export { abortReason, ResourcePool } from "./ResourcePool.ts";
 export { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
 export { TextStreamer } from "./TextStreamer.ts";

@@ -1,6 +1,7 @@
 import { toSluiceError } from "../../errors/index.ts";
 import type { Engine, EngineFactory } from "../engine/Engine.ts";
 import type { HostMessage, RunnerMessage } from "./protocol.ts";
+import { TokenBatcher } from "./TokenBatcher.ts";
 
 /**
  * The runner side of the protocol: it owns one engine and answers the host's
@@ -32,9 +33,19 @@ export class RunnerServer {
         return;
       case "generate":
         void this.#reply(message.id, async (signal) => {
-          for await (const event of this.#loaded().generate(message.params, signal)) {
-            if (event.type === "token") this.send({ type: "token", id: message.id, text: event.text });
-            else this.send({ type: "done", id: message.id, text: event.text, stats: event.stats });
+          const batcher = new TokenBatcher((text) => this.send({ type: "token", id: message.id, text }));
+          try {
+            for await (const event of this.#loaded().generate(message.params, signal)) {
+              if (event.type === "token") batcher.push(event.text);
+              else {
+                batcher.flush();
+                this.send({ type: "done", id: message.id, text: event.text, stats: event.stats });
+              }
+            }
+          } finally {
+            // Text decoded before an error still reaches the host ahead of the error; a cancelled request's does not.
+            if (signal.aborted) batcher.discard();
+            else batcher.flush();
           }
         });
         return;
