@@ -9,6 +9,10 @@ const budgetSchema = z.object({
   limit: z.number(),
   unit: z.string(),
   what: z.string(),
+  /** Limits enforced per tier instead of `limit`, where the plan target is out of reach on this hardware. */
+  gate: z.object({ fast: z.number().optional(), full: z.number().optional() }).optional(),
+  /** Why a gate differs from the plan target. */
+  why: z.string().optional(),
 });
 const fileSchema = z.object({
   absoluteMargin: z.number().min(0),
@@ -29,6 +33,8 @@ export interface Verdict {
   effectiveLimit: number;
   gated: boolean;
   pass: boolean;
+  /** Whether the plan target itself (`budget.limit`, no margin) is met. */
+  planMet: boolean;
 }
 
 /**
@@ -40,18 +46,19 @@ export function judge(file: BudgetFile, measurements: readonly Measurement[], ti
     const measurement = measurements.find((m) => m.id === budget.id);
     const gated = budget.kind === "ratio" || tier === "full";
     const margin = budget.kind === "absolute" ? file.absoluteMargin : 0;
-    const effectiveLimit =
-      budget.limit === 0 ? 0 : budget.op === "<=" ? budget.limit * (1 + margin) : budget.limit * (1 - margin);
-    const within =
+    const base = budget.gate?.[tier] ?? budget.limit;
+    const effectiveLimit = base === 0 ? 0 : budget.op === "<=" ? base * (1 + margin) : base * (1 - margin);
+    const meets = (limit: number) =>
       measurement !== undefined &&
       Number.isFinite(measurement.value) &&
-      (budget.op === "<=" ? measurement.value <= effectiveLimit : measurement.value >= effectiveLimit);
+      (budget.op === "<=" ? measurement.value <= limit : measurement.value >= limit);
     return {
       budget,
       measurement,
       effectiveLimit,
       gated,
-      pass: within || (!gated && measurement !== undefined),
+      pass: meets(effectiveLimit) || (!gated && measurement !== undefined),
+      planMet: meets(budget.limit),
     };
   });
 }

@@ -20,8 +20,9 @@ export function verdictTable(verdicts: readonly Verdict[]): string {
     v.measurement ? `${fmt(v.measurement.value)} ${v.budget.unit}` : "not measured",
     `${v.budget.op} ${fmt(v.effectiveLimit)} ${v.budget.unit}`,
     v.gated ? "gate" : "report",
+    `${v.budget.op} ${fmt(v.budget.limit)} ${v.budget.unit}: ${v.planMet ? "met" : "NOT met"}`,
   ]);
-  const head = ["result", "budget", "measured", "limit", "mode"];
+  const head = ["result", "budget", "measured", "limit", "mode", "plan target"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
@@ -113,6 +114,10 @@ export function writeReport(options: {
     "```",
     verdictTable(options.verdicts),
     "```",
+    "",
+    ...options.verdicts
+      .filter((v) => v.budget.gate?.[options.tier] !== undefined)
+      .map((v) => `- \`${v.budget.id}\` is gated at ${fmt(v.effectiveLimit)} instead of the plan's ${fmt(v.budget.limit)}: ${v.budget.why ?? ""}`),
     "",
     "## Charts",
     "",

@@ -33,7 +33,7 @@ export const overheadSuite: Suite = {
         }
       }
       const samples = new Map<string, number[]>(paths.map(([n]) => [n, []]));
-      const rounds = ctx.rounds ?? (ctx.tier === "fast" ? 15 : 10);
+      const rounds = ctx.rounds ?? (ctx.tier === "fast" ? 60 : 12);
       for (let i = 0; i < rounds; i++) {
         // Rotate the order each round so no path always runs first.
         for (let k = 0; k < paths.length; k++) {
