@@ -117,7 +117,10 @@ export function writeReport(options: {
     "",
     ...options.verdicts
       .filter((v) => v.budget.gate?.[options.tier] !== undefined)
-      .map((v) => `- \`${v.budget.id}\` is gated at ${fmt(v.effectiveLimit)} instead of the plan's ${fmt(v.budget.limit)}: ${v.budget.why ?? ""}`),
+      .map(
+        (v) =>
+          `- \`${v.budget.id}\` is gated at ${fmt(v.effectiveLimit)} instead of the plan's ${fmt(v.budget.limit)}: ${v.budget.why ?? ""}`,
+      ),
     "",
     "## Charts",
     "",
