@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodePng } from "@sluice/gguf-synth";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -43,7 +47,8 @@ const lastAnswer = () => page.getByTestId("message-assistant").last();
 
 describe("playground against a real Sluice server on lfm2-tiny", () => {
   it("streams a chat answer into the page token by token, with its figures", async () => {
-    await openChat(6);
+    // Long enough to be seen mid-stream: lfm2-tiny decodes thousands of tokens a second.
+    await openChat(1000);
     await expect.poll(() => page.getByTestId("banner-synthetic").count(), { timeout: 30_000 }).toBe(1);
     await send("Tell me a story about a river.");
     // Seen mid-stream: some pieces arrived while the answer is still streaming.
@@ -100,6 +105,31 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
     expect(await error.getByTestId("error-request-id").textContent()).toBe(answerId);
     await screenshots(page, "chat-error");
   });
+  it("previews an attached image, sends it with the message, and shows the server's verdict", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-img-"));
+    const file = join(dir, "pattern.png");
+    writeFileSync(file, encodePng(64, 64));
+    try {
+      await openChat(4);
+      await page.getByTestId("image-input").setInputFiles(file);
+      const preview = page.getByTestId("image-preview");
+      await preview.waitFor({ timeout: 10_000 });
+      expect(await preview.locator("img").getAttribute("src")).toMatch(/^data:image\/png;base64,/);
+      await send("What is in this picture?");
+      await page.locator(".message.user .message-image").last().waitFor({ timeout: 10_000 });
+      // lfm2-tiny has no projector: the server refuses the image with a typed error.
+      const error = page.getByTestId("error");
+      await error.waitFor({ timeout: 30_000 });
+      expect(await error.getByTestId("error-code").textContent()).toMatch(
+        /^(INVALID_INPUT|MODEL_UNSUPPORTED)$/,
+      );
+      expect(await preview.count()).toBe(0);
+      await screenshots(page, "chat-image");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("compares three texts in a 3×3 cosine-similarity heatmap with nearest neighbours", async () => {
     await page.goto(`${stack.playgroundUrl}/embeddings`);
     await page.getByLabel("Text 1", { exact: true }).fill("The river floods in spring.");

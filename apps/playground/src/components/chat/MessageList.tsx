@@ -88,6 +88,9 @@ export function MessageList({ entries }: { entries: ChatEntry[] }) {
               </span>
             ) : null}
           </div>
+          {e.image ? (
+            <img className="message-image" src={e.image} alt="Image sent with this message" />
+          ) : null}
           {e.content.trim() !== "" || e.status === "streaming" ? (
             <pre className="content" data-testid="message-content">
               {e.content || "…"}

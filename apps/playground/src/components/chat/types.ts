@@ -23,6 +23,8 @@ export interface ChatEntry {
   status: "streaming" | "done" | "stopped" | "error";
   /** Token events received so far (streamed pieces, not the model's token count). */
   pieces: number;
+  /** An attached image as a `data:image/…;base64,` URL (user messages to vision models). */
+  image?: string;
   meta?: AnswerMeta;
 }
 

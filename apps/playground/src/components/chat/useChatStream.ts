@@ -12,7 +12,15 @@ type StreamInput = Parameters<ReturnType<typeof useTRPCClient>["chat"]["stream"]
 export function buildInput(params: ChatParams, history: ChatEntry[]): StreamInput {
   const messages = history
     .filter((m) => m.content.length > 0 && m.status !== "error")
-    .map((m) => ({ role: m.role, content: m.content }));
+    .map((m) => ({
+      role: m.role,
+      content: m.image
+        ? [
+            { type: "text" as const, text: m.content },
+            { type: "image" as const, dataUrl: m.image },
+          ]
+        : m.content,
+    }));
   if (params.system.trim()) messages.unshift({ role: "system", content: params.system.trim() });
   const input: StreamInput = {
     messages,
@@ -40,9 +48,10 @@ export function useChatStream() {
   }, []);
 
   const send = useCallback(
-    (text: string, params: ChatParams) => {
+    (text: string, params: ChatParams, image?: string) => {
       setError(null);
       const user: ChatEntry = { id: newRequestId(), role: "user", content: text, status: "done", pieces: 0 };
+      if (image) user.image = image;
       const requestId = newRequestId();
       let input: StreamInput;
       try {
