@@ -21,19 +21,25 @@ export function barChart(options: {
   const bottom = 56;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const max = Math.max(...options.bars.map((b) => b.value), options.reference?.value ?? 0) * 1.15 || 1;
+  const top_ = Math.max(...options.bars.map((b) => b.value), options.reference?.value ?? 0) * 1.12 || 1;
+  // Round tick steps (1, 2 or 5 × 10^k) so the axis reads like a person would draw it.
+  const rough = top_ / 5;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= rough) ?? rough;
+  const ticks = Math.ceil(top_ / step);
+  const max = ticks * step;
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const slot = plotW / Math.max(1, options.bars.length);
   const barW = Math.min(72, slot * 0.6);
-  const ticks = 5;
-  const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+  const fmt = (v: number) =>
+    Number.isInteger(v) || v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="15" font-weight="600" fill="#111827">${esc(options.title)}</text>`,
   ];
   for (let i = 0; i <= ticks; i++) {
-    const v = (max / ticks) * i;
+    const v = step * i;
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`,
       `<text x="${left - 8}" y="${y(v) + 4}" text-anchor="end" fill="#4b5563">${fmt(v)}</text>`,
@@ -55,7 +61,7 @@ export function barChart(options: {
     const ry = y(options.reference.value);
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${ry}" y2="${ry}" stroke="#dc2626" stroke-dasharray="6 4" stroke-width="1.5"/>`,
-      `<text x="${width - right}" y="${ry - 6}" text-anchor="end" fill="#dc2626">${esc(options.reference.label)}</text>`,
+      `<text x="${left + 6}" y="${ry - 6}" text-anchor="start" fill="#dc2626">${esc(options.reference.label)}</text>`,
     );
   }
   parts.push(
