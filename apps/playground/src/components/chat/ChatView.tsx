@@ -90,7 +90,7 @@ export function ChatView() {
           />
           {image ? (
             <figure className="attachment" data-testid="image-preview">
-              <img src={image.url} alt={`Attached image ${image.name}`} />
+              <img src={image.url} alt={`Attached: ${image.name}`} />
               <figcaption>
                 {image.name}{" "}
                 <button type="button" className="secondary" onClick={() => setImage(null)}>

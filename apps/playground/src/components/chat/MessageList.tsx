@@ -89,7 +89,7 @@ export function MessageList({ entries }: { entries: ChatEntry[] }) {
             ) : null}
           </div>
           {e.image ? (
-            <img className="message-image" src={e.image} alt="Image sent with this message" />
+            <img className="message-image" src={e.image} alt="Attachment sent with this message" />
           ) : null}
           {e.content.trim() !== "" || e.status === "streaming" ? (
             <pre className="content" data-testid="message-content">
