@@ -22,8 +22,13 @@ const env = {
 };
 
 const children = [];
-function run(name, command, args) {
-  const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
+// Children lead their own process groups, so a terminal's Ctrl-C reaches only
+// this script, which then stops them in order: the server alone (it drains its
+// requests, then stops its runners), the playground with its whole group (next
+// dev starts a server of its own).
+function run(name, command, args, { cwd = root, group = false } = {}) {
+  const child = spawn(command, args, { cwd, env, stdio: "inherit", detached: true });
+  child.killGroup = group;
   child.on("exit", (code, signal) => {
     console.log(`start: ${name} exited (${signal ?? code})`);
     // One side going away takes the other with it, so nothing is left running half-alive.
@@ -37,7 +42,15 @@ let stopping = false;
 function stop(code) {
   if (stopping) return;
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  for (const child of children) {
+    if (child.exitCode !== null || child.pid === undefined) continue;
+    try {
+      if (child.killGroup) process.kill(-child.pid, "SIGTERM");
+      else child.kill("SIGTERM");
+    } catch {
+      child.kill("SIGTERM");
+    }
+  }
   process.exitCode = code;
 }
 process.on("SIGINT", () => stop(0));
@@ -53,7 +66,12 @@ if (hasApp) {
   console.log(
     `start: playground on http://127.0.0.1:${playgroundPort} (API ${env.NEXT_PUBLIC_SLUICE_API_URL})`,
   );
-  run("playground", "pnpm", ["--filter", "@sluice/playground", "dev"]);
+  // next itself rather than `pnpm dev`, which would not pass signals on.
+  const next = join(playground, "node_modules", "next", "dist", "bin", "next");
+  run("playground", process.execPath, [next, "dev", "--port", playgroundPort, "--hostname", "127.0.0.1"], {
+    cwd: playground,
+    group: true,
+  });
 } else {
   console.log("start: apps/playground has no app yet; starting the server only");
 }

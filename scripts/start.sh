@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-exec pnpm start "$@"
+# node directly, not `pnpm start`: pnpm does not pass SIGTERM on to its child.
+exec node scripts/start.mjs "$@"

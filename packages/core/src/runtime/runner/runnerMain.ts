@@ -33,6 +33,11 @@ function main(): void {
   // parent-pid check covers a channel that stays half-open; neither waits for
   // in-flight native work, because nobody is left to receive its results.
   process.on("disconnect", () => process.exit(0));
+  // A terminal's Ctrl-C reaches the whole process group, runners included. The
+  // host decides when a runner stops (after draining its requests), so the
+  // runner ignores SIGINT and leaves on the host's shutdown message or when the
+  // host goes away.
+  process.on("SIGINT", () => {});
 
   const loadFactory = async (): Promise<EngineFactory> => {
     const mod = (
