@@ -1,5 +1,6 @@
 import {
   type ChatHistoryItem,
+  type ChatWrapper,
   type LlamaModel,
   LlamaText,
   resolveChatWrapper,
@@ -16,9 +17,9 @@ export interface RenderedPrompt {
 
 // Resolving the wrapper parses and probes the model's Jinja template: ~230 ms on
 // lfm2-tiny, twenty times the generation itself. Once per model is enough.
-const wrappers = new WeakMap<LlamaModel, ReturnType<typeof resolveChatWrapper>>();
+const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
 
-function chatWrapperOf(model: LlamaModel): ReturnType<typeof resolveChatWrapper> {
+function chatWrapperOf(model: LlamaModel): ChatWrapper {
   let wrapper = wrappers.get(model);
   if (wrapper === undefined) {
     wrapper = resolveChatWrapper(model);
