@@ -39,7 +39,7 @@ describe("Kubernetes manifests", () => {
     const files = readdirSync(k8sDir).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml");
     expect([...listed].sort()).toEqual(files.sort());
     for (const d of docs) {
-      expect(d.apiVersion, JSON.stringify(d.metadata)).toBeTruthy();
+      expect(d.apiVersion, JSON.stringify(d.metadata)).toMatch(/^([a-z0-9.-]+\/)?v\d+(beta\d+|alpha\d+)?$/);
       expect(d.kind).toMatch(/^[A-Z]/);
       expect(d.metadata.name).toMatch(/^[a-z0-9-]+$/);
     }

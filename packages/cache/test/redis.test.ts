@@ -9,6 +9,11 @@ import { hasRedisServer, RedisServer } from "./RedisServer.ts";
 
 // In CI a missing redis-server must fail the suite (beforeAll throws), never skip it.
 const skip = !hasRedisServer() && !process.env.CI;
+if (skip) {
+  console.warn(
+    "\n!!! SKIPPING the Redis tier tests: redis-server is not on PATH (./scripts/setup.sh installs it). !!!\n",
+  );
+}
 const keys = [{ id: "r1", key: randomBytes(32) }];
 
 /** Resolves on the first matching event; rejects after `timeoutMs` so a test never hangs. */
