@@ -20,7 +20,6 @@ export {
   type TierConfig,
   tierConfigSchema,
 } from "./config.ts";
-export { EngineTier, type EngineTierOptions } from "./EngineTier.ts";
 export {
   type ArmComparison,
   type ArmOutcome,

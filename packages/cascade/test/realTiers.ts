@@ -1,6 +1,7 @@
 import { type Engine, LlamaEngineFactory } from "@sluice/core";
 import { ensureSynthModel, requireModelFixture } from "@sluice/gguf-synth";
-import { EngineTier, type TierHealth } from "../src/index.ts";
+import type { TierHealth } from "../src/index.ts";
+import { EngineTier } from "./EngineTier.ts";
 
 /** A real engine behind the port, with health the test can set (as the model host would report it). */
 export class RealTier extends EngineTier {

@@ -57,14 +57,9 @@ export class ModelSlot {
     };
   }
 
-  /** A lease on the loaded model (loading it first); release it when the request ends. */
-  lease(signal?: AbortSignal): Promise<ModelLease> {
-    return this.#host.acquire(this.id, signal);
-  }
-
-  /** Loads the model and keeps it loaded (no keep-alive expiry) until unload(). */
+  /** Loads the model and keeps it loaded (no keep-alive expiry) until unload(). Requests go through the runtime, never through this pin. */
   async load(): Promise<void> {
-    this.#pin ??= this.lease();
+    this.#pin ??= this.#host.acquire(this.id);
     try {
       await this.#pin;
     } catch (err) {

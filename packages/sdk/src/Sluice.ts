@@ -1,20 +1,15 @@
 import {
   DisposedError,
-  type GenerateEvent,
   type GenerateParams,
-  InvalidInputError,
-  type ModelHost,
-  type ModelLease,
   ModelNotFoundError,
-  type Scheduler,
-  type Slot,
+  type RequestOptions,
+  type Runtime,
   toSluiceError,
   validateEmbedTexts,
-  validateGenerateParams,
 } from "@sluice/core";
 import type { Telemetry } from "@sluice/telemetry";
 import type { CascadeRouter } from "./CascadeRouter.ts";
-import type { InferenceCache } from "./InferenceCache.ts";
+import type { CachedGeneration, InferenceCache } from "./InferenceCache.ts";
 import type { ModelAdmin } from "./ModelAdmin.ts";
 import type { ModelSlot } from "./ModelSlot.ts";
 import type {
@@ -33,14 +28,15 @@ export interface SluiceParts {
   slots: ReadonlyMap<string, ModelSlot>;
   defaultModel: string;
   admin: ModelAdmin;
-  scheduler: Scheduler;
-  host: ModelHost;
+  /** The one request path: queue → lease → engine → report. */
+  runtime: Runtime;
   cache: InferenceCache;
   /** Set after construction when a cascade is configured. */
   cascade?: CascadeRouter;
   telemetry: Telemetry;
   ownsTelemetry: boolean;
-  limits: { maxQueue: number; requestTimeoutMs: number; maxTokens: number };
+  /** Called by the runtime's dispatch hook. */
+  dispatchListeners: Set<(event: DispatchEvent) => void>;
   effectiveConfig: Record<string, unknown>;
 }
 
@@ -70,7 +66,6 @@ export class Sluice implements AsyncDisposable {
   readonly models: ModelAdmin;
   readonly telemetry: Telemetry;
   readonly #p: SluiceParts;
-  readonly #dispatchListeners = new Set<(event: DispatchEvent) => void>();
   #closing: Promise<void> | undefined;
 
   /** @internal Use createSluice(). */
@@ -97,7 +92,7 @@ export class Sluice implements AsyncDisposable {
 
   /** Requests queued or running now. */
   get inFlight(): number {
-    return this.#p.scheduler.pending;
+    return this.#p.runtime.scheduler.pending;
   }
 
   /** Streams a completion of a raw prompt; the last event carries the stats. */
@@ -112,82 +107,59 @@ export class Sluice implements AsyncDisposable {
     return this.#stream("chat", model, { ...params, messages }, options);
   }
 
-  /** The whole chat answer at once. */
+  /** The whole chat answer at once; identical concurrent deterministic requests share one computation. */
   chat(request: ChatRequest, options: CallOptions = {}): Promise<GenerateResult> {
-    return this.#collect(this.chatStream(request, options));
+    const { model, messages, ...params } = request;
+    return this.#complete("chat", model, { ...params, messages }, options);
   }
 
-  /** The whole completion at once. */
+  /** The whole completion at once; identical concurrent deterministic requests share one computation. */
   complete(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResult> {
-    return this.#collect(this.generate(request, options));
+    const { model, prompt, ...params } = request;
+    return this.#complete("generate", model, { ...params, prompt }, options);
   }
 
-  /** One vector per text, in order; cached vectors are reused. */
+  /** One vector per text, in order; cached vectors are reused and concurrent identical texts embedded once. */
   async embed(request: EmbedRequest, options: CallOptions = {}): Promise<EmbedResult> {
     const started = performance.now();
-    const slot = this.#slot(request.model);
-    let code = "OK";
+    let model = request.model ?? this.#p.defaultModel;
+    let reached = false;
     try {
+      const slot = this.#slot(request.model);
+      model = slot.id;
       validateEmbedTexts(request.texts);
-      const call = await this.#acquire(slot.id, { priority: "batch", ...options });
-      const lease = await this.telemetry
-        .withSpan("load", () => slot.lease(call.signal), { "sluice.model": slot.id })
-        .catch((err: unknown) => {
-          call.release();
-          throw err;
-        });
-      try {
-        const engine = lease.engine;
-        const normalize = request.normalize === true;
-        const sha = slot.file?.sha256;
-        const keys = request.texts.map((t) => this.#p.cache.embeddingKey(sha, t, normalize));
-        const vectors = await Promise.all(keys.map((k) => this.#p.cache.getEmbedding(k)));
-        const missing = vectors.flatMap((v, i) => (v === undefined ? [i] : []));
-        let promptTokens = 0;
-        if (missing.length > 0) {
-          const texts = missing.map((i) => request.texts[i] as string);
-          const fresh = await this.telemetry.withSpan(
-            "embed",
-            () => engine.embed(texts, { normalize }, call.signal),
-            {
-              "sluice.model": slot.id,
-              "sluice.texts": texts.length,
-            },
+      const normalize = request.normalize === true;
+      const sha = await this.#identity(slot, options.signal);
+      const keys = request.texts.map((t) => this.#p.cache.embeddingKey(sha, t, normalize));
+      let promptTokens = 0;
+      const { vectors, cachedCount } = await this.#p.cache.embeddings(
+        keys,
+        async (missing) => {
+          reached = true;
+          const out = await this.#p.runtime.embedWithUsage(
+            model,
+            missing.map((i) => request.texts[i] as string),
+            { normalize },
+            this.#request({ priority: "batch", ...options }),
           );
-          for (const [j, i] of missing.entries()) {
-            vectors[i] = fresh[j];
-            void this.#p.cache.setEmbedding(keys[i], fresh[j] as Float32Array);
-          }
-          for (const t of texts) promptTokens += (await engine.tokenize(t)).length;
-          this.telemetry.record.tokens(slot.id, promptTokens, 0);
-        }
-        this.#p.host.reportSuccess(slot.id);
-        return {
-          model: slot.id,
-          vectors: vectors as Float32Array[],
-          promptTokens,
-          cachedCount: request.texts.length - missing.length,
-        };
-      } catch (err) {
-        this.#p.host.reportFailure(slot.id, err);
-        throw err;
-      } finally {
-        void lease.release().catch(() => undefined);
-        call.release();
-      }
+          promptTokens = out.promptTokens;
+          return out.vectors;
+        },
+        options.signal,
+      );
+      if (!reached) this.#finished("embed", model, "OK", started);
+      return { model, vectors, promptTokens, cachedCount };
     } catch (err) {
       const error = toSluiceError(err);
-      code = error.code;
+      if (!reached) this.#finished("embed", model, error.code, started);
       throw error;
-    } finally {
-      this.#finished("embed", slot.id, code, started);
     }
   }
 
   /** Calls `listener` each time a request leaves the queue and starts on a sequence; returns the unsubscribe function. */
   onDispatch(listener: (event: DispatchEvent) => void): () => void {
-    this.#dispatchListeners.add(listener);
-    return () => this.#dispatchListeners.delete(listener);
+    this.#p.dispatchListeners.add(listener);
+    return () => this.#p.dispatchListeners.delete(listener);
   }
 
   /** Liveness and readiness: ready when the default model is loaded and the instance is not closing. */
@@ -219,20 +191,9 @@ export class Sluice implements AsyncDisposable {
    */
   close(options: CloseOptions = {}): Promise<void> {
     this.#closing ??= (async () => {
-      const deadlineMs = options.deadlineMs ?? 30_000;
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<"deadline">((resolve) => {
-        timer = setTimeout(() => resolve("deadline"), deadlineMs);
-      });
-      // close() refuses new work and resolves once queued and running requests are done.
-      const outcome = await Promise.race([
-        this.#p.scheduler.close().then(() => "drained" as const),
-        deadline,
-      ]);
-      clearTimeout(timer);
-      if (outcome === "deadline") this.#p.scheduler.destroy();
+      // The runtime refuses new work, drains, fails what is left with DISPOSED at the deadline and unloads.
+      await this.#p.runtime.close(options.deadlineMs ?? 30_000);
       await Promise.all([...this.#p.slots.values()].map((s) => s.unload().catch(() => undefined)));
-      await this.#p.host.close(1000);
       await this.#p.cache.close();
       if (this.#p.ownsTelemetry) await this.telemetry.shutdown();
     })();
@@ -254,62 +215,30 @@ export class Sluice implements AsyncDisposable {
       return;
     }
     const started = performance.now();
-    const slot = this.#slot(modelId === AUTO_MODEL ? undefined : modelId);
-    const model = slot.id;
-    let code = "OK";
+    let model = modelId ?? this.#p.defaultModel;
+    let key: string | undefined;
+    let cached: CachedGeneration | undefined;
     try {
-      const maxTokens = params.maxTokens ?? 256;
-      if (maxTokens > this.#p.limits.maxTokens)
-        throw new InvalidInputError(`maxTokens must be at most ${this.#p.limits.maxTokens}`, {
-          details: { field: "maxTokens", value: maxTokens },
-        });
-      validateGenerateParams(params);
-      const call = await this.#acquire(model, options);
-      const decode = this.telemetry.tracing.tracer.startSpan("sluice.decode", {
-        attributes: { "sluice.stage": "decode", "sluice.model": model },
-      });
-      let lease: ModelLease | undefined;
-      try {
-        lease = await this.telemetry.withSpan("load", () => slot.lease(call.signal), {
-          "sluice.model": model,
-        });
-        const engine = lease.engine;
-        const { prompt, messages, ...rest } = params;
-        const key = this.#p.cache.generationKey(slot.file?.sha256, prompt ?? messages, rest);
-        const cached = await this.telemetry.withSpan("cache", () => this.#p.cache.getGeneration(key));
-        if (cached) {
-          if (cached.text.length > 0) yield { type: "token", text: cached.text, model, cached: true };
-          yield { type: "done", text: cached.text, stats: cached.stats, model, cached: true };
-          return;
-        }
-        for await (const event of engine.generate(params, call.signal) as AsyncIterable<GenerateEvent>) {
-          if (event.type === "done") {
-            const s = event.stats;
-            decode.setAttributes({
-              "sluice.prompt_tokens": s.promptTokens,
-              "sluice.generated_tokens": s.generatedTokens,
-            });
-            this.telemetry.record.tokens(model, s.promptTokens, s.generatedTokens);
-            this.telemetry.record.firstToken(model, s.timeToFirstTokenMs / 1000);
-            void this.#p.cache.setGeneration(key, { text: event.text, stats: s });
-          }
-          yield { ...event, model };
-        }
-        this.#p.host.reportSuccess(model);
-      } catch (err) {
-        this.#p.host.reportFailure(model, err);
-        throw err;
-      } finally {
-        decode.end();
-        void lease?.release().catch(() => undefined);
-        call.release();
-      }
+      const slot = this.#slot(modelId === AUTO_MODEL ? undefined : modelId);
+      model = slot.id;
+      key = await this.#generationKey(slot, params, options.signal);
+      cached = await this.telemetry.withSpan("cache", () => this.#p.cache.getGeneration(key));
     } catch (err) {
       const error = toSluiceError(err);
-      code = error.code;
+      this.#finished(op, model, error.code, started);
       throw error;
-    } finally {
-      this.#finished(op, model, code, started);
+    }
+    if (cached) {
+      // A cached answer never queues; streaming callers still get a stream.
+      this.#finished(op, model, "OK", started);
+      if (cached.text.length > 0) yield { type: "token", text: cached.text, model, cached: true };
+      yield { type: "done", text: cached.text, stats: cached.stats, model, cached: true };
+      return;
+    }
+    for await (const event of this.#p.runtime.generate(model, params, this.#request(options))) {
+      if (event.type === "done")
+        void this.#p.cache.setGeneration(key, { text: event.text, stats: event.stats });
+      yield { ...event, model };
     }
   }
 
@@ -319,7 +248,7 @@ export class Sluice implements AsyncDisposable {
     options: CallOptions,
   ): AsyncGenerator<SluiceGenerateEvent> {
     if (this.#closing) throw new DisposedError("Sluice is closing; no new requests are accepted");
-    validateGenerateParams(params);
+    this.#p.runtime.validate(params);
     const cascade = this.#p.cascade as CascadeRouter;
     const started = performance.now();
     let code = "OK";
@@ -355,21 +284,77 @@ export class Sluice implements AsyncDisposable {
     }
   }
 
-  async #collect(events: AsyncIterable<SluiceGenerateEvent>): Promise<GenerateResult> {
-    for await (const event of events) {
-      if (event.type === "done") {
-        const slot = this.#p.slots.get(event.model);
-        return {
-          model: event.model,
-          text: event.text,
-          stats: event.stats,
-          cached: event.cached === true,
-          synthetic: slot?.options.synthetic === true,
-          ...(event.cascade ? { cascade: event.cascade } : {}),
-        };
-      }
+  async #complete(
+    op: "generate" | "chat",
+    modelId: string | undefined,
+    params: GenerateParams,
+    options: CallOptions,
+  ): Promise<GenerateResult> {
+    if (modelId === AUTO_MODEL && this.#p.cascade) {
+      for await (const event of this.#cascaded(op, params, options))
+        if (event.type === "done")
+          return {
+            model: event.model,
+            text: event.text,
+            stats: event.stats,
+            cached: false,
+            synthetic: this.#p.slots.get(event.model)?.options.synthetic === true,
+            ...(event.cascade ? { cascade: event.cascade } : {}),
+          };
+      throw new DisposedError("the generation ended without a result");
     }
-    throw new DisposedError("the generation ended without a result");
+    const started = performance.now();
+    let model = modelId ?? this.#p.defaultModel;
+    let reached = false;
+    try {
+      const slot = this.#slot(modelId === AUTO_MODEL ? undefined : modelId);
+      model = slot.id;
+      const key = await this.#generationKey(slot, params, options.signal);
+      const compute = (signal?: AbortSignal) => {
+        reached = true;
+        const request = this.#request(signal ? { ...options, signal } : options);
+        return this.#p.runtime.complete(model, params, request);
+      };
+      const answer =
+        key === undefined
+          ? { value: await compute(), outcome: "miss" as const }
+          : await this.#p.cache.generation(key, compute, options.signal);
+      if (!reached) this.#finished(op, model, "OK", started);
+      return {
+        model,
+        text: answer.value.text,
+        stats: answer.value.stats,
+        cached: answer.outcome !== "miss",
+        synthetic: slot.options.synthetic === true,
+      };
+    } catch (err) {
+      const error = toSluiceError(err);
+      if (!reached) this.#finished(op, model, error.code, started);
+      throw error;
+    }
+  }
+
+  /**
+   * The result-cache key of a generation, found before any queueing: the
+   * request is validated first (nothing invalid is serialized), then the
+   * model's identity (file digest) is resolved. Undefined when not cacheable.
+   */
+  async #generationKey(
+    slot: ModelSlot,
+    params: GenerateParams,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    this.#p.runtime.validate(params);
+    const { prompt, messages, ...rest } = params;
+    if (!this.#p.cache.cacheable(rest)) return undefined;
+    const sha = await this.#identity(slot, signal);
+    return this.#p.cache.generationKey(sha, prompt ?? messages, rest);
+  }
+
+  /** The model file's digest when caching is on (verified once, then remembered by the slot). */
+  async #identity(slot: ModelSlot, signal: AbortSignal | undefined): Promise<string | undefined> {
+    if (!this.#p.cache.enabled) return undefined;
+    return (slot.file ?? (await slot.pull(undefined, signal))).sha256;
   }
 
   #slot(id: string | undefined): ModelSlot {
@@ -379,33 +364,17 @@ export class Sluice implements AsyncDisposable {
     return slot;
   }
 
-  /** Waits for the scheduler's slot (priority, fairness, deadline, cancellation) and records the wait. */
-  async #acquire(model: string, options: CallOptions): Promise<Slot> {
-    const slot = await this.telemetry.withSpan(
-      "queue",
-      () =>
-        this.#p.scheduler.acquire(model, {
-          caller: options.caller ?? "anonymous",
-          priority: options.priority ?? "interactive",
-          ...(options.timeoutMs !== undefined && options.timeoutMs > 0
-            ? { deadlineMs: options.timeoutMs }
-            : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-        }),
-      { "sluice.model": model },
-    );
-    this.telemetry.record.queueWait(model, slot.waitedMs / 1000);
-    for (const listener of this.#dispatchListeners) {
-      try {
-        listener({ model, caller: slot.caller, waitedMs: slot.waitedMs });
-      } catch {
-        // Observers must never break a request.
-      }
-    }
-    this.telemetry.record.queue(model, this.#p.scheduler.stats(model).queued, this.#p.limits.maxQueue);
-    return slot;
+  /** The runtime's per-request options from the SDK's call options. */
+  #request(options: CallOptions): RequestOptions {
+    return {
+      caller: options.caller ?? "anonymous",
+      priority: options.priority ?? "interactive",
+      ...(options.timeoutMs !== undefined && options.timeoutMs > 0 ? { deadlineMs: options.timeoutMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
   }
 
+  /** Records a request the runtime never saw (a cache hit, a request refused before queueing). */
   #finished(op: string, model: string, code: string, started: number): void {
     this.telemetry.record.requestFinished({
       op,
@@ -413,8 +382,5 @@ export class Sluice implements AsyncDisposable {
       code,
       durationSeconds: (performance.now() - started) / 1000,
     });
-    const slot = this.#p.slots.get(model);
-    if (slot) this.telemetry.record.sequencesBusy(model, this.#p.scheduler.stats(model).running);
-    this.telemetry.record.queue(model, this.#p.scheduler.stats(model).queued, this.#p.limits.maxQueue);
   }
 }

@@ -5,12 +5,13 @@ import {
   type EngineFactory,
   LlamaEngineFactory,
   MemoryBudget,
-  ModelHost,
+  type ModelHost,
   ModelNotFoundError,
   ModelStore,
+  type RequestEndEvent,
   RunnerEngineFactory,
   type RunnerEngineFactoryOptions,
-  Scheduler,
+  Runtime,
   toSluiceError,
 } from "@sluice/core";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
@@ -22,7 +23,7 @@ import { ModelKindFactory } from "./ModelKindFactory.ts";
 import { ModelSlot } from "./ModelSlot.ts";
 import { checkOptions, LIMIT_DEFAULTS, type SluiceOptions } from "./options.ts";
 import { SlotTier } from "./SlotTier.ts";
-import { Sluice, type SluiceParts } from "./Sluice.ts";
+import { type DispatchEvent, Sluice, type SluiceParts } from "./Sluice.ts";
 import { StoreModelResolver } from "./StoreModelResolver.ts";
 
 function isTelemetry(value: Telemetry | TelemetryOptions | undefined): value is Telemetry {
@@ -87,7 +88,8 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
       ? undefined
       : new MemoryBudget({ budgetBytes: options.memoryBudgetBytes, evictor: () => host });
   if (budget) telemetry.record.memoryBudget(budget.budgetBytes);
-  host = new ModelHost({
+  const dispatchListeners = new Set<(event: DispatchEvent) => void>();
+  const runtime = new Runtime({
     engineFactory: factory,
     resolve: async (id, signal) => {
       const file = await slotOf(id).pull(undefined, signal);
@@ -99,20 +101,42 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     ...(budget
       ? { admit: createHostAdmission(budget, options.runtime === "runner" ? {} : { runtimeBytes: 0 }) }
       : {}),
+    scheduler: {
+      maxQueue: limits.maxQueue,
+      ...(limits.requestTimeoutMs > 0 ? { defaultDeadlineMs: limits.requestTimeoutMs } : {}),
+    },
+    maxTokens: limits.maxTokens,
+    trace: (stage, fn, attributes) => telemetry.withSpan(stage, fn, attributes),
+    onDispatch: (e) => {
+      telemetry.record.queueWait(e.modelId, e.waitedMs / 1000);
+      const stats = runtime.scheduler.stats(e.modelId);
+      telemetry.record.queue(e.modelId, stats.queued, limits.maxQueue);
+      telemetry.record.sequencesBusy(e.modelId, stats.running);
+      if (e.op !== "generate") return;
+      for (const listener of dispatchListeners) {
+        try {
+          listener({ model: e.modelId, caller: e.caller, waitedMs: e.waitedMs });
+        } catch {
+          // Observers must never break a request.
+        }
+      }
+    },
+    onRequestEnd: (e) => recordRequestEnd(telemetry, runtime, e, limits.maxQueue),
   });
-  host.onStateChange((e) => {
+  host = runtime.host;
+  runtime.host.onStateChange((e) => {
     const error = e.error === undefined ? undefined : toSluiceError(e.error);
     slots.get(e.modelId)?.noteError(error);
     if (e.state === "ready" && e.previous === "loading") telemetry.record.modelLoad(e.modelId, "success");
     if (e.state === "broken") telemetry.record.modelLoad(e.modelId, "failure");
     if (e.state === "unloaded") telemetry.record.modelUnloaded(e.modelId);
-    telemetry.record.breaker(e.modelId, breakerOf(host.policy(e.modelId).state));
+    telemetry.record.breaker(e.modelId, breakerOf(runtime.host.policy(e.modelId).state));
     log.info(
       { model: e.modelId, state: e.state, previous: e.previous, error: error?.toJSON() },
       "model state",
     );
   });
-  for (const m of options.models) slots.set(m.id, new ModelSlot(m, host, resolver));
+  for (const m of options.models) slots.set(m.id, new ModelSlot(m, runtime.host, resolver));
   const defaultModel =
     options.defaultModel ??
     options.models.find((m) => (m.role ?? "chat") === "chat")?.id ??
@@ -123,11 +147,6 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     options.cache === false ? undefined : createCache(options.cache ?? {}),
     (c, r) => telemetry.record.cache(c, r),
   );
-  const scheduler = new Scheduler({
-    maxQueue: limits.maxQueue,
-    concurrency: (id) => slots.get(id)?.options.sequences ?? 1,
-    ...(limits.requestTimeoutMs > 0 ? { defaultDeadlineMs: limits.requestTimeoutMs } : {}),
-  });
   const admin = new ModelAdmin(
     slots,
     defaultModel,
@@ -136,19 +155,18 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
         ?.append({ action: `model.${action}`, actor: actor ?? "system", target: model, outcome, details })
         .catch((err: unknown) => log.error({ err }, "audit append failed"));
     },
-    (id) => scheduler.stats(id),
+    (id) => runtime.scheduler.stats(id),
   );
 
   const parts: SluiceParts = {
     slots,
     defaultModel,
     admin,
-    scheduler,
-    host,
+    runtime,
     cache,
     telemetry,
     ownsTelemetry,
-    limits,
+    dispatchListeners,
     effectiveConfig: options.effectiveConfig ?? {
       models: options.models,
       defaultModel,
@@ -162,7 +180,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     const backends = tiers.map((t) => {
       const slot = slots.get(t.id);
       if (!slot) throw new RangeError(`cascade tier ${t.id} must name a configured model`);
-      return new SlotTier(slot, scheduler, host, () => sluice);
+      return new SlotTier(slot, runtime.scheduler, runtime.host, () => sluice);
     });
     parts.cascade = new CascadeRouter({
       config: options.cascade,
@@ -180,6 +198,31 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     throw err;
   }
   return sluice;
+}
+
+/** One request's end → metrics: the runtime reports every request that reached its queue. */
+function recordRequestEnd(
+  telemetry: Telemetry,
+  runtime: Runtime,
+  e: RequestEndEvent,
+  maxQueue: number,
+): void {
+  const op = e.op === "embed" ? "embed" : e.mode === "chat" ? "chat" : "generate";
+  telemetry.record.requestFinished({
+    op,
+    model: e.modelId,
+    code: e.outcome === "ok" ? "OK" : e.outcome,
+    durationSeconds: e.durationMs / 1000,
+  });
+  if (e.stats) {
+    telemetry.record.tokens(e.modelId, e.stats.promptTokens, e.stats.generatedTokens);
+    if (e.stats.generatedTokens > 0)
+      telemetry.record.firstToken(e.modelId, e.stats.timeToFirstTokenMs / 1000);
+  }
+  if (e.promptTokens) telemetry.record.tokens(e.modelId, e.promptTokens, 0);
+  const stats = runtime.scheduler.stats(e.modelId);
+  telemetry.record.sequencesBusy(e.modelId, stats.running);
+  telemetry.record.queue(e.modelId, stats.queued, maxQueue);
 }
 
 /** Store events → logs and the audit log (telemetry knows nothing of the store). */

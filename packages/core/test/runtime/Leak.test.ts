@@ -2,7 +2,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../../src/runtime/engine/index.ts";
-import { createRuntime, type Runtime } from "../../src/runtime/host/index.ts";
+import { Runtime } from "../../src/runtime/host/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
 import { TEST_LOAD, testModels } from "./models.ts";
 
@@ -68,7 +68,7 @@ describe.each(models)("leak check on $name", (m) => {
         return engine;
       },
     };
-    const runtime = createRuntime({
+    const runtime = new Runtime({
       engineFactory: factory,
       resolve: async () => ({ path: m.path, sha256: "test" }),
       loadOptions: () => ({ ...TEST_LOAD }),

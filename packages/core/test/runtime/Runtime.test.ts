@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { isSluiceError, ModelUnsupportedError } from "../../src/errors/index.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../../src/runtime/engine/index.ts";
-import { createRuntime, type RequestEndEvent, type Runtime } from "../../src/runtime/host/index.ts";
+import { type RequestEndEvent, Runtime } from "../../src/runtime/host/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
 import { TEST_LOAD, testModels } from "./models.ts";
 
@@ -35,8 +35,8 @@ function codeOf(err: unknown): string | undefined {
 describe.each(models)("runtime on $name", (m) => {
   let factory: RecordingFactory;
   let runtime: Runtime;
-  const make = (extra: Partial<Parameters<typeof createRuntime>[0]> = {}) =>
-    createRuntime({
+  const make = (extra: Partial<ConstructorParameters<typeof Runtime>[0]> = {}) =>
+    new Runtime({
       engineFactory: factory,
       resolve: async () => ({ path: m.path, sha256: "test" }),
       loadOptions: () => ({ ...TEST_LOAD }),
@@ -145,7 +145,7 @@ describe.each(models)("runtime on $name", (m) => {
 
   it("rejects bad input with INVALID_INPUT before any model work", async () => {
     const fresh = new RecordingFactory();
-    const rt = createRuntime({
+    const rt = new Runtime({
       engineFactory: fresh,
       resolve: async () => ({ path: m.path, sha256: "test" }),
       loadOptions: () => ({ ...TEST_LOAD }),
@@ -170,7 +170,7 @@ describe.each(models)("runtime on $name", (m) => {
 describe.each(models)("request events on $name", (m) => {
   it("reports each request's outcome, queue wait and stats once", async () => {
     const events: RequestEndEvent[] = [];
-    const rt = createRuntime({
+    const rt = new Runtime({
       engineFactory: llama,
       resolve: async () => ({ path: m.path, sha256: "test" }),
       loadOptions: () => ({ ...TEST_LOAD }),
@@ -202,7 +202,7 @@ describe.each(models)("request events on $name", (m) => {
 describe.each(models)("shutdown on $name", (m) => {
   it("close refuses new requests, finishes in-flight ones, then unloads; destroy fails the rest at once", async () => {
     const factory = new RecordingFactory();
-    const rt = createRuntime({
+    const rt = new Runtime({
       engineFactory: factory,
       resolve: async () => ({ path: m.path, sha256: "test" }),
       loadOptions: () => ({ ...TEST_LOAD }),
@@ -216,7 +216,7 @@ describe.each(models)("shutdown on $name", (m) => {
     await closed;
     expect(factory.engines[0]?.disposed).toBe(true);
 
-    const rt2 = createRuntime({
+    const rt2 = new Runtime({
       engineFactory: factory,
       resolve: async () => ({ path: m.path, sha256: "test" }),
       loadOptions: () => ({ ...TEST_LOAD }),
@@ -247,7 +247,7 @@ describe.each(models)("breaker on $name", (m) => {
     const factory = new RecordingFactory();
     factory.failNext = 3;
     const states: string[] = [];
-    const rt = createRuntime({
+    const rt = new Runtime({
       engineFactory: factory,
       resolve: async () => ({ path: m.path, sha256: "test" }),
       loadOptions: () => ({ ...TEST_LOAD, sequences: 1 }),

@@ -1,13 +1,16 @@
-export {
-  createRuntime,
-  type RequestEndEvent,
-  type RequestOptions,
-  type Runtime,
-  type RuntimeOptions,
-} from "./createRuntime.ts";
 export { linkSignals } from "./linkSignals.ts";
 export { ModelHost, type ModelHostOptions } from "./ModelHost.ts";
 export { ModelLease } from "./ModelLease.ts";
+export {
+  type DispatchEvent,
+  type EmbedOutput,
+  type RequestEndEvent,
+  type RequestOptions,
+  Runtime,
+  type RuntimeOptions,
+  type RuntimeStage,
+  type RuntimeTrace,
+} from "./Runtime.ts";
 export type {
   AdmissionGrant,
   AdmissionRequest,

@@ -1,6 +1,6 @@
 import type { Engine, GenerateParams } from "@sluice/core";
 import { InferenceFailedError } from "@sluice/core";
-import type { TierAnswer, TierBackend, TierCallOptions, TierHealth } from "./TierBackend.ts";
+import type { TierAnswer, TierBackend, TierCallOptions, TierHealth } from "../src/TierBackend.ts";
 
 /** Options of EngineTier. */
 export interface EngineTierOptions {
@@ -13,7 +13,7 @@ export interface EngineTierOptions {
 const healthy: TierHealth = { breaker: "closed", ready: true, expectedQueueWaitMs: 0 };
 
 /**
- * Adapts a loaded Engine to the TierBackend port by collecting its token
+ * Test adapter: a loaded Engine as a TierBackend, collecting its token
  * stream. The composition root supplies health from the model host; without
  * it the tier is always considered healthy.
  */
