@@ -1,3 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({ test: { include: ["test/**/*.test.ts"], testTimeout: 60_000 } });
+export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (tooling/typescript/base.json);
+  // the rest is vitest's default (Vite's server conditions without "module").
+  ssr: { resolve: { conditions: ["@sluice/source", "node", "development|production"] } },
+  test: { include: ["test/**/*.test.ts"], testTimeout: 60_000 },
+});

@@ -3,6 +3,9 @@ import { defineConfig } from "vitest/config";
 // Browser tests against a real server and a built playground: one process,
 // one file at a time, long bounds (a loaded CI machine decodes slowly).
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (tooling/typescript/base.json);
+  // the rest is vitest's default (Vite's server conditions without "module").
+  ssr: { resolve: { conditions: ["@sluice/source", "node", "development|production"] } },
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/globalSetup.ts"],

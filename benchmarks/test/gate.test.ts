@@ -45,6 +45,7 @@ describe("bench:gate", () => {
       const r = spawnSync(
         process.execPath,
         [
+          "--conditions=@sluice/source",
           "--import",
           "tsx",
           join(root, "src", "gate.ts"),

@@ -1,6 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (tooling/typescript/base.json);
+  // the rest is vitest's default (Vite's server conditions without "module").
+  ssr: { resolve: { conditions: ["@sluice/source", "node", "development|production"] } },
   test: {
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     pool: "forks",

@@ -1,3 +1,9 @@
 import { defineConfig } from "tsdown";
 
-export default defineConfig({ entry: ["src/index.ts"], format: "esm", dts: true, fixedExtension: false });
+export default defineConfig({
+  // cli: the `sluice-synth` bin.
+  entry: { index: "src/index.ts", cli: "src/cli.ts" },
+  format: "esm",
+  dts: true,
+  fixedExtension: false,
+});

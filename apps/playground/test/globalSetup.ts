@@ -16,14 +16,15 @@ function newest(dir: string): number {
 }
 
 /**
- * Builds the playground once for all browser tests (`next start` serves the
- * build). Outside CI a build newer than every source is reused, so editing a
- * test does not cost a rebuild; CI always builds.
+ * Builds the playground once for all browser tests (its standalone server
+ * serves the build, as in production). A build newer than every source is
+ * reused (CI's `pnpm build` step made it minutes earlier), so editing a test
+ * does not cost a rebuild.
  */
 export default function setup(): void {
-  const buildId = join(root, ".next", "BUILD_ID");
+  const buildId = join(root, ".next", "standalone", "apps", "playground", ".next", "BUILD_ID");
   const sourcesChanged = Math.max(newest(join(root, "src")), statSync(join(root, "next.config.ts")).mtimeMs);
-  if (!process.env.CI && existsSync(buildId) && statSync(buildId).mtimeMs > sourcesChanged) return;
+  if (existsSync(buildId) && statSync(buildId).mtimeMs > sourcesChanged) return;
   const started = Date.now();
   const result = spawnSync(process.execPath, [require_next(), "build"], {
     cwd: root,
@@ -31,6 +32,12 @@ export default function setup(): void {
     stdio: ["ignore", "inherit", "inherit"],
   });
   if (result.status !== 0) throw new Error(`next build failed with exit code ${result.status}`);
+  // The static assets the standalone server serves (what the package's build script adds).
+  const standalone = spawnSync(process.execPath, [join(root, "scripts", "standalone.mjs")], {
+    stdio: "inherit",
+  });
+  if (standalone.status !== 0)
+    throw new Error(`scripts/standalone.mjs failed with exit code ${standalone.status}`);
   console.log(`playground: next build took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

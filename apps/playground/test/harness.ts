@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 // apps/server exports no entry point yet; its start function is what `sluice serve` runs.
@@ -33,7 +33,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** The real server on lfm2-tiny, the built playground under `next start`, and Debian's chromium. */
+/** The real server on lfm2-tiny, the built playground's standalone server, and Debian's chromium. */
 export async function startStack(env: Partial<ServerEnv> = {}, flags: ServeFlags = {}): Promise<Stack> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
@@ -78,18 +78,27 @@ export async function startStack(env: Partial<ServerEnv> = {}, flags: ServeFlags
   };
 }
 
+/** The built playground's standalone server (what `pnpm start` and the image run). */
+export const STANDALONE_SERVER = join(root, ".next", "standalone", "apps", "playground", "server.js");
+
 export function startNext(port: number, apiUrl: string): Promise<ChildProcess> {
-  const bin = join(root, "node_modules", "next", "dist", "bin", "next");
-  const child = spawn(process.execPath, [bin, "start", "--port", String(port), "--hostname", "127.0.0.1"], {
-    cwd: root,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1", NEXT_PUBLIC_SLUICE_API_URL: apiUrl },
+  const child = spawn(process.execPath, [STANDALONE_SERVER], {
+    cwd: dirname(STANDALONE_SERVER),
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      NEXT_PUBLIC_SLUICE_API_URL: apiUrl,
+      PORT: String(port),
+      HOSTNAME: "127.0.0.1",
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGTERM");
-      reject(new Error(`next start did not become ready in 60 s:\n${output}`));
+      reject(new Error(`the playground did not become ready in 60 s:\n${output}`));
     }, 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -102,7 +111,7 @@ export function startNext(port: number, apiUrl: string): Promise<ChildProcess> {
     child.stderr?.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`next start exited with ${code}:\n${output}`));
+      reject(new Error(`the playground exited with ${code}:\n${output}`));
     });
   });
 }

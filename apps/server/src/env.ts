@@ -37,7 +37,7 @@ export const envSchema = z.looseObject({
   SLUICE_BODY_LIMIT_BYTES: positive.optional(),
   /** Extra model directories, `:`-separated. */
   SLUICE_MODEL_DIRS: z.string().optional(),
-  /** Directory of downloaded models. Defaults to `<workspace>/models`. */
+  /** Directory of downloaded models. Defaults to `models/` in the server's install root (see installRoot). */
   SLUICE_MODELS_DIR: z.string().optional(),
   /** `in-process` or `runner`. Defaults to `in-process`. */
   SLUICE_RUNTIME: z.enum(["in-process", "runner"]).optional(),
@@ -54,6 +54,8 @@ export const envSchema = z.looseObject({
   /** Skip downloading the catalog default model (offline machines). */
   SLUICE_OFFLINE: z.enum(["0", "1", "true", "false"]).optional(),
   SLUICE_CONFIG: z.string().optional(),
+  /** Where the synthetic fallback model is generated. Defaults to `.sluice/synth` in the server's install root. */
+  SLUICE_SYNTH_DIR: z.string().min(1).optional(),
   SLUICE_ENV: z.string().optional(),
 });
 export type ServerEnv = z.infer<typeof envSchema>;

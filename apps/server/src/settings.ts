@@ -1,9 +1,9 @@
 import type { Scope } from "@sluice/api";
 import type { CacheOptions } from "@sluice/cache";
 import { type LoadedConfig, loadConfig, type SluiceConfig } from "@sluice/config";
-import { workspaceRoot } from "@sluice/gguf-synth";
 import { type ApiKeyEntry, parseApiKeys } from "./auth/ApiKeyStore.ts";
 import type { ServerEnv } from "./env.ts";
+import { installRoot } from "./paths.ts";
 
 /** Flags of `sluice serve`; each overrides its config field and environment variable. */
 export interface ServeFlags {
@@ -56,7 +56,7 @@ function httpScopes(scopes: readonly string[]): Scope[] {
 export function resolveSettings(env: ServerEnv, flags: ServeFlags = {}): ServerSettings {
   const loaded = loadConfig({
     env: asStrings(env),
-    cwd: workspaceRoot(),
+    cwd: installRoot(),
     ...(flags.config ? { configFile: flags.config } : {}),
     overrides: {
       ...(flags.host || flags.port !== undefined

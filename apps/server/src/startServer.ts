@@ -2,7 +2,6 @@ import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { ConfigWatcher } from "@sluice/config";
 import { createModelStore, type ModelStore } from "@sluice/core";
-import { workspaceRoot } from "@sluice/gguf-synth";
 import { createSluice, type Sluice } from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
@@ -11,6 +10,7 @@ import { RedisRateLimiter } from "./auth/RedisRateLimiter.ts";
 import { type ChosenModel, chooseDefaultModel, SYNTHETIC_NOTICE } from "./defaultModel.ts";
 import type { ServerEnv } from "./env.ts";
 import { SluiceHttpServer } from "./http/SluiceHttpServer.ts";
+import { installRoot } from "./paths.ts";
 import { redactedConfig, resolveSettings, type ServeFlags } from "./settings.ts";
 
 export type { ServeFlags } from "./settings.ts";
@@ -61,7 +61,7 @@ export async function startServer(
     ...(config.telemetry.audit.enabled || env.SLUICE_AUDIT_DIR
       ? {
           audit: {
-            dir: resolve(workspaceRoot(), config.telemetry.audit.dir),
+            dir: resolve(installRoot(), config.telemetry.audit.dir),
             maxFileBytes: config.telemetry.audit.maxFileBytes,
           },
         }
@@ -74,13 +74,15 @@ export async function startServer(
     if (name !== "SLUICE_API_KEYS" && name !== "SLUICE_OFFLINE" && name !== "SLUICE_MMPROJ")
       telemetry.logger.warn({ variable: name }, "unknown SLUICE_ variable ignored");
 
-  const modelsDir = resolve(workspaceRoot(), config.models.dir);
-  const extraDirs = config.models.dirs.map((d) => resolve(workspaceRoot(), d));
+  const home = installRoot();
+  const modelsDir = resolve(home, config.models.dir);
+  const extraDirs = config.models.dirs.map((d) => resolve(home, d));
   const store = createModelStore({ modelsDir, extraDirs });
   const model = await chooseDefaultModel({
     requested: settings.requestedModel,
     preferred: settings.preferredModel,
     dirs: [modelsDir, ...extraDirs],
+    synthDir: env.SLUICE_SYNTH_DIR ?? resolve(home, ".sluice", "synth"),
     ...(settings.offline ? {} : { download: (id: string) => downloadWithProgress(store, id, print) }),
   });
   telemetry.logger.info(

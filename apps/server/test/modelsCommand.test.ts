@@ -13,7 +13,9 @@ import { buildCli } from "../src/cli.ts";
 import { modelsCommand } from "../src/commands/models.ts";
 
 const repoRoot = resolve(fileURLToPath(new URL("../../../", import.meta.url)));
-const binPath = fileURLToPath(new URL("../src/bin.mjs", import.meta.url));
+// The bin from source: tsx's loader, workspace packages resolved to their sources.
+const binPath = fileURLToPath(new URL("../src/bin.ts", import.meta.url));
+const binArgs = ["--conditions=@sluice/source", "--import", "tsx", binPath];
 
 interface Run {
   code: number | null;
@@ -173,7 +175,7 @@ describe("sluice models", () => {
     await writeFile(path, model);
     const sha = createHash("sha256").update(model).digest("hex");
     const ok = await runProcess(process.execPath, [
-      binPath,
+      ...binArgs,
       "models",
       "verify",
       "--path",
@@ -186,7 +188,7 @@ describe("sluice models", () => {
 
     await flipByte(path, await tensorDataOffset(path));
     const bad = await runProcess(process.execPath, [
-      binPath,
+      ...binArgs,
       "models",
       "verify",
       "--path",

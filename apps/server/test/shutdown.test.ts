@@ -17,7 +17,7 @@ afterAll(() => {
 
 /** Spawns `sluice` as a child process and resolves with its API URL from the start-up banner. */
 async function spawnServer(): Promise<string> {
-  child = spawn(process.execPath, ["--import", "tsx", entry], {
+  child = spawn(process.execPath, ["--conditions=@sluice/source", "--import", "tsx", entry], {
     env: {
       ...process.env,
       SLUICE_PORT: "0",

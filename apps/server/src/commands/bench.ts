@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { workspaceRoot } from "@sluice/gguf-synth";
 import { Command } from "commander";
+import { installRoot } from "../paths.ts";
 
 /** `sluice bench [suite]`: runs the benchmark workspace (tinybench suites, then the report). */
 export function benchCommand(): Command {
@@ -14,7 +14,7 @@ export function benchCommand(): Command {
         suite === "server-load"
           ? ["--filter", "@sluice/server", "loadtest"]
           : ["--filter", "@sluice/benchmarks", "run", script];
-      const child = spawn("pnpm", args, { cwd: workspaceRoot(), stdio: "inherit" });
+      const child = spawn("pnpm", args, { cwd: installRoot(), stdio: "inherit" });
       const code = await new Promise<number>((resolve) => child.once("exit", (c) => resolve(c ?? 1)));
       process.exitCode = code;
     });

@@ -10,10 +10,10 @@ import {
   type ModelStoreOptions,
   type ResolvedModel,
 } from "@sluice/core/models";
-import { workspaceRoot } from "@sluice/gguf-synth";
 import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import { readEnv } from "../env.ts";
+import { installRoot } from "../paths.ts";
 
 /** Where the command writes and how it exits; tests pass collectors. */
 export interface ModelsCommandIo {
@@ -39,13 +39,13 @@ const HASH_BAR_MIN_BYTES = 64 * 1024 * 1024;
 
 /**
  * The models directory: `--models-dir`, else `SLUICE_MODELS_DIR`, else
- * `<workspace>/models` (the same default as `sluice serve`; `*.gguf` there is
+ * `<install root>/models` (the same default as `sluice serve`; `*.gguf` there is
  * git-ignored). Extra read-only directories: `--model-dirs`, else
  * `SLUICE_MODEL_DIRS` (`:`-separated).
  */
 export async function storeOptionsFrom(options: GlobalOptions): Promise<ModelStoreOptions> {
   const env = readEnv();
-  const modelsDir = resolve(options.modelsDir ?? env.SLUICE_MODELS_DIR ?? join(workspaceRoot(), "models"));
+  const modelsDir = resolve(options.modelsDir ?? env.SLUICE_MODELS_DIR ?? join(installRoot(), "models"));
   const extraDirs = (options.modelDirs ?? env.SLUICE_MODEL_DIRS ?? "").split(delimiter).filter(Boolean);
   return {
     modelsDir,

@@ -1,14 +1,23 @@
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { RunnerEngineFactory, type RunnerEngineFactoryOptions } from "../runner/RunnerEngineFactory.ts";
 import type { VisionEngineFactoryOptions } from "./VisionEngineFactory.ts";
 
-/** File URL of the vision runner's engine module (a .ts file from source, .js from a build). */
+/**
+ * File URL of the vision runner's engine module: a .ts file beside this one
+ * from source; from a build, beside this module or, when this code was bundled
+ * into a chunk at the root of dist/, dist/runtime/llama-vision/visionEngineModule.js
+ * (a tsdown entry of its own).
+ */
 export function visionEngineModuleUrl(): string {
   const self = fileURLToPath(import.meta.url);
-  const extension = self.endsWith(".ts") ? ".ts" : ".js";
-  return pathToFileURL(
-    self.replace(/createVisionRunnerEngineFactory\.(ts|js)$/, `visionEngineModule${extension}`),
-  ).href;
+  if (self.endsWith(".ts")) return pathToFileURL(join(dirname(self), "visionEngineModule.ts")).href;
+  const candidates = [
+    join(dirname(self), "visionEngineModule.js"),
+    join(dirname(self), "runtime", "llama-vision", "visionEngineModule.js"),
+  ];
+  return pathToFileURL(candidates.find((c) => existsSync(c)) ?? (candidates[0] as string)).href;
 }
 
 export interface VisionRunnerEngineFactoryOptions

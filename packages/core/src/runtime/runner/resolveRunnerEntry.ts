@@ -12,14 +12,19 @@ export interface RunnerEntry {
 
 /**
  * Finds the runner entry. From source (a .ts file, as in tests and `tsx`) it
- * sits beside this module and the child needs tsx's loader; from a build it is
+ * sits beside this module and the child needs tsx's loader and the
+ * `@sluice/source` export condition (workspace packages resolve to their
+ * sources, as in the parent); from a build it is
  * plain JS, beside this module or, when this code was bundled into a chunk at
  * the root of dist/, at dist/runtime/runner/runnerMain.js (a tsdown entry).
  */
 export function resolveRunnerEntry(): RunnerEntry {
   const self = fileURLToPath(import.meta.url);
   if (self.endsWith(".ts")) {
-    return { path: join(self, "..", "runnerMain.ts"), execArgv: ["--import", resolveTsx()] };
+    return {
+      path: join(self, "..", "runnerMain.ts"),
+      execArgv: ["--conditions=@sluice/source", "--import", resolveTsx()],
+    };
   }
   const candidates = [
     join(self, "..", "runnerMain.js"),
