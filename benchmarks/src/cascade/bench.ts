@@ -6,7 +6,9 @@
 // the largest tier is checked equal to that tier's direct greedy answer.
 // Run: pnpm --filter @sluice/benchmarks bench:cascade
 import { ok, strictEqual } from "node:assert/strict";
-import { Cascade, type CascadeResponse, EngineTier, type TierConfig } from "@sluice/cascade";
+import { Cascade, type CascadeResponse, type TierConfig } from "@sluice/cascade";
+// The cascade's logic over bare engines (its test backend): this benchmark measures routing, not serving.
+import { EngineTier } from "../../../packages/cascade/test/EngineTier.ts";
 import { type Engine, LlamaEngineFactory } from "@sluice/core";
 import { ensureSynthModel, findModelFixture } from "@sluice/gguf-synth";
 import { prompts, storyPrompts } from "./prompts.ts";
