@@ -13,9 +13,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A real redis-server on 127.0.0.1 with a random port and no persistence. */
-export async function startRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
+/** A real redis-server on 127.0.0.1 with a random (or the given) port and no persistence. */
+export async function startRedis(onPort?: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const port = onPort ?? (await freePort());
   const child: ChildProcess = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

@@ -1,5 +1,11 @@
 import { createClient, type RedisClientType } from "redis";
-import { checkRates, type RateDecision, type RateLimiter, type RateLimitOptions } from "./RateLimiter.ts";
+import {
+  checkRates,
+  MemoryRateLimiter,
+  type RateDecision,
+  type RateLimiter,
+  type RateLimitOptions,
+} from "./RateLimiter.ts";
 
 // Refill and take in one atomic script, so replicas sharing the bucket never
 // both spend its last token. Time comes from Redis, not from the replicas.
@@ -26,14 +32,17 @@ export interface RedisRateLimiterOptions extends RateLimitOptions {
   prefix?: string;
   /** Time to wait for Redis before failing open. Defaults to `250` ms. */
   timeoutMs?: number;
-  /** Receives Redis failures (the request is then allowed). Defaults to none. */
+  /** Receives Redis failures (the request is then limited by this replica's own bucket). Defaults to none. */
   onError?: (error: unknown) => void;
 }
 
 /**
  * Token buckets in Redis, shared by every replica. When Redis is down or slow
- * the limiter fails open (allows the request) and reports the error: a rate
- * limiter must not turn a Redis outage into an API outage.
+ * the limiter falls back to a bucket of this replica's own (same rates), and
+ * reports the error: a Redis outage must neither become an API outage nor
+ * lift the limit. With N replicas a key may then get up to N times its
+ * budget until Redis answers again; the next request after that is limited
+ * by the shared bucket once more.
  */
 export class RedisRateLimiter implements RateLimiter {
   readonly #client: RedisClientType;
@@ -43,6 +52,7 @@ export class RedisRateLimiter implements RateLimiter {
   readonly #timeoutMs: number;
   readonly #onError: (error: unknown) => void;
   readonly #ready: Promise<unknown>;
+  readonly #local: MemoryRateLimiter;
   #closed = false;
 
   constructor(options: RedisRateLimiterOptions) {
@@ -53,6 +63,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.#prefix = options.prefix ?? "sluice:rl:";
     this.#timeoutMs = options.timeoutMs ?? 250;
     this.#onError = options.onError ?? (() => undefined);
+    this.#local = new MemoryRateLimiter({ perMinute: options.perMinute, burst: options.burst });
     this.#client = createClient({
       url: options.url,
       socket: { connectTimeout: 2000, reconnectStrategy: (n) => Math.min(2000, 50 * 2 ** n) },
@@ -65,26 +76,34 @@ export class RedisRateLimiter implements RateLimiter {
     checkRates(options);
     this.#perMs = options.perMinute / 60_000;
     this.#burst = options.burst;
+    this.#local.update(options);
+  }
+
+  /** Whether the last decisions came from the shared bucket (false while Redis is unreachable). */
+  get shared(): boolean {
+    return this.#client.isReady;
   }
 
   async take(key: string): Promise<RateDecision> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.#ready;
-      if (!this.#client.isReady) throw new Error("redis is not connected");
-      let timer: NodeJS.Timeout | undefined;
+      // One deadline covers the first connection and the command: while Redis
+      // is unreachable, connect() keeps retrying and would never settle.
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new Error(`redis did not answer in ${this.#timeoutMs} ms`)),
           this.#timeoutMs,
         );
       });
+      await Promise.race([this.#ready, timeout]);
+      if (!this.#client.isReady) throw new Error("redis is not connected");
       const reply = (await Promise.race([
         this.#client.eval(SCRIPT, {
           keys: [this.#prefix + key],
           arguments: [String(this.#perMs), String(this.#burst)],
         }),
         timeout,
-      ]).finally(() => clearTimeout(timer))) as [number, string];
+      ])) as [number, string];
       const tokens = Number(reply[1]);
       if (reply[0] === 1) return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(tokens) };
       return {
@@ -94,14 +113,18 @@ export class RedisRateLimiter implements RateLimiter {
       };
     } catch (err) {
       this.#onError(err);
-      return { allowed: true, retryAfterSeconds: 0, remaining: this.#burst };
+      return this.#local.take(key);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#ready;
-    if (this.#client.isOpen) await this.#client.quit().catch(() => this.#client.destroy());
+    await this.#local.close();
+    // quit() needs a connected client; a client still trying to connect is destroyed.
+    if (this.#client.isReady) await this.#client.quit().catch(() => this.#client.destroy());
+    else if (this.#client.isOpen) this.#client.destroy();
   }
 }
