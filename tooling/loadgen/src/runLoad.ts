@@ -22,6 +22,8 @@ export interface LoadResult {
    * event inside a stream, `TRUNCATED` for a stream cut before `[DONE]`, `NETWORK` when no response came.
    */
   code?: string;
+  /** For `NETWORK` and `TRUNCATED`: the transport's error code or message (`ECONNRESET`, `UND_ERR_SOCKET`…). */
+  detail?: string;
   /** The `Retry-After` header of the response, when present. */
   retryAfter?: string;
   /** The `x-sluice-replica` header (set by the reference load balancer), when present. */
@@ -97,8 +99,8 @@ async function send(options: LoadOptions, client: number, index: number, t0: num
       headers: { ...(req.body ? { "content-type": "application/json" } : {}), ...req.headers },
       ...(req.body ? { body: JSON.stringify(req.body) } : {}),
     });
-  } catch {
-    return end({ status: 0, ok: false, code: "NETWORK" });
+  } catch (err) {
+    return end({ status: 0, ok: false, code: "NETWORK", detail: transportError(err) });
   }
   const replica = res.headers.get("x-sluice-replica") ?? undefined;
   const retryAfter = res.headers.get("retry-after") ?? undefined;
@@ -113,6 +115,7 @@ async function send(options: LoadOptions, client: number, index: number, t0: num
   let chunks = 0;
   let done = false;
   let streamError: string | undefined;
+  let broken: string | undefined;
   try {
     const decoder = new TextDecoder();
     let buffered = "";
@@ -136,11 +139,13 @@ async function send(options: LoadOptions, client: number, index: number, t0: num
         }
       }
     }
-  } catch {
+  } catch (err) {
     // The connection broke mid-stream: reported below as TRUNCATED.
+    broken = transportError(err);
   }
   if (streamError) return end({ ...meta, ok: false, code: `STREAM:${streamError}`, chunks });
-  if (!done) return end({ ...meta, ok: false, code: "TRUNCATED", chunks });
+  if (!done)
+    return end({ ...meta, ok: false, code: "TRUNCATED", chunks, ...(broken ? { detail: broken } : {}) });
   return end({ ...meta, ok: true, chunks });
 }
 
@@ -151,4 +156,11 @@ function errorCode(text: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+function transportError(err: unknown): string {
+  const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+  if (typeof cause?.code === "string") return cause.code;
+  if (typeof cause?.message === "string") return cause.message;
+  return err instanceof Error ? err.message : String(err);
 }
