@@ -164,6 +164,7 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
     const tracker = inFlightTracker();
     const stop = new AbortController();
     const drained: Record<string, { inFlightAtSigterm: number; completed: number }> = {};
+    const atSigterm = new Map<string, string[]>();
     const load = runLoad({
       url: cluster.lbUrl,
       clients: 16,
@@ -183,6 +184,7 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
         replica.proc.child.kill("SIGTERM");
         expect(await replica.proc.exited).toBe(0);
         drained[replica.name] = { inFlightAtSigterm: inFlight.length, completed: 0 };
+        atSigterm.set(replica.name, inFlight);
         await cluster.restart(replica);
         await cluster.waitLbStatus({ [replica.name]: "UP" });
       }
@@ -194,11 +196,18 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
       results.push(...(await load));
     }
     // The streams in flight at each SIGTERM ran to [DONE] on the draining replica.
-    for (const r of results) if (r.ok && r.replica && drained[r.replica]) drained[r.replica]!.completed++;
+    const byKey = new Map(results.map((r) => [`${r.client}:${r.index}`, r]));
+    for (const [name, keys] of atSigterm)
+      drained[name]!.completed = keys.filter(
+        (k) => byKey.get(k)?.ok === true && byKey.get(k)?.replica === name,
+      ).length;
     const s = report("rolling-restart", results, { drained });
     expect(s.failedByCode).toEqual({});
     expect(s.failed).toBe(0);
-    for (const name of ["r1", "r2", "r3"]) expect(drained[name]?.inFlightAtSigterm).toBeGreaterThan(0);
+    for (const name of ["r1", "r2", "r3"]) {
+      expect(drained[name]?.inFlightAtSigterm).toBeGreaterThan(0);
+      expect(drained[name]?.completed).toBe(drained[name]?.inFlightAtSigterm);
+    }
   }, 300_000);
 
   it("4. loses only the streams of a SIGKILLed replica, routes around it, and its runners die with it", async () => {
