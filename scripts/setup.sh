@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Sluice needs on a fresh Debian/Node machine: pnpm (pinned),
 # the Debian packages the tests use (redis-server, prometheus for promtool,
-# chromium for the playground's browser tests), and the workspace's packages.
+# chromium for the playground's browser tests, haproxy for the scale-out test),
+# and the workspace's packages.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,10 +15,11 @@ need_apt=()
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v promtool >/dev/null || need_apt+=(prometheus)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v haproxy >/dev/null || need_apt+=(haproxy)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
-  # policy-rc.d keeps apt from starting prometheus/redis as system services;
+  # policy-rc.d keeps apt from starting prometheus/redis/haproxy as system services;
   # the tests start their own instances on random ports.
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
   $SUDO chmod +x /usr/sbin/policy-rc.d
