@@ -55,11 +55,13 @@ async function burst(key: string) {
   return { results, allowed, elapsedS, globalBudget };
 }
 
-/** Keys in the shared Redis (redis-cli from the same Debian package as the server). */
+/** Cache entries in the shared Redis (rate-limit buckets live there too, under another prefix, and expire). */
 const redisKeys = () =>
-  Number(
-    execFileSync("redis-cli", ["-p", String(cluster.redis.port), "DBSIZE"], { encoding: "utf8" }).trim(),
-  );
+  execFileSync("redis-cli", ["-p", String(cluster.redis.port), "--scan", "--pattern", "sluice:cache:*"], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter(Boolean).length;
 
 /** Tracks which streams are in flight on which replica (from the load balancer's header). */
 function inFlightTracker() {
@@ -90,6 +92,14 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
     expect(limited.length).toBe(results.length - allowed);
     for (const r of limited) expect(Number(r.retryAfter)).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it("exports the HPA's metric, sluice_queue_depth, on every replica", async () => {
+    for (const replica of cluster.replicas) {
+      const text = await (await fetch(`${replica.url}/metrics`)).text();
+      expect(text).toMatch(/^sluice_queue_depth\{model="lfm2-tiny"\} \d+$/m);
+      expect(text).toMatch(/^sluice_queue_capacity\{model="lfm2-tiny"\} [1-9]\d*$/m);
+    }
+  });
 
   it("2. answers on one replica what another computed (results and embeddings)", async () => {
     const [r1, r2, r3] = cluster.replicas as [Replica, Replica, Replica];

@@ -103,12 +103,15 @@ export class Cluster {
   }
 
   async waitReady(replica: Replica): Promise<void> {
-    await waitFor(`${replica.name} /readyz 200\n${replica.proc.output()}`, 90_000, async () => {
-      if (replica.proc.child.exitCode !== null)
-        throw new Error(`${replica.name} exited:\n${replica.proc.output()}`);
-      const res = await fetch(`${replica.url}/readyz`);
-      return res.status === 200 ? true : undefined;
-    });
+    try {
+      await waitFor(`${replica.name} /readyz 200`, 120_000, async () => {
+        if (replica.proc.child.exitCode !== null) throw new ReplicaExited();
+        const res = await fetch(`${replica.url}/readyz`);
+        return res.status === 200 ? true : undefined;
+      });
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; ${replica.name} printed:\n${replica.proc.output()}`);
+    }
   }
 
   /** Waits until HAProxy's health checks show these states. */
@@ -146,3 +149,5 @@ export class Cluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+class ReplicaExited extends Error {}

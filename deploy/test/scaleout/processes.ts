@@ -22,7 +22,11 @@ export async function freePort(): Promise<number> {
 export async function waitFor<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const value = await check().catch(() => undefined);
+    const value = await check().catch((err: unknown) => {
+      // A check that knows the wait is hopeless (a process exited) ends it at once.
+      if (err instanceof Error && err.constructor.name === "ReplicaExited") throw err;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
