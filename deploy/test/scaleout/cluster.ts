@@ -9,6 +9,7 @@ import {
   haproxyStatus,
   type Proc,
   repoRoot,
+  StopWaiting,
   serverCommand,
   startProc,
   startRedis,
@@ -105,7 +106,7 @@ export class Cluster {
   async waitReady(replica: Replica): Promise<void> {
     try {
       await waitFor(`${replica.name} /readyz 200`, 120_000, async () => {
-        if (replica.proc.child.exitCode !== null) throw new ReplicaExited();
+        if (replica.proc.child.exitCode !== null) throw new StopWaiting(`${replica.name} exited`);
         const res = await fetch(`${replica.url}/readyz`);
         return res.status === 200 ? true : undefined;
       });
@@ -149,5 +150,3 @@ export class Cluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
-
-class ReplicaExited extends Error {}

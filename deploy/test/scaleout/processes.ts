@@ -18,13 +18,16 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Thrown by a `waitFor` check to end the wait at once (the awaited thing can no longer happen). */
+export class StopWaiting extends Error {}
+
 /** Polls `check` every 100 ms until it returns a value, or throws after `ms` naming `what`. */
 export async function waitFor<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const value = await check().catch((err: unknown) => {
       // A check that knows the wait is hopeless (a process exited) ends it at once.
-      if (err instanceof Error && err.constructor.name === "ReplicaExited") throw err;
+      if (err instanceof StopWaiting) throw err;
       return undefined;
     });
     if (value !== undefined) return value;
