@@ -104,15 +104,21 @@ export async function startRedis(port?: number): Promise<{ url: string; port: nu
 }
 
 /**
- * How a replica is started: the compiled server when it was built
- * (`pnpm build`), the TypeScript sources through tsx otherwise. CI builds
- * first, so CI runs what production runs.
+ * How a replica is started: the compiled server (`pnpm build`), as production
+ * runs it. Outside CI, a checkout that was not built runs the TypeScript
+ * sources through tsx instead; CI builds first and must test what ships.
  */
 export function serverCommand(): { args: string[]; compiled: boolean } {
   const compiled = join(repoRoot, "apps", "server", "dist", "serveMain.js");
   if (existsSync(compiled)) return { args: [compiled], compiled: true };
+  if (process.env.CI) throw new Error(`${compiled} is missing: CI runs \`pnpm build\` before the tests`);
   return {
-    args: ["--import", "tsx", join(repoRoot, "apps", "server", "src", "serveMain.ts")],
+    args: [
+      "--conditions=@sluice/source",
+      "--import",
+      "tsx",
+      join(repoRoot, "apps", "server", "src", "serveMain.ts"),
+    ],
     compiled: false,
   };
 }
