@@ -136,7 +136,13 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
       "model state",
     );
   });
-  for (const m of options.models) slots.set(m.id, new ModelSlot(m, runtime.host, resolver));
+  for (const m of options.models) {
+    slots.set(m.id, new ModelSlot(m, runtime.host, resolver));
+    // Exported from the start, not from the first request: autoscalers (the HPA on
+    // sluice_queue_depth) must read an idle replica as 0, not as missing.
+    telemetry.record.queue(m.id, 0, limits.maxQueue);
+    telemetry.record.sequencesBusy(m.id, 0);
+  }
   const defaultModel =
     options.defaultModel ??
     options.models.find((m) => (m.role ?? "chat") === "chat")?.id ??
