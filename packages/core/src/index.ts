@@ -9,3 +9,4 @@ export * from "./runtime/llama-vision/index.ts";
 export * from "./runtime/memory/index.ts";
 export * from "./runtime/runner/index.ts";
 export * from "./runtime/scheduler/index.ts";
+export * from "./runtime/tools/index.ts";

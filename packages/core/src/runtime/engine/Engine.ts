@@ -44,11 +44,56 @@ export interface GenerateParams {
   jsonSchema?: Record<string, unknown>;
   /** Collect per-token probabilities to compute a confidence score. Defaults to `false`. */
   confidence?: boolean;
+  /** Functions the model may call (chat only). Defaults to none. */
+  tools?: ToolDefinition[];
+  /**
+   * Whether and which tool the model must call: `"auto"` lets it choose, `"required"` and a named
+   * function force a call with a grammar built from the tools' schemas. Defaults to `"auto"` when
+   * tools are given.
+   */
+  toolChoice?: ToolChoice;
+  /** Allow several calls in one answer. Defaults to `true`. */
+  parallelToolCalls?: boolean;
+  /**
+   * Report each generated token's log-probability and this many most likely alternatives (0–20).
+   * Defaults to none (no log-probabilities).
+   */
+  logprobs?: number;
+}
+
+/** A function the model may call; `parameters` is a JSON schema of its keyword arguments. */
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON schema of an object. Defaults to an object without properties. */
+  parameters?: Record<string, unknown>;
+}
+
+export type ToolChoice = "none" | "auto" | "required" | { name: string };
+
+/** A call the model made (or made earlier, in a chat history). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+/** One generated token's log-probability and its most likely alternatives. */
+export interface TokenLogprob {
+  token: string;
+  /** Natural log of the probability the sampler saw (clamped at -9999 for masked tokens). */
+  logprob: number;
+  bytes: number[];
+  top: Array<{ token: string; logprob: number; bytes: number[] }>;
 }
 
 export interface ChatMessage {
-  role: "system" | "user" | "assistant";
+  role: "system" | "user" | "assistant" | "tool";
   content: string | ChatContentPart[];
+  /** Calls an assistant message made; its content may then be empty. */
+  toolCalls?: ToolCall[];
+  /** The call a `tool` message answers. */
+  toolCallId?: string;
 }
 export type ChatContentPart =
   | { type: "text"; text: string }
@@ -61,7 +106,8 @@ export interface GenerateStats {
   timeToFirstTokenMs: number;
   /** Milliseconds spent decoding after the first token. */
   decodeMs: number;
-  finishReason: "stop" | "length" | "abort";
+  /** `tool_calls` when the answer ended with calls the caller should run. */
+  finishReason: "stop" | "length" | "abort" | "tool_calls";
   /** Present when GenerateParams.confidence was set. */
   confidence?: ConfidenceStats;
 }
@@ -77,8 +123,22 @@ export interface ConfidenceStats {
 
 /** One streamed piece of output; the last event carries the stats. */
 export type GenerateEvent =
-  | { type: "token"; text: string }
-  | { type: "done"; text: string; stats: GenerateStats };
+  | {
+      type: "token";
+      text: string;
+      /** Tokens decoded since the previous event, when GenerateParams.logprobs was set. */
+      logprobs?: TokenLogprob[];
+    }
+  | {
+      type: "done";
+      /** The answer's text; tool-call markup is removed when calls were parsed. */
+      text: string;
+      stats: GenerateStats;
+      /** Calls parsed from the answer. */
+      toolCalls?: ToolCall[];
+      /** Every generated token, when GenerateParams.logprobs was set. */
+      logprobs?: TokenLogprob[];
+    };
 
 export interface EmbedOptions {
   /** L2-normalise each vector. Defaults to `false`. */

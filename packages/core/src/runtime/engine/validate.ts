@@ -41,8 +41,14 @@ export function validateGenerateParams(params: GenerateParams): void {
     if (!Array.isArray(messages) || messages.length === 0) fail("messages", "must be a non-empty array");
     messages.forEach((m, i) => {
       if (m === null || typeof m !== "object") fail(`messages[${i}]`, "must be an object");
-      if (m.role !== "system" && m.role !== "user" && m.role !== "assistant")
-        fail(`messages[${i}].role`, "must be system, user or assistant", m.role);
+      if (m.role !== "system" && m.role !== "user" && m.role !== "assistant" && m.role !== "tool")
+        fail(`messages[${i}].role`, "must be system, user, assistant or tool", m.role);
+      if (m.toolCalls !== undefined) {
+        if (m.role !== "assistant")
+          fail(`messages[${i}].toolCalls`, "are only allowed on assistant messages");
+        checkToolCalls(`messages[${i}].toolCalls`, m.toolCalls);
+        if (m.content === "") return;
+      }
       const empty =
         typeof m.content === "string"
           ? m.content.trim().length === 0
@@ -73,6 +79,53 @@ export function validateGenerateParams(params: GenerateParams): void {
     fail("jsonSchema", "must be an object", params.jsonSchema);
   if (params.confidence !== undefined && typeof params.confidence !== "boolean")
     fail("confidence", "must be a boolean", params.confidence);
+  checkNumber("logprobs", params.logprobs, 0, 20, true);
+  checkTools(params);
+}
+
+/** Most tools one request may define. */
+export const MAX_TOOLS = 128;
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function checkToolCalls(field: string, calls: unknown): void {
+  if (!Array.isArray(calls) || calls.length > MAX_TOOLS)
+    fail(field, `must be an array of at most ${MAX_TOOLS} calls`);
+  calls.forEach((c, j) => {
+    if (c === null || typeof c !== "object") fail(`${field}[${j}]`, "must be an object");
+    if (typeof c.name !== "string" || !TOOL_NAME.test(c.name))
+      fail(`${field}[${j}].name`, "must be 1 to 64 letters, digits, _ . or -", c.name);
+    if (c.arguments === null || typeof c.arguments !== "object" || Array.isArray(c.arguments))
+      fail(`${field}[${j}].arguments`, "must be an object");
+  });
+}
+
+function checkTools(params: GenerateParams): void {
+  const { tools, toolChoice } = params;
+  if (tools !== undefined) {
+    if (params.prompt !== undefined) fail("tools", "need chat messages, not a prompt");
+    if (!Array.isArray(tools) || tools.length > MAX_TOOLS)
+      fail("tools", `must be an array of at most ${MAX_TOOLS} tools`);
+    const names = new Set<string>();
+    tools.forEach((t, i) => {
+      if (t === null || typeof t !== "object") fail(`tools[${i}]`, "must be an object");
+      if (typeof t.name !== "string" || !TOOL_NAME.test(t.name))
+        fail(`tools[${i}].name`, "must be 1 to 64 letters, digits, _ . or -", t.name);
+      if (names.has(t.name)) fail(`tools[${i}].name`, "is defined twice", t.name);
+      names.add(t.name);
+      if (t.parameters !== undefined && (t.parameters === null || typeof t.parameters !== "object"))
+        fail(`tools[${i}].parameters`, "must be a JSON schema object");
+    });
+  }
+  if (toolChoice === undefined) return;
+  const named = typeof toolChoice === "object" && toolChoice !== null;
+  if (!named && toolChoice !== "none" && toolChoice !== "auto" && toolChoice !== "required")
+    fail("toolChoice", "must be none, auto, required or { name }", toolChoice);
+  if ((named || toolChoice === "required") && (tools?.length ?? 0) === 0)
+    fail("toolChoice", "needs tools to choose from", toolChoice);
+  if (named && !tools?.some((t) => t.name === toolChoice.name))
+    fail("toolChoice", "names a function that is not among the tools", toolChoice.name);
+  if ((named || toolChoice === "required") && params.jsonSchema !== undefined)
+    fail("toolChoice", "can not force a call and a JSON schema at once");
 }
 
 /** Checks an embed call's texts: a non-empty array of non-empty strings. */

@@ -15,8 +15,11 @@ export class IncrementalDetokenizer {
   #committedText = "";
   #committed = 0;
 
-  constructor(model: LlamaModel, promptTokens: readonly Token[]) {
+  readonly #special: boolean;
+
+  constructor(model: LlamaModel, promptTokens: readonly Token[], specialTokens = false) {
     this.#model = model;
+    this.#special = specialTokens;
     this.#context = promptTokens.slice(-CONTEXT_TOKENS);
   }
 
@@ -24,7 +27,7 @@ export class IncrementalDetokenizer {
   push(token: Token): string {
     this.#tokens.push(token);
     const tail = this.#tokens.slice(this.#committed);
-    const tailText = this.#model.detokenize(tail, false, this.#context);
+    const tailText = this.#model.detokenize(tail, this.#special, this.#context);
     // An unfinished multi-byte character stays in the tail until its last byte arrives.
     if (!tailText.endsWith("\uFFFD")) {
       this.#committedText += tailText;

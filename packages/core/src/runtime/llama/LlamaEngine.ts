@@ -18,6 +18,7 @@ import {
   validateEmbedTexts,
   validateGenerateParams,
 } from "../engine/index.ts";
+import { buildToolGrammar, extractToolCalls } from "../tools/index.ts";
 import { renderChat } from "./chatPrompt.ts";
 import { ResourcePool } from "./ResourcePool.ts";
 import { runGeneration } from "./runGeneration.ts";
@@ -87,20 +88,23 @@ export class LlamaEngine implements Engine {
     const startedAt = performance.now();
     this.#assertAlive();
     validateGenerateParams(params);
-    const { tokens, stops } = this.#promptTokens(params);
-    const grammar = params.jsonSchema ? await this.#grammarState(params.jsonSchema) : undefined;
+    const tools = params.toolChoice !== "none" && (params.tools?.length ?? 0) > 0 ? params.tools : undefined;
+    const { tokens, stops } = this.#promptTokens(params, tools);
+    const grammar = await this.#grammarFor(params, tools);
     const sequence = await this.#sequences.acquire(signal);
     try {
-      yield* runGeneration({
+      const events = runGeneration({
         model: this.#model,
         sequence,
         promptTokens: tokens,
         params,
         templateStops: stops,
         grammar,
+        specialTokens: tools !== undefined,
         startedAt,
         signal,
       });
+      yield* tools ? extractToolCalls(events) : events;
     } finally {
       // The KV state of a finished request must never leak into the next one.
       await sequence.clearHistory().catch(() => undefined);
@@ -149,7 +153,10 @@ export class LlamaEngine implements Engine {
     }
   }
 
-  #promptTokens(params: GenerateParams): { tokens: Token[]; stops: string[] } {
+  #promptTokens(
+    params: GenerateParams,
+    tools: GenerateParams["tools"],
+  ): { tokens: Token[]; stops: string[] } {
     let tokens: Token[];
     let stops: string[] = [];
     if (params.prompt !== undefined) {
@@ -157,7 +164,7 @@ export class LlamaEngine implements Engine {
       const bos = this.#model.tokens.bos;
       if (bos != null && this.#model.tokens.shouldPrependBosToken && tokens[0] !== bos) tokens.unshift(bos);
     } else {
-      ({ tokens, stops } = renderChat(this.#model, params.messages ?? []));
+      ({ tokens, stops } = renderChat(this.#model, params.messages ?? [], tools));
     }
     // At least one position must stay free for the first generated token.
     if (tokens.length >= this.info.contextSize)
@@ -168,11 +175,31 @@ export class LlamaEngine implements Engine {
     return { tokens, stops };
   }
 
-  async #grammarState(schema: Record<string, unknown>): Promise<LlamaGrammarEvaluationState> {
-    const key = JSON.stringify(schema);
+  /** A JSON-schema grammar, or for `required` and named tool choices one that only admits valid calls. */
+  #grammarFor(
+    params: GenerateParams,
+    tools: GenerateParams["tools"],
+  ): Promise<LlamaGrammarEvaluationState> | undefined {
+    const choice = params.toolChoice ?? "auto";
+    if (tools && choice !== "auto" && choice !== "none") {
+      const text = buildToolGrammar(tools, choice, params.parallelToolCalls !== false);
+      return this.#grammarState(`gbnf:${text}`, "tools", () => this.#llama.createGrammar({ grammar: text }));
+    }
+    const schema = params.jsonSchema;
+    if (!schema) return undefined;
+    return this.#grammarState(`json:${JSON.stringify(schema)}`, "jsonSchema", () =>
+      this.#llama.createGrammarForJsonSchema(schema as never),
+    );
+  }
+
+  async #grammarState(
+    key: string,
+    field: string,
+    create: () => Promise<LlamaGrammar>,
+  ): Promise<LlamaGrammarEvaluationState> {
     let grammar = this.#grammars.get(key);
     if (!grammar) {
-      grammar = this.#llama.createGrammarForJsonSchema(schema as never);
+      grammar = create();
       if (this.#grammars.size >= GRAMMAR_CACHE_SIZE) {
         const oldest = this.#grammars.keys().next().value;
         if (oldest !== undefined) this.#grammars.delete(oldest);
@@ -183,9 +210,9 @@ export class LlamaEngine implements Engine {
       return new LlamaGrammarEvaluationState({ model: this.#model, grammar: await grammar });
     } catch (err) {
       this.#grammars.delete(key);
-      throw new InvalidInputError("jsonSchema can not be turned into a grammar", {
+      throw new InvalidInputError(`${field} can not be turned into a grammar`, {
         cause: err,
-        details: { field: "jsonSchema" },
+        details: { field },
       });
     }
   }

@@ -7,7 +7,9 @@ import {
   type Token,
 } from "node-llama-cpp";
 import { InvalidInputError } from "../../errors/index.ts";
-import type { ChatMessage } from "../engine/index.ts";
+import type { ChatMessage, ToolDefinition } from "../engine/index.ts";
+import { inlineToolMessages, usesTools } from "../tools/index.ts";
+import { renderToolChatTemplate } from "./toolChatTemplate.ts";
 
 export interface RenderedPrompt {
   tokens: Token[];
@@ -28,8 +30,22 @@ function chatWrapperOf(model: LlamaModel): ChatWrapper {
   return wrapper;
 }
 
-/** Renders chat messages with the model's own chat template, ready for the assistant's turn. */
-export function renderChat(model: LlamaModel, messages: readonly ChatMessage[]): RenderedPrompt {
+/**
+ * Renders chat messages with the model's own chat template, ready for the
+ * assistant's turn. With tools or tool messages: through the GGUF's Jinja
+ * template when it renders LFM2 tools, else LFM2's conventions inlined into
+ * plain messages (see inlineToolMessages).
+ */
+export function renderChat(
+  model: LlamaModel,
+  messages: readonly ChatMessage[],
+  tools?: readonly ToolDefinition[],
+): RenderedPrompt {
+  if (usesTools(messages, tools)) {
+    const tokens = renderToolChatTemplate(model, messages, tools);
+    if (tokens !== undefined) return { tokens, stops: [] };
+    messages = inlineToolMessages(messages, tools);
+  }
   const history: ChatHistoryItem[] = messages.map((m, i) => {
     if (typeof m.content !== "string") {
       if (m.content.some((p) => p.type !== "text"))

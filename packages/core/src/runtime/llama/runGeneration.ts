@@ -11,6 +11,7 @@ import { ConfidenceAccumulator } from "./confidence.ts";
 import { IncrementalDetokenizer } from "./IncrementalDetokenizer.ts";
 import { abortReason } from "./ResourcePool.ts";
 import { TextStreamer } from "./TextStreamer.ts";
+import { LogprobCollector } from "./tokenLogprobs.ts";
 
 /** Default sampling temperature (see GenerateParams.temperature). */
 export const DEFAULT_TEMPERATURE = 0.8;
@@ -25,6 +26,8 @@ export interface GenerationInput {
   /** Extra stop strings from a chat template. */
   templateStops: readonly string[];
   grammar: LlamaGrammarEvaluationState | undefined;
+  /** Decode control tokens as their text (tool calls). Defaults to `false`. */
+  specialTokens?: boolean;
   /** performance.now() when the caller asked. */
   startedAt: number;
   signal: AbortSignal | undefined;
@@ -46,7 +49,9 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
   const streamer = new TextStreamer([...(params.stop ?? []), ...input.templateStops]);
   const confidence = params.confidence ? new ConfidenceAccumulator() : undefined;
   const generated: Token[] = [];
-  const detokenizer = new IncrementalDetokenizer(model, promptTokens);
+  // Tool-call markers are control tokens in LFM2; the parser needs to see them.
+  const detokenizer = new IncrementalDetokenizer(model, promptTokens, input.specialTokens === true);
+  const logprobs = params.logprobs !== undefined ? new LogprobCollector(model, params.logprobs) : undefined;
   const temperature = params.temperature ?? DEFAULT_TEMPERATURE;
   const options: SequenceEvaluateOptions = {
     temperature,
@@ -64,7 +69,10 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
 
   const iterator = sequence.evaluateWithMetadata(
     promptTokens,
-    { confidence: params.confidence === true },
+    {
+      confidence: params.confidence === true || logprobs !== undefined,
+      probabilities: logprobs !== undefined,
+    },
     options,
   );
   let abortWait: Promise<typeof ABORTED> | undefined;
@@ -92,8 +100,13 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
       if (generated.length === 0) firstTokenAt = performance.now();
       generated.push(result.value.token);
       if (confidence && "confidence" in result.value) confidence.add(result.value.confidence as number);
+      const value = result.value as { probabilities?: Map<Token, number>; confidence?: number };
+      logprobs?.add(result.value.token, value.probabilities, value.confidence);
       const piece = streamer.push(detokenizer.push(result.value.token));
-      if (piece.length > 0) yield { type: "token", text: piece };
+      if (piece.length > 0)
+        yield logprobs
+          ? { type: "token", text: piece, logprobs: logprobs.takeNew() }
+          : { type: "token", text: piece };
       if (streamer.stopped) {
         finishReason = "stop";
         break;
@@ -106,7 +119,10 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
     await iterator.return(undefined).catch(() => undefined);
   }
   const rest = streamer.flush();
-  if (rest.length > 0) yield { type: "token", text: rest };
+  if (rest.length > 0)
+    yield logprobs
+      ? { type: "token", text: rest, logprobs: logprobs.takeNew() }
+      : { type: "token", text: rest };
   const end = performance.now();
   const stats: GenerateStats = {
     promptTokens: promptTokens.length,
@@ -116,5 +132,5 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
     finishReason,
   };
   if (confidence) stats.confidence = confidence.stats();
-  yield { type: "done", text: streamer.text, stats };
+  yield { type: "done", text: streamer.text, stats, ...(logprobs ? { logprobs: logprobs.entries } : {}) };
 }

@@ -81,10 +81,13 @@ export class RunnerEngine implements Engine {
       for (;;) {
         const message = await queue.next();
         if (message.type === "token") {
-          yield { type: "token", text: message.text };
+          yield message.logprobs
+            ? { type: "token", text: message.text, logprobs: message.logprobs }
+            : { type: "token", text: message.text };
         } else if (message.type === "done") {
           ended = true;
-          yield { type: "done", text: message.text, stats: message.stats };
+          const { type: _, id: __, ...done } = message;
+          yield { type: "done", ...done };
           return;
         } else if (message.type === "error") {
           ended = true;

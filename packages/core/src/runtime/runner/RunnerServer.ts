@@ -33,13 +33,16 @@ export class RunnerServer {
         return;
       case "generate":
         void this.#reply(message.id, async (signal) => {
-          const batcher = new TokenBatcher((text) => this.send({ type: "token", id: message.id, text }));
+          const batcher = new TokenBatcher((text, logprobs) =>
+            this.send({ type: "token", id: message.id, text, ...(logprobs ? { logprobs } : {}) }),
+          );
           try {
             for await (const event of this.#loaded().generate(message.params, signal)) {
-              if (event.type === "token") batcher.push(event.text);
+              if (event.type === "token") batcher.push(event.text, event.logprobs);
               else {
                 batcher.flush();
-                this.send({ type: "done", id: message.id, text: event.text, stats: event.stats });
+                const { type: _, ...done } = event;
+                this.send({ type: "done", id: message.id, ...done });
               }
             }
           } finally {

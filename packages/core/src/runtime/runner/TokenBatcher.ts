@@ -1,3 +1,5 @@
+import type { TokenLogprob } from "../engine/Engine.ts";
+
 /**
  * Coalesces streamed text so that fast decodes do not pay one IPC message per
  * token. A piece goes out at once when nothing was sent in the last window
@@ -7,22 +9,30 @@
  */
 export class TokenBatcher {
   #pending = "";
+  // Log-probabilities ride with the text they belong to; undefined when the request asked for none.
+  #pendingLogprobs: TokenLogprob[] | undefined;
   #lastSent = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly emit: (text: string) => void,
+    private readonly emit: (text: string, logprobs?: TokenLogprob[]) => void,
     private readonly windowMs = 2,
   ) {}
 
-  push(text: string): void {
+  push(text: string, logprobs?: TokenLogprob[]): void {
     const now = performance.now();
-    if (this.#pending === "" && now - this.#lastSent >= this.windowMs) {
+    if (
+      this.#pending === "" &&
+      this.#pendingLogprobs === undefined &&
+      now - this.#lastSent >= this.windowMs
+    ) {
       this.#lastSent = now;
-      this.emit(text);
+      if (logprobs) this.emit(text, logprobs);
+      else this.emit(text);
       return;
     }
     this.#pending += text;
+    if (logprobs) this.#pendingLogprobs = [...(this.#pendingLogprobs ?? []), ...logprobs];
     this.#timer ??= setTimeout(() => this.flush(), Math.max(0, this.#lastSent + this.windowMs - now));
   }
 
@@ -30,11 +40,14 @@ export class TokenBatcher {
   flush(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending === "") return;
+    if (this.#pending === "" && this.#pendingLogprobs === undefined) return;
     const text = this.#pending;
+    const logprobs = this.#pendingLogprobs;
     this.#pending = "";
+    this.#pendingLogprobs = undefined;
     this.#lastSent = performance.now();
-    this.emit(text);
+    if (logprobs) this.emit(text, logprobs);
+    else this.emit(text);
   }
 
   /** Drops pending text (the request was cancelled). */
@@ -42,5 +55,6 @@ export class TokenBatcher {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#pending = "";
+    this.#pendingLogprobs = undefined;
   }
 }

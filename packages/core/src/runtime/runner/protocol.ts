@@ -10,6 +10,8 @@ import type {
   EngineLoadOptions,
   GenerateParams,
   GenerateStats,
+  TokenLogprob,
+  ToolCall,
 } from "../engine/Engine.ts";
 
 /** Bumped on any incompatible change; the host refuses a runner that speaks another version. */
@@ -32,8 +34,15 @@ export type RunnerMessage =
       /** RSS of the runner with the binding loaded but before the model: the per-runner overhead. */
       runtimeRssBytes: number;
     }
-  | { type: "token"; id: number; text: string }
-  | { type: "done"; id: number; text: string; stats: GenerateStats }
+  | { type: "token"; id: number; text: string; logprobs?: TokenLogprob[] }
+  | {
+      type: "done";
+      id: number;
+      text: string;
+      stats: GenerateStats;
+      toolCalls?: ToolCall[];
+      logprobs?: TokenLogprob[];
+    }
   | { type: "result"; id: number; value: unknown }
   | { type: "error"; id: number; error: SerializedSluiceError }
   | { type: "heartbeat"; rssBytes: number; busySequences: number }
