@@ -11,6 +11,7 @@ export {
 export {
   buildToolGrammar,
   checkToolSchemas,
+  MAX_PARALLEL_TOOL_CALLS,
   MAX_TOOL_GRAMMAR_RULES,
   MAX_TOOL_SCHEMA_DEPTH,
 } from "./toolGrammar.ts";

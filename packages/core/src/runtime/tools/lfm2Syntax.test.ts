@@ -17,7 +17,9 @@ describe("parseToolCalls on LFM2's tool-call syntax", () => {
 
   it("reads several calls in one list, with Python literals and spacing", () => {
     expect(
-      parseToolCalls(" [ get_weather(city='Paris', days=3) , f(x=1, ok=True, none=None, r=-2.5e1), noop() ] "),
+      parseToolCalls(
+        " [ get_weather(city='Paris', days=3) , f(x=1, ok=True, none=None, r=-2.5e1), noop() ] ",
+      ),
     ).toEqual([
       { name: "get_weather", arguments: { city: "Paris", days: 3 } },
       { name: "f", arguments: { x: 1, ok: true, none: null, r: -25 } },

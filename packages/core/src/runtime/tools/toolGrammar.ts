@@ -6,6 +6,8 @@ import { isIdentifier, LFM2_TOOL_MARKERS, renderPythonValue } from "./lfm2Syntax
 export const MAX_TOOL_SCHEMA_DEPTH = 16;
 /** Most grammar rules all tools together may need (bounds the work of compiling them). */
 export const MAX_TOOL_GRAMMAR_RULES = 2048;
+/** Most calls one forced answer may hold (bounds a model that would list calls forever). */
+export const MAX_PARALLEL_TOOL_CALLS = 8;
 /** Longest string or number the grammar lets the model write when the schema sets no limit. */
 const DEFAULT_MAX_CHARS = 256;
 
@@ -27,7 +29,8 @@ function gbnfLiteral(text: string): string {
  * `required`, `enum`, `const`, `anyOf`/`oneOf`, `items`, `minItems`/`maxItems`,
  * `maxLength`. Not enforced: numeric ranges, `pattern`, `format`. `$ref` is
  * refused. Strings and numbers without a limit are capped at 256 characters so
- * that even a model with random weights closes them. Throws InvalidInputError
+ * that even a model with random weights closes them, and a forced answer holds
+ * at most MAX_PARALLEL_TOOL_CALLS calls. Throws InvalidInputError
  * naming `tools[i].parameters…`.
  */
 export function buildToolGrammar(
@@ -45,7 +48,7 @@ export function buildToolGrammar(
   });
   const allowed = selected.map((t) => calls[tools.indexOf(t)] as string);
   const call = b.rule("call", allowed.join(" | "));
-  const list = parallel ? `${call} ("," " " ${call})*` : call;
+  const list = parallel ? `${call} ("," " " ${call}){0,${MAX_PARALLEL_TOOL_CALLS - 1}}` : call;
   b.rule(
     "root",
     `${gbnfLiteral(`${LFM2_TOOL_MARKERS.callStart}[`)} ${list} ${gbnfLiteral(`]${LFM2_TOOL_MARKERS.callEnd}`)}`,
