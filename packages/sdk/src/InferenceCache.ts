@@ -1,10 +1,13 @@
 import { type Cache, cacheKey, isCacheableGeneration } from "@sluice/cache";
-import type { GenerateStats } from "@sluice/core";
+import type { GenerateStats, TokenLogprob, ToolCall } from "@sluice/core";
 
 /** What a cached generation holds. */
 export interface CachedGeneration {
   text: string;
   stats: GenerateStats;
+  toolCalls?: ToolCall[];
+  /** Only on answers computed for this caller: requests with logprobs are never cached. */
+  logprobs?: TokenLogprob[];
 }
 
 /** How a lookup was answered: stored value, another caller's computation, or this caller's own. */
@@ -35,6 +38,8 @@ export class InferenceCache {
   /** True when a generation with these params may be cached (greedy, or sampling with a fixed seed). */
   cacheable(params: Record<string, unknown>): boolean {
     if (!this.#cache) return false;
+    // A cached answer has no per-token log-probabilities to give back.
+    if (params.logprobs !== undefined) return false;
     return isCacheableGeneration({ temperature: params.temperature as number, seed: params.seed as number });
   }
 

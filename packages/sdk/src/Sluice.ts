@@ -38,6 +38,8 @@ export interface SluiceParts {
   /** Called by the runtime's dispatch hook. */
   dispatchListeners: Set<(event: DispatchEvent) => void>;
   effectiveConfig: Record<string, unknown>;
+  /** Limits every request is held to (the runtime enforces maxTokens). */
+  limits: Readonly<{ maxQueue: number; requestTimeoutMs: number; maxTokens: number }>;
 }
 
 /** The model id that asks for the cascade. */
@@ -180,6 +182,11 @@ export class Sluice implements AsyncDisposable {
     return rendered as unknown as { contentType: string; body: string };
   }
 
+  /** Limits every request is held to; the OpenAI request schemas use the same maximums. */
+  get limits(): Readonly<{ maxQueue: number; requestTimeoutMs: number; maxTokens: number }> {
+    return this.#p.limits;
+  }
+
   /** The configuration in effect, without secrets. */
   effectiveConfig(): Record<string, unknown> {
     return this.#p.effectiveConfig;
@@ -232,12 +239,15 @@ export class Sluice implements AsyncDisposable {
       // A cached answer never queues; streaming callers still get a stream.
       this.#finished(op, model, "OK", started);
       if (cached.text.length > 0) yield { type: "token", text: cached.text, model, cached: true };
-      yield { type: "done", text: cached.text, stats: cached.stats, model, cached: true };
+      const calls = cached.toolCalls ? { toolCalls: cached.toolCalls } : {};
+      yield { type: "done", text: cached.text, stats: cached.stats, ...calls, model, cached: true };
       return;
     }
     for await (const event of this.#p.runtime.generate(model, params, this.#request(options))) {
-      if (event.type === "done")
-        void this.#p.cache.setGeneration(key, { text: event.text, stats: event.stats });
+      if (event.type === "done") {
+        const calls = event.toolCalls ? { toolCalls: event.toolCalls } : {};
+        void this.#p.cache.setGeneration(key, { text: event.text, stats: event.stats, ...calls });
+      }
       yield { ...event, model };
     }
   }
@@ -320,12 +330,15 @@ export class Sluice implements AsyncDisposable {
           ? { value: await compute(), outcome: "miss" as const }
           : await this.#p.cache.generation(key, compute, options.signal);
       if (!reached) this.#finished(op, model, "OK", started);
+      const { toolCalls, logprobs } = answer.value;
       return {
         model,
         text: answer.value.text,
         stats: answer.value.stats,
         cached: answer.outcome !== "miss",
         synthetic: slot.options.synthetic === true,
+        ...(toolCalls ? { toolCalls } : {}),
+        ...(logprobs ? { logprobs } : {}),
       };
     } catch (err) {
       const error = toSluiceError(err);

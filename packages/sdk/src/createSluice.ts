@@ -173,6 +173,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     telemetry,
     ownsTelemetry,
     dispatchListeners,
+    limits,
     effectiveConfig: options.effectiveConfig ?? {
       models: options.models,
       defaultModel,

@@ -1,4 +1,11 @@
-import type { ChatMessage, GenerateEvent, GenerateParams, GenerateStats } from "@sluice/core";
+import type {
+  ChatMessage,
+  GenerateEvent,
+  GenerateParams,
+  GenerateStats,
+  TokenLogprob,
+  ToolCall,
+} from "@sluice/core";
 
 /** Per-call options shared by every inference method. */
 export interface CallOptions {
@@ -50,6 +57,10 @@ export interface GenerateResult {
   synthetic: boolean;
   /** Present when the cascade routed the request (model `"auto"`). */
   cascade?: CascadeInfo;
+  /** Calls the model made (chat with `tools`); `stats.finishReason` is then `"tool_calls"`. */
+  toolCalls?: ToolCall[];
+  /** Every generated token's log-probability, when the request set `logprobs`. */
+  logprobs?: TokenLogprob[];
 }
 
 export interface EmbedRequest {

@@ -1,5 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { chatCompletions, completions, embeddings, listModels, type OpenAiResult } from "@sluice/api";
+import {
+  chatCompletions,
+  completions,
+  embeddings,
+  listModels,
+  type OpenAiResult,
+  retrieveModel,
+} from "@sluice/api";
+import { InvalidInputError } from "@sluice/core";
 import type { Sluice } from "@sluice/sdk";
 import { readJsonBody, sendJson, startSse, writeSse } from "./io.ts";
 
@@ -14,6 +22,8 @@ export interface V1Call {
   requestId: string;
 }
 
+const MODEL_PREFIX = "/v1/models/";
+
 const POST_ROUTES = {
   "/v1/chat/completions": chatCompletions,
   "/v1/completions": completions,
@@ -21,7 +31,9 @@ const POST_ROUTES = {
 
 /** True when `path` is an OpenAI-compatible route this server answers. */
 export function isV1Route(path: string): boolean {
-  return path in POST_ROUTES || path === "/v1/embeddings" || path === "/v1/models";
+  return (
+    path in POST_ROUTES || path === "/v1/embeddings" || path === "/v1/models" || path.startsWith(MODEL_PREFIX)
+  );
 }
 
 /** Serves one /v1 request; throws SluiceErrors for the caller to map. */
@@ -35,6 +47,10 @@ export async function handleV1(
   if (path === "/v1/models") {
     if (req.method !== "GET") return methodNotAllowed(res, "GET", call.requestId);
     return sendJson(res, 200, listModels(call.sluice, Math.floor(call.startedAt / 1000)));
+  }
+  if (path.startsWith(MODEL_PREFIX)) {
+    if (req.method !== "GET") return methodNotAllowed(res, "GET", call.requestId);
+    return sendJson(res, 200, retrieveModel(call.sluice, modelIdOf(path), Math.floor(call.startedAt / 1000)));
   }
   if (req.method !== "POST") return methodNotAllowed(res, "POST", call.requestId);
   const body = await readJsonBody(req, call.bodyLimitBytes);
@@ -62,6 +78,17 @@ async function send(res: ServerResponse, result: OpenAiResult<Record<string, unk
     throw err;
   } finally {
     res.end();
+  }
+}
+
+/** The model id of `/v1/models/{id}`; ids may hold `/` (e.g. `org/model`), sent raw or percent-encoded. */
+function modelIdOf(path: string): string {
+  try {
+    return decodeURIComponent(path.slice(MODEL_PREFIX.length));
+  } catch {
+    throw new InvalidInputError("the model id in the path is not valid percent-encoding", {
+      details: { field: "model" },
+    });
   }
 }
 

@@ -3,83 +3,89 @@ import {
   type ChatContentPart,
   type ChatMessage,
   decodeImageDataUrl,
-  type GenerateStats,
+  InvalidInputError,
   imagePart,
 } from "@sluice/core";
-import type { CallOptions, ChatRequest, GenerateRequest, Sluice, SluiceGenerateEvent } from "@sluice/sdk";
+import type { CallOptions, ChatRequest, Sluice, SluiceGenerateEvent } from "@sluice/sdk";
 import { parseInput } from "../zodError.ts";
+import { extension, finishReason, limitsOf, type OpenAiResult, sampling, usage } from "./common.ts";
+import { checkJsonSchema } from "./jsonSchemaCheck.ts";
+import { chatLogprobs } from "./logprobs.ts";
 import { primeStream } from "./primeStream.ts";
-import {
-  type ChatCompletionRequest,
-  type CompletionRequest,
-  chatCompletionRequest,
-  completionRequest,
-} from "./schemas.ts";
+import { refuseUnsupported } from "./refusals.ts";
+import { type ChatCompletionRequest, chatCompletionRequest } from "./schemas.ts";
+import { historyCalls, openAiToolCalls, toolsOf } from "./tools.ts";
 
-/** A handler's answer: a JSON body, or chunks the transport writes as server-sent events. */
-export type OpenAiResult<T> = { kind: "json"; body: T } | { kind: "stream"; chunks: AsyncIterable<T> };
+export type { OpenAiResult } from "./common.ts";
+export { completions } from "./completions.ts";
 
-type Stop = ChatCompletionRequest["stop"];
+type Content = ChatCompletionRequest["messages"][number]["content"];
 
-function stops(stop: Stop): string[] | undefined {
-  if (stop === undefined || stop === null) return undefined;
-  return typeof stop === "string" ? [stop] : stop;
-}
-
-function finishReason(stats: GenerateStats): "stop" | "length" {
-  return stats.finishReason === "length" ? "length" : "stop";
-}
-
-function usage(stats: GenerateStats) {
-  return {
-    prompt_tokens: stats.promptTokens,
-    completion_tokens: stats.generatedTokens,
-    total_tokens: stats.promptTokens + stats.generatedTokens,
-  };
-}
-
-/** Sluice's additions to OpenAI's objects, under one key clients may ignore. */
-function extension(sluice: Sluice, model: string, cached: boolean) {
-  const status = sluice.models.list().find((m) => m.id === model);
-  const synthetic = status?.synthetic === true;
-  return { synthetic, cached, ...(synthetic ? { notice: "synthetic weights: output is noise" } : {}) };
-}
-
-function sampling(r: ChatCompletionRequest | CompletionRequest) {
-  const maxTokens = ("max_completion_tokens" in r ? r.max_completion_tokens : undefined) ?? r.max_tokens;
-  return {
-    model: r.model,
-    ...(maxTokens != null ? { maxTokens } : {}),
-    ...(r.temperature != null ? { temperature: r.temperature } : {}),
-    ...(r.top_p != null ? { topP: r.top_p } : {}),
-    ...(r.seed != null ? { seed: r.seed } : {}),
-    ...(stops(r.stop) ? { stop: stops(r.stop) } : {}),
-  };
+function contentOf(content: Content, i: number): string | ChatContentPart[] {
+  if (content == null) return "";
+  if (typeof content === "string") return content;
+  // Text-only parts collapse to a string, so text models see what they always saw.
+  if (content.every((p) => p.type === "text")) return content.map((p) => p.text).join("");
+  return content.map((p, j) =>
+    p.type === "text"
+      ? { type: "text", text: p.text }
+      : imagePart(
+          decodeImageDataUrl(p.image_url.url, { field: `messages[${i}].content[${j}].image_url.url` }),
+        ),
+  );
 }
 
 function chatMessages(r: ChatCompletionRequest): ChatMessage[] {
   return r.messages.map((m, i) => {
-    const role = m.role === "developer" ? "system" : m.role;
-    if (typeof m.content === "string") return { role, content: m.content };
-    // Text-only parts collapse to a string, so text models see what they always saw.
-    if (m.content.every((p) => p.type === "text"))
-      return { role, content: m.content.map((p) => p.text).join("") };
-    const parts: ChatContentPart[] = m.content.map((p, j) =>
-      p.type === "text"
-        ? { type: "text", text: p.text }
-        : imagePart(
-            decodeImageDataUrl(p.image_url.url, { field: `messages[${i}].content[${j}].image_url.url` }),
-          ),
-    );
-    return { role, content: parts };
+    const content = contentOf(m.content, i);
+    if (m.role === "tool") return { role: "tool", content, toolCallId: m.tool_call_id };
+    if (m.role === "assistant") {
+      if (m.tool_calls) return { role: "assistant", content, toolCalls: historyCalls(m.tool_calls, i) };
+      if (content === "")
+        throw new InvalidInputError(`messages[${i}].content must not be empty without tool_calls`, {
+          details: { field: `messages[${i}].content` },
+        });
+      return { role: "assistant", content };
+    }
+    return { role: m.role === "developer" ? "system" : m.role, content };
   });
 }
 
 function jsonSchemaOf(r: ChatCompletionRequest): Record<string, unknown> | undefined {
   const f = r.response_format;
-  if (f?.type === "json_schema") return f.json_schema.schema;
+  if (f?.type === "json_schema") return checkJsonSchema(f.json_schema.schema);
   if (f?.type === "json_object") return { type: "object" };
   return undefined;
+}
+
+/** `top_logprobs` alternatives when `logprobs` is on; `top_logprobs` alone is refused as OpenAI does. */
+function logprobsOf(r: ChatCompletionRequest): number | undefined {
+  if (r.top_logprobs != null && r.logprobs !== true)
+    throw new InvalidInputError("top_logprobs needs logprobs: true", { details: { field: "top_logprobs" } });
+  return r.logprobs === true ? (r.top_logprobs ?? 0) : undefined;
+}
+
+function chatRequestOf(sluice: Sluice, r: ChatCompletionRequest): ChatRequest {
+  const tools = toolsOf(r);
+  const logprobs = logprobsOf(r);
+  const jsonSchema = jsonSchemaOf(r);
+  const forced = tools.toolChoice === "required" || typeof tools.toolChoice === "object";
+  if (forced && jsonSchema)
+    throw new InvalidInputError("response_format can not be combined with a forced tool_choice", {
+      details: { field: "response_format" },
+    });
+  // The cascade escalates on whole answers and returns text only.
+  if (r.model === "auto" && sluice.cascade && (tools.tools || logprobs !== undefined))
+    throw new InvalidInputError(`${tools.tools ? "tools" : "logprobs"} are not supported with model "auto"`, {
+      details: { field: tools.tools ? "tools" : "logprobs" },
+    });
+  return {
+    ...sampling(r),
+    messages: chatMessages(r),
+    ...(jsonSchema ? { jsonSchema } : {}),
+    ...tools,
+    ...(logprobs !== undefined ? { logprobs } : {}),
+  };
 }
 
 /** `POST /v1/chat/completions`: OpenAI's chat completion, streamed (SSE chunks) or not. */
@@ -88,17 +94,14 @@ export async function chatCompletions(
   body: unknown,
   options: CallOptions,
 ): Promise<OpenAiResult<Record<string, unknown>>> {
-  const r = parseInput(chatCompletionRequest, body);
-  const jsonSchema = jsonSchemaOf(r);
-  const request: ChatRequest = {
-    ...sampling(r),
-    messages: chatMessages(r),
-    ...(jsonSchema ? { jsonSchema } : {}),
-  };
+  refuseUnsupported("chat", body);
+  const r = parseInput(chatCompletionRequest(limitsOf(sluice)), body);
+  const request = chatRequestOf(sluice, r);
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   if (!r.stream) {
     const result = await sluice.chat(request, options);
+    const calls = result.toolCalls ?? [];
     return {
       kind: "json",
       body: {
@@ -109,8 +112,13 @@ export async function chatCompletions(
         choices: [
           {
             index: 0,
-            message: { role: "assistant", content: result.text, refusal: null },
-            logprobs: null,
+            message: {
+              role: "assistant",
+              content: calls.length > 0 && result.text === "" ? null : result.text,
+              refusal: null,
+              ...(calls.length > 0 ? { tool_calls: openAiToolCalls(calls) } : {}),
+            },
+            logprobs: result.logprobs ? chatLogprobs(result.logprobs) : null,
             finish_reason: finishReason(result.stats),
           },
         ],
@@ -131,6 +139,7 @@ async function* chatChunks(
   meta: { id: string; created: number; includeUsage: boolean },
 ): AsyncGenerator<Record<string, unknown>> {
   let first = true;
+  let sent = 0;
   for await (const event of events) {
     const base = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: event.model };
     if (first) {
@@ -144,79 +153,44 @@ async function* chatChunks(
       };
     }
     if (event.type === "token") {
+      sent += event.logprobs?.length ?? 0;
       yield {
         ...base,
-        choices: [{ index: 0, delta: { content: event.text }, logprobs: null, finish_reason: null }],
-      };
-      continue;
-    }
-    yield {
-      ...base,
-      choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason(event.stats) }],
-    };
-    if (meta.includeUsage) yield { ...base, choices: [], usage: usage(event.stats) };
-  }
-}
-
-/** `POST /v1/completions`: OpenAI's legacy text completion, streamed or not. */
-export async function completions(
-  sluice: Sluice,
-  body: unknown,
-  options: CallOptions,
-): Promise<OpenAiResult<Record<string, unknown>>> {
-  const r = parseInput(completionRequest, body);
-  const prompt = typeof r.prompt === "string" ? r.prompt : (r.prompt[0] as string);
-  const request: GenerateRequest = { ...sampling(r), prompt };
-  const id = `cmpl-${randomUUID()}`;
-  const created = Math.floor(Date.now() / 1000);
-  const echo = r.echo === true ? prompt : "";
-  if (!r.stream) {
-    const result = await sluice.complete(request, options);
-    return {
-      kind: "json",
-      body: {
-        id,
-        object: "text_completion",
-        created,
-        model: result.model,
         choices: [
-          { index: 0, text: echo + result.text, logprobs: null, finish_reason: finishReason(result.stats) },
+          {
+            index: 0,
+            delta: { content: event.text },
+            logprobs: event.logprobs ? chatLogprobs(event.logprobs) : null,
+            finish_reason: null,
+          },
         ],
-        usage: usage(result.stats),
-        sluice: extension(sluice, result.model, result.cached),
-      },
-    };
-  }
-  const events = await primeStream(sluice.generate(request, options));
-  return {
-    kind: "stream",
-    chunks: completionChunks(events, {
-      id,
-      created,
-      echo,
-      includeUsage: r.stream_options?.include_usage === true,
-    }),
-  };
-}
-
-async function* completionChunks(
-  events: AsyncIterable<SluiceGenerateEvent>,
-  meta: { id: string; created: number; echo: string; includeUsage: boolean },
-): AsyncGenerator<Record<string, unknown>> {
-  let pendingEcho = meta.echo;
-  for await (const event of events) {
-    const base = { id: meta.id, object: "text_completion", created: meta.created, model: event.model };
-    if (event.type === "token") {
-      yield {
-        ...base,
-        choices: [{ index: 0, text: pendingEcho + event.text, logprobs: null, finish_reason: null }],
       };
-      pendingEcho = "";
       continue;
     }
+    // Calls arrive whole at the end: the markup is parsed once the model has finished it.
+    if (event.toolCalls && event.toolCalls.length > 0)
+      yield {
+        ...base,
+        choices: [
+          {
+            index: 0,
+            delta: { tool_calls: openAiToolCalls(event.toolCalls, true) },
+            logprobs: null,
+            finish_reason: null,
+          },
+        ],
+      };
+    const rest = event.logprobs?.slice(sent);
     yield {
       ...base,
-      choices: [{ index: 0, text: pendingEcho, logprobs: null, finish_reason: finishReason(event.stats) }],
+      choices: [
+        {
+          index: 0,
+          delta: {},
+          logprobs: rest && rest.length > 0 ? chatLogprobs(rest) : null,
+          finish_reason: finishReason(event.stats),
+        },
+      ],
     };
     if (meta.includeUsage) yield { ...base, choices: [], usage: usage(event.stats) };
   }

@@ -1,3 +1,4 @@
+import { InvalidInputError, ModelNotFoundError } from "@sluice/core";
 import type { CallOptions, Sluice } from "@sluice/sdk";
 import { parseInput } from "../zodError.ts";
 import { embeddingRequest } from "./schemas.ts";
@@ -7,6 +8,20 @@ function toBase64(vector: Float32Array): string {
   const bytes = Buffer.alloc(vector.length * 4);
   for (let i = 0; i < vector.length; i++) bytes.writeFloatLE(vector[i] as number, i * 4);
   return bytes.toString("base64");
+}
+
+/**
+ * OpenAI's `dimensions`: the first `dimensions` components, L2-normalised
+ * again. This is what Matryoshka-trained embedding models are built for; on
+ * other models the shortened vector loses information.
+ */
+function shorten(vector: Float32Array, dimensions: number): Float32Array {
+  const out = vector.slice(0, dimensions);
+  let sum = 0;
+  for (const x of out) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) / norm;
+  return out;
 }
 
 /** `POST /v1/embeddings`: one string or an array of strings. */
@@ -19,9 +34,18 @@ export async function embeddings(
   const texts = typeof r.input === "string" ? [r.input] : r.input;
   const result = await sluice.embed({ model: r.model, texts }, { ...options, priority: "batch" });
   const base64 = r.encoding_format === "base64";
+  const length = result.vectors[0]?.length ?? 0;
+  if (r.dimensions !== undefined && r.dimensions > length)
+    throw new InvalidInputError(`dimensions must be at most ${length} for ${result.model}`, {
+      details: { field: "dimensions", value: r.dimensions },
+    });
+  const vectors =
+    r.dimensions !== undefined
+      ? result.vectors.map((v) => shorten(v, r.dimensions as number))
+      : result.vectors;
   return {
     object: "list",
-    data: result.vectors.map((v, index) => ({
+    data: vectors.map((v, index) => ({
       object: "embedding",
       index,
       embedding: base64 ? toBase64(v) : Array.from(v),
@@ -32,8 +56,15 @@ export async function embeddings(
   };
 }
 
+/** `GET /v1/models/{id}`: one model as `listModels` describes it; MODEL_NOT_FOUND when it is not served. */
+export function retrieveModel(sluice: Sluice, id: string, createdAt: number): Record<string, unknown> {
+  const model = (listModels(sluice, createdAt).data as Array<{ id: string }>).find((m) => m.id === id);
+  if (!model) throw new ModelNotFoundError(`model ${id} is not served here`, { details: { model: id } });
+  return model;
+}
+
 /** `GET /v1/models`: every configured model with Sluice's status fields, and `auto` when a cascade routes. */
-export function listModels(sluice: Sluice, createdAt: number): Record<string, unknown> {
+export function listModels(sluice: Sluice, createdAt: number): { object: "list"; data: unknown[] } {
   const cascade = sluice.cascade
     ? [{ id: "auto", object: "model", created: createdAt, owned_by: "sluice", sluice: { role: "cascade" } }]
     : [];

@@ -40,6 +40,10 @@ export interface GenerateParams {
   topK?: number;
   seed?: number;
   repeatPenalty?: number;
+  /** OpenAI's frequency penalty (-2–2) over the last 64 generated tokens. Defaults to `0`. */
+  frequencyPenalty?: number;
+  /** OpenAI's presence penalty (-2–2) over the last 64 generated tokens. Defaults to `0`. */
+  presencePenalty?: number;
   /** JSON schema the output must satisfy (grammar-constrained decoding). */
   jsonSchema?: Record<string, unknown>;
   /** Collect per-token probabilities to compute a confidence score. Defaults to `false`. */

@@ -80,6 +80,8 @@ export function validateGenerateParams(params: GenerateParams): void {
   if (params.confidence !== undefined && typeof params.confidence !== "boolean")
     fail("confidence", "must be a boolean", params.confidence);
   checkNumber("logprobs", params.logprobs, 0, 20, true);
+  checkNumber("frequencyPenalty", params.frequencyPenalty, -2, 2, false);
+  checkNumber("presencePenalty", params.presencePenalty, -2, 2, false);
   checkTools(params);
 }
 

@@ -145,16 +145,19 @@ export class Runtime implements AsyncDisposable {
     return { [Symbol.asyncIterator]: () => this.#generate(modelId, params, options) };
   }
 
-  /** Runs a generation to the end and returns its text and stats. */
+  /** Runs a generation to the end and returns its final event: text, stats, tool calls, logprobs. */
   async complete(
     modelId: string,
     params: GenerateParams,
     options?: RequestOptions,
-  ): Promise<{ text: string; stats: GenerateStats }> {
-    let result: { text: string; stats: GenerateStats } | undefined;
+  ): Promise<Omit<Extract<GenerateEvent, { type: "done" }>, "type">> {
+    let result: Omit<Extract<GenerateEvent, { type: "done" }>, "type"> | undefined;
     // Read to the end (not just to "done") so the request is reported as finished, not abandoned.
     for await (const event of this.#generate(modelId, params, options))
-      if (event.type === "done") result = { text: event.text, stats: event.stats };
+      if (event.type === "done") {
+        const { type: _, ...done } = event;
+        result = done;
+      }
     if (result) return result;
     throw errorFromCode("INFERENCE_FAILED", "the generation ended without a result");
   }

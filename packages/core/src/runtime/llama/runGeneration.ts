@@ -35,6 +35,20 @@ export interface GenerationInput {
 
 const ABORTED = Symbol("aborted");
 
+/** llama.cpp's repetition penalties over the last 64 generated tokens, when any is set. */
+function penaltiesOf(params: GenerateParams, generated: Token[]): SequenceEvaluateOptions["repeatPenalty"] {
+  const repeat = params.repeatPenalty ?? 1;
+  const frequency = params.frequencyPenalty ?? 0;
+  const presence = params.presencePenalty ?? 0;
+  if (repeat === 1 && frequency === 0 && presence === 0) return undefined;
+  return {
+    punishTokens: () => generated.slice(-64),
+    penalty: repeat,
+    ...(frequency !== 0 ? { frequencyPenalty: frequency } : {}),
+    ...(presence !== 0 ? { presencePenalty: presence } : {}),
+  };
+}
+
 /**
  * The decoding loop over one context sequence. It drives
  * `evaluateWithMetadata` itself (rather than LlamaCompletion) so that every
@@ -59,10 +73,7 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
     topP: params.topP,
     seed: params.seed,
     grammarEvaluationState: input.grammar,
-    repeatPenalty:
-      params.repeatPenalty !== undefined && params.repeatPenalty !== 1
-        ? { punishTokens: () => generated.slice(-64), penalty: params.repeatPenalty }
-        : undefined,
+    repeatPenalty: penaltiesOf(params, generated),
   };
   let firstTokenAt = 0;
   let finishReason: GenerateStats["finishReason"] = "length";
