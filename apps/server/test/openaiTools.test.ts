@@ -68,7 +68,8 @@ describe("tool calling through the official openai client (random-weight LFM2, g
       const choice = chunk.choices[0];
       content += choice?.delta.content ?? "";
       for (const d of choice?.delta.tool_calls ?? []) {
-        const slot = (calls[d.index] ??= { name: "", args: "" });
+        calls[d.index] ??= { name: "", args: "" };
+        const slot = calls[d.index] as { id?: string; name: string; args: string };
         if (d.id) slot.id = d.id;
         slot.name += d.function?.name ?? "";
         slot.args += d.function?.arguments ?? "";
