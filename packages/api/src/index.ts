@@ -34,6 +34,8 @@ export {
   MAX_EMBED_INPUTS,
   MAX_MESSAGES,
   MAX_TEXT_CHARS,
+  toolCall,
+  toolDefinition,
 } from "./schemas.ts";
 export { sluiceErrorOf } from "./trpc.ts";
 export { issuePath, parseInput, zodToInvalidInput } from "./zodError.ts";

@@ -34,6 +34,8 @@ export const samplingShape = {
   stop: z.array(z.string().min(1).max(256)).max(16).optional(),
   jsonSchema: z.record(z.string(), z.unknown()).optional(),
   confidence: z.boolean().optional(),
+  frequencyPenalty: z.number().min(-2).max(2).optional(),
+  presencePenalty: z.number().min(-2).max(2).optional(),
 };
 
 export const generateInput = z.object({
@@ -54,14 +56,41 @@ export const chatPart = z.discriminatedUnion("type", [
   }),
 ]);
 
+const toolName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1 to 64 letters, digits, _ . or -");
+
+/** A call an assistant made, with its arguments as an object. */
+export const toolCall = z.object({
+  id: z.string().min(1).max(256),
+  name: toolName,
+  arguments: z.record(z.string(), z.unknown()),
+});
+
 export const chatMessage = z.object({
-  role: z.enum(["system", "user", "assistant"]),
-  content: z.union([z.string().min(1).max(MAX_TEXT_CHARS), z.array(chatPart).min(1).max(16)]),
+  role: z.enum(["system", "user", "assistant", "tool"]),
+  /** May be empty only on an assistant message that carries toolCalls. */
+  content: z.union([z.string().max(MAX_TEXT_CHARS), z.array(chatPart).min(1).max(16)]),
+  toolCalls: z.array(toolCall).min(1).max(128).optional(),
+  toolCallId: z.string().min(1).max(256).optional(),
+});
+
+/** A function the model may call; `parameters` is the JSON schema of its keyword arguments. */
+export const toolDefinition = z.object({
+  name: toolName,
+  description: z.string().max(8192).optional(),
+  parameters: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const chatInput = z.object({
   ...samplingShape,
   messages: z.array(chatMessage).min(1).max(MAX_MESSAGES),
+  tools: z.array(toolDefinition).max(128).optional(),
+  toolChoice: z
+    .union([z.enum(["none", "auto", "required"]), z.object({ name: toolName })])
+    .optional()
+    .describe('Defaults to "auto" when tools are given'),
+  parallelToolCalls: z.boolean().optional(),
+  /** Alternatives per token to report with each token's log-probability (0–20). */
+  logprobs: z.number().int().min(0).max(20).optional(),
 });
 export type ChatInput = z.infer<typeof chatInput>;
 

@@ -29,7 +29,7 @@ beforeAll(async () => {
       {
         id: "tiny",
         source: path,
-        contextSize: 256,
+        contextSize: 512,
         sequences: 2,
         threads: 1,
         preload: true,
@@ -65,6 +65,45 @@ describe("appRouter", () => {
       events.push(e);
     expect(events.at(-1)).toMatchObject({ type: "done", model: "tiny" });
     expect(events.filter((e) => e.type === "token").length).toBeGreaterThan(0);
+  });
+
+  it("answers chat.complete with a forced tool call, then renders its result in a second turn", async () => {
+    const tools = [
+      {
+        name: "add",
+        parameters: { type: "object", properties: { x: { type: "integer" } }, required: ["x"] },
+      },
+    ];
+    const first = await caller(infer).chat.complete({
+      messages: [{ role: "user", content: "add" }],
+      tools,
+      toolChoice: { name: "add" },
+      parallelToolCalls: false,
+      maxTokens: 120,
+      seed: 1,
+    });
+    expect(first.stats.finishReason).toBe("tool_calls");
+    expect(first.toolCalls).toHaveLength(1);
+    const call = first.toolCalls?.[0];
+    expect(call?.name).toBe("add");
+    expect(Number.isInteger(call?.arguments.x)).toBe(true);
+    const second = await caller(infer).chat.complete({
+      messages: [
+        { role: "user", content: "add" },
+        { role: "assistant", content: "", toolCalls: first.toolCalls },
+        { role: "tool", toolCallId: call?.id, content: "3" },
+      ],
+      tools,
+      maxTokens: 2,
+      temperature: 0,
+    });
+    expect(second.stats.generatedTokens).toBeGreaterThan(0);
+    expect(second.stats.promptTokens).toBeGreaterThan(first.stats.promptTokens);
+  });
+
+  it("refuses an empty user message through tRPC with the field path", async () => {
+    const error = await failure(caller(infer).chat.complete({ messages: [{ role: "user", content: "" }] }));
+    expect(sluiceErrorOf(error)?.details.field).toBe("messages[0].content");
   });
 
   it("embeds a batch as plain number arrays", async () => {

@@ -40,6 +40,8 @@ function toChat(input: ChatInput): Omit<ChatInput, "messages"> & { messages: Cha
     ...input,
     messages: input.messages.map((m, i) => ({
       role: m.role,
+      ...(m.toolCalls ? { toolCalls: m.toolCalls } : {}),
+      ...(m.toolCallId ? { toolCallId: m.toolCallId } : {}),
       content:
         typeof m.content === "string"
           ? m.content
