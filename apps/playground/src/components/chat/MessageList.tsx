@@ -1,3 +1,4 @@
+import { ToolCalls } from "./ToolCalls.tsx";
 import type { AnswerMeta, ChatEntry } from "./types.ts";
 
 function ms(v: number | null): string {
@@ -101,6 +102,7 @@ export function MessageList({ entries }: { entries: ChatEntry[] }) {
               The answer is {e.content.length} whitespace characters.
             </p>
           ) : null}
+          {e.toolCalls ? <ToolCalls calls={e.toolCalls} /> : null}
           {e.meta ? <Meta meta={e.meta} status={e.status} /> : null}
         </li>
       ))}

@@ -111,6 +111,17 @@ export function ParamsForm({ value, onChange }: { value: ChatParams; onChange: (
           onChange={(e) => set("jsonSchema", e.target.value)}
         />
       </label>
+      <label>
+        Tools (JSON list; the answer must call one)
+        <textarea
+          name="tools"
+          rows={3}
+          spellCheck={false}
+          placeholder='[{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]'
+          value={value.tools}
+          onChange={(e) => set("tools", e.target.value)}
+        />
+      </label>
     </fieldset>
   );
 }

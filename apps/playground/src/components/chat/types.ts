@@ -16,6 +16,8 @@ export interface AnswerMeta {
   degraded: boolean;
 }
 
+import type { ShownToolCall } from "./ToolCalls.tsx";
+
 export interface ChatEntry {
   id: string;
   role: "system" | "user" | "assistant";
@@ -26,6 +28,8 @@ export interface ChatEntry {
   /** An attached image as a `data:image/…;base64,` URL (user messages to vision models). */
   image?: string;
   meta?: AnswerMeta;
+  /** Calls the answer ended with (when tools were given). */
+  toolCalls?: ShownToolCall[];
 }
 
 export interface ChatParams {
@@ -35,6 +39,8 @@ export interface ChatParams {
   topP: number;
   seed: string;
   jsonSchema: string;
+  /** JSON list of `{name, description, parameters}`; when set, the model must call one. */
+  tools: string;
   system: string;
   confidence: boolean;
 }
@@ -46,6 +52,7 @@ export const DEFAULT_PARAMS: ChatParams = {
   topP: 0.95,
   seed: "",
   jsonSchema: "",
+  tools: "",
   system: "",
   confidence: true,
 };

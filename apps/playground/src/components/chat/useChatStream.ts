@@ -32,6 +32,10 @@ export function buildInput(params: ChatParams, history: ChatEntry[]): StreamInpu
   if (params.model.trim()) input.model = params.model.trim();
   if (params.seed.trim()) input.seed = Number(params.seed);
   if (params.jsonSchema.trim()) input.jsonSchema = JSON.parse(params.jsonSchema) as Record<string, unknown>;
+  if (params.tools.trim()) {
+    input.tools = JSON.parse(params.tools) as NonNullable<StreamInput["tools"]>;
+    input.toolChoice = "required";
+  }
   return input;
 }
 
@@ -115,6 +119,7 @@ export function useChatStream() {
             ...e,
             content: event.text,
             status: "done",
+            ...(event.toolCalls ? { toolCalls: event.toolCalls } : {}),
             meta: {
               requestId,
               // With model "auto" the cascade says which tier answered and how sure it was.
