@@ -24,7 +24,9 @@ beforeAll(async () => {
   const modelPath = await ensureSynthModel({ preset: "lfm2-tiny" });
   const options = { modelPath, contextSize: 1024, sequences: 1, threads: 1 };
   inProcess = await new LlamaEngineFactory().load(options);
-  runner = await new RunnerEngineFactory().load(options);
+  // This file checks what crosses the IPC, not hang detection (crash.test.ts does): on a shared
+  // 2-core machine under load a starved runner must not be replaced mid-comparison.
+  runner = await new RunnerEngineFactory({ heartbeatTimeoutMs: 60_000 }).load(options);
 });
 afterAll(async () => {
   await inProcess?.dispose();
