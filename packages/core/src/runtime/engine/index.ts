@@ -4,6 +4,7 @@ export type {
   ConfidenceStats,
   EmbedOptions,
   Engine,
+  EngineAvailability,
   EngineFactory,
   EngineInfo,
   EngineLoadOptions,
