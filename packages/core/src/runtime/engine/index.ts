@@ -13,3 +13,9 @@ export type {
   GenerateStats,
 } from "./Engine.ts";
 export { MAX_EMBED_TEXTS, MAX_STOP_STRINGS, validateEmbedTexts, validateGenerateParams } from "./validate.ts";
+export {
+  MAX_JSON_SCHEMA_DEPTH,
+  MAX_JSON_SCHEMA_NODES,
+  MAX_JSON_SCHEMA_STRING,
+  validateJsonSchema,
+} from "./validateJsonSchema.ts";
