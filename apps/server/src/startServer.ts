@@ -126,7 +126,7 @@ export async function startServer(
     runtime: config.runtime.mode,
     memoryBudgetBytes: config.runtime.memoryBudgetBytes,
     runner: {
-      heartbeatTimeoutMs: config.runtime.hangTimeoutMs,
+      hangTimeoutMs: config.runtime.hangTimeoutMs,
       restart: {
         initialDelayMs: config.runtime.restart.initialDelayMs,
         maxDelayMs: config.runtime.restart.maxDelayMs,

@@ -49,12 +49,21 @@ export function httpStatusFor(error: SluiceError): number {
   return httpStatusOf[error.code];
 }
 
-/** Seconds a client should wait before retrying, when the error says so. */
+/** Retry-After of a 429 or 503 whose error gives no estimate: load balancers and clients back off briefly. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Seconds a client should wait before retrying: the error's own estimate
+ * when it has one; every 429 and 503 gets at least the default, so no
+ * "try later" answer leaves a client guessing.
+ */
 export function retryAfterOf(error: SluiceError): number | undefined {
   const seconds = error.details.retryAfterSeconds;
   const ms = error.details.retryAfterMs;
   const value = typeof seconds === "number" ? seconds : typeof ms === "number" ? ms / 1000 : undefined;
-  return value !== undefined && Number.isFinite(value) ? Math.max(1, Math.ceil(value)) : undefined;
+  if (value !== undefined && Number.isFinite(value)) return Math.max(1, Math.ceil(value));
+  const status = httpStatusFor(error);
+  return status === 429 || status === 503 ? DEFAULT_RETRY_AFTER_SECONDS : undefined;
 }
 
 /** JSON error body every route returns: OpenAI's `error` envelope carrying the stable code and correlation id. */

@@ -9,6 +9,7 @@ export {
 } from "./context.ts";
 export {
   BODY_TOO_LARGE,
+  DEFAULT_RETRY_AFTER_SECONDS,
   type ErrorBody,
   errorBody,
   httpStatusFor,

@@ -77,7 +77,10 @@ export interface SluiceOptions {
   /** `"runner"` isolates each model in a child process; `"in-process"` loads it here. Defaults to `"in-process"`. */
   runtime?: "in-process" | "runner";
   /** Runner supervision (heartbeat timeout, restart backoff) when `runtime` is `"runner"`. Defaults to the factory's. */
-  runner?: Pick<RunnerEngineFactoryOptions, "heartbeatTimeoutMs" | "restart" | "loadTimeoutMs">;
+  runner?: Pick<
+    RunnerEngineFactoryOptions,
+    "heartbeatTimeoutMs" | "hangTimeoutMs" | "restart" | "loadTimeoutMs"
+  >;
   /** Breaker and retry settings of every model. Defaults to the model host's. */
   policy?: ModelPolicyOptions;
   /** Overrides the engine factory `runtime` picks (tests, custom adapters). */

@@ -6,8 +6,11 @@ import {
   BODY_TOO_LARGE,
   type CascadeView,
   createContextFactory,
+  DEFAULT_RETRY_AFTER_SECONDS,
   httpStatusFor,
   type Principal,
+  retryAfterOf,
+  sluiceErrorOf,
   toPublicError,
 } from "@sluice/api";
 import {
@@ -81,7 +84,14 @@ export class SluiceHttpServer {
         const info = this.#principals.get(req);
         return contextFor({ principal: info?.principal ?? null, requestId: info?.requestId ?? "unknown" });
       },
-      responseMeta: ({ ctx }) => (ctx ? { headers: { "x-request-id": ctx.requestId } } : {}),
+      responseMeta: ({ ctx, errors }) => {
+        const headers: Record<string, string> = ctx ? { "x-request-id": ctx.requestId } : {};
+        // The same Retry-After the REST routes send, for a tRPC call answered 429 or 503.
+        const first = errors[0] && sluiceErrorOf(errors[0]);
+        const retryAfter = first ? retryAfterOf(first) : undefined;
+        if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
+        return { headers };
+      },
     });
     this.#server = createServer({ keepAliveTimeout: 5000, requestTimeout: 0 }, (req, res) => {
       void this.#handle(req, res);
@@ -289,7 +299,12 @@ export class SluiceHttpServer {
   #readyz(res: ServerResponse): void {
     const health = this.#o.sluice.health();
     const ready = health.ready && !this.#draining;
-    sendJson(res, ready ? 200 : 503, { ready, draining: this.#draining, models: health.models });
+    sendJson(
+      res,
+      ready ? 200 : 503,
+      { ready, draining: this.#draining, models: health.models },
+      ready ? {} : { "retry-after": String(DEFAULT_RETRY_AFTER_SECONDS) },
+    );
   }
 
   #track(res: ServerResponse): void {

@@ -62,6 +62,34 @@ describe("ModelPolicy", () => {
     expect(states).toEqual(["open", "half-open", "closed"]);
   });
 
+  it("counts one runner crash seen by four requests as one failure, wrapped or not", async () => {
+    const policy = new ModelPolicy("m", { breakerThreshold: 2, retries: 0 });
+    const crash = new RunnerCrashedError("runner killed by SIGKILL");
+    const wrapped = new RunnerCrashedError(crash.message, { cause: crash, retryable: false });
+    for (const err of [crash, crash, wrapped, crash])
+      await expect(policy.execute(() => Promise.reject(err))).rejects.toMatchObject({
+        code: "RUNNER_CRASHED",
+      });
+    expect(policy.state).toBe("closed");
+    await policy
+      .execute(() => Promise.reject(new RunnerCrashedError("a second crash")))
+      .catch(() => undefined);
+    expect(policy.state).toBe("open");
+  });
+
+  it("lets the next call through as the half-open trial at once after allowTrial()", async () => {
+    const policy = new ModelPolicy("m", { breakerThreshold: 1, halfOpenAfterMs: 30_000, retries: 0 });
+    await policy.execute(() => Promise.reject(new Error("x"))).catch(() => undefined);
+    const refused = await policy.execute(async () => "early").catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "CIRCUIT_OPEN", details: { retryAfterMs: 30_000 } });
+    policy.allowTrial();
+    await expect(policy.execute(async () => "trial")).resolves.toBe("trial");
+    expect(policy.state).toBe("closed");
+    // The allowance was for that recovery only: the next opening waits the full time again.
+    await policy.execute(() => Promise.reject(new Error("y"))).catch(() => undefined);
+    await expect(policy.execute(async () => "again")).rejects.toMatchObject({ code: "CIRCUIT_OPEN" });
+  });
+
   it("rejects invalid options with a RangeError naming the value", () => {
     expect(() => new ModelPolicy("m", { breakerThreshold: 0 })).toThrow(/breakerThreshold.*0/);
   });

@@ -4,6 +4,8 @@ import {
   circuitBreaker,
   ExponentialBackoff,
   handleWhen,
+  type IBackoff,
+  type IBackoffFactory,
   type IPolicy,
   noop,
   retry,
@@ -51,18 +53,30 @@ export class ModelPolicy {
   readonly #breaker;
   readonly #policy: IPolicy;
   readonly #listeners = new Set<(state: BreakerState) => void>();
+  // Failures already counted, so that one event seen by many requests (a runner crash) counts once.
+  readonly #counted = new WeakSet<object>();
+  #trialNow = false;
+  #openedAt = 0;
+  readonly #halfOpenAfterMs: number;
 
   constructor(modelId: string, options: ModelPolicyOptions = {}) {
     this.modelId = modelId;
     const threshold = positiveInt("breakerThreshold", options.breakerThreshold ?? 5, 1);
     const halfOpenAfter = positiveInt("halfOpenAfterMs", options.halfOpenAfterMs ?? 30_000, 0);
+    this.#halfOpenAfterMs = halfOpenAfter;
     const retries = positiveInt("retries", options.retries ?? 1, 0);
     const initialDelay = positiveInt("retryBaseDelayMs", options.retryBaseDelayMs ?? 100, 0);
-    this.#breaker = circuitBreaker(handleWhen(isBreakerFailure), {
-      halfOpenAfter,
-      breaker: new ConsecutiveBreaker(threshold),
-    });
+    this.#breaker = circuitBreaker(
+      handleWhen((err) => isBreakerFailure(err) && this.#firstSighting(err)),
+      {
+        halfOpenAfter: new HalfOpenAfter(halfOpenAfter, () => this.#trialNow),
+        breaker: new ConsecutiveBreaker(threshold),
+      },
+    );
     this.#breaker.onStateChange((s) => {
+      // A trial allowed for one recovery does not carry over to the next time the breaker opens.
+      if (s !== CircuitState.Open) this.#trialNow = false;
+      else this.#openedAt = Date.now();
       for (const listener of this.#listeners) listener(stateNames[s]);
     });
     const retryPolicy =
@@ -73,6 +87,14 @@ export class ModelPolicy {
           })
         : noop;
     this.#policy = wrap(retryPolicy, this.#breaker);
+  }
+
+  #firstSighting(err: unknown): boolean {
+    const root = rootOf(err);
+    if (typeof root !== "object" || root === null) return true;
+    if (this.#counted.has(root)) return false;
+    this.#counted.add(root);
+    return true;
   }
 
   get state(): BreakerState {
@@ -93,13 +115,65 @@ export class ModelPolicy {
     try {
       return await this.#policy.execute(({ signal: s }) => fn(s), signal);
     } catch (err) {
-      throw mapPolicyError(err, { modelId: this.modelId, signal });
+      throw mapPolicyError(err, { modelId: this.modelId, signal, retryAfterMs: this.#untilTrialMs() });
     }
+  }
+
+  /** Milliseconds until an open breaker lets a trial through (what a refused caller should wait). */
+  #untilTrialMs(): number {
+    if (this.#trialNow) return 0;
+    return Math.max(0, this.#halfOpenAfterMs - (Date.now() - this.#openedAt));
+  }
+
+  /**
+   * Lets the next call through as the half-open trial now instead of after
+   * `halfOpenAfterMs`: the model recovered (its runner restarted and is
+   * ready), so waiting out the timer would only refuse service that works.
+   * No effect while the breaker is closed.
+   */
+  allowTrial(): void {
+    if (this.#breaker.state === CircuitState.Open) this.#trialNow = true;
   }
 
   /** Records a failure observed outside execute() (e.g. a stream that broke midway); never retried. */
   async recordFailure(err: unknown): Promise<void> {
     await this.#breaker.execute(() => Promise.reject(err)).catch(() => undefined);
+  }
+}
+
+/**
+ * Whether `err` is the first sighting of its failure: errors that share a
+ * root (the one RUNNER_CRASHED error a crash hands every in-flight request,
+ * wrapped or not) count once.
+ */
+function rootOf(err: unknown): unknown {
+  let e: unknown = err;
+  for (let i = 0; i < 8; i++) {
+    const cause = (e as { cause?: unknown } | null)?.cause;
+    if (!isSluiceErrorWithCode(e, "RUNNER_CRASHED") || !isSluiceErrorWithCode(cause, "RUNNER_CRASHED")) break;
+    e = cause;
+  }
+  return e;
+}
+
+function isSluiceErrorWithCode(err: unknown, code: string): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** The open breaker's wait, cut to zero once a trial is allowed; read each time the breaker is asked. */
+class HalfOpenAfter implements IBackoffFactory<unknown> {
+  readonly #backoff: IBackoff<unknown>;
+  constructor(ms: number, trialNow: () => boolean) {
+    const backoff: IBackoff<unknown> = {
+      get duration() {
+        return trialNow() ? 0 : ms;
+      },
+      next: () => backoff,
+    };
+    this.#backoff = backoff;
+  }
+  next(): IBackoff<unknown> {
+    return this.#backoff;
   }
 }
 

@@ -52,14 +52,17 @@ export function isRetriedError(err: unknown): boolean {
  */
 export function mapPolicyError(
   err: unknown,
-  context: { modelId?: string; signal?: AbortSignal } = {},
+  context: { modelId?: string; signal?: AbortSignal; retryAfterMs?: number } = {},
 ): SluiceError {
   if (isSluiceError(err)) return err;
   const subject = context.modelId ? `model ${context.modelId}` : "the model";
   if (hasMarker(err, "isBrokenCircuitError") || hasMarker(err, "isIsolatedCircuitError"))
     return new CircuitOpenError(`the circuit of ${subject} is open`, {
       cause: err,
-      details: context.modelId ? { model: context.modelId } : {},
+      details: {
+        ...(context.modelId ? { model: context.modelId } : {}),
+        ...(context.retryAfterMs !== undefined ? { retryAfterMs: context.retryAfterMs } : {}),
+      },
     });
   if (hasMarker(err, "isTaskCancelledError")) {
     const reason: unknown = context.signal?.reason;

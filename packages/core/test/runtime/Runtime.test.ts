@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { isSluiceError, ModelUnsupportedError } from "../../src/errors/index.ts";
+import { InferenceFailedError, isSluiceError, ModelUnsupportedError } from "../../src/errors/index.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../../src/runtime/engine/index.ts";
 import { type RequestEndEvent, Runtime } from "../../src/runtime/host/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
@@ -196,6 +196,40 @@ describe.each(models)("request events on $name", (m) => {
     ]);
     expect(events[0]?.stats?.generatedTokens).toBe(3);
     expect(events.every((e) => e.queueWaitMs !== undefined && e.durationMs >= 0)).toBe(true);
+  });
+});
+
+describe.each(models)("health on $name", (m) => {
+  it("marks the model degraded after a failed request and ready again after a non-streaming success", async () => {
+    // A real engine whose generate fails for one marked prompt: a model failure without a crash.
+    const factory: EngineFactory = {
+      async load(options: EngineLoadOptions, signal?: AbortSignal) {
+        const engine = await llama.load(options, signal);
+        const generate = engine.generate.bind(engine);
+        return Object.assign(engine, {
+          generate: (params: Parameters<Engine["generate"]>[0], s?: AbortSignal) => {
+            if (params.prompt === "FAIL") throw new InferenceFailedError("injected decode failure");
+            return generate(params, s);
+          },
+        });
+      },
+    };
+    const rt = new Runtime({
+      engineFactory: factory,
+      resolve: async () => ({ path: m.path, sha256: "test" }),
+      loadOptions: () => ({ ...TEST_LOAD }),
+      policy: { breakerThreshold: 3, retries: 0 },
+    });
+    const params = { prompt: m.prompt, maxTokens: 2, temperature: 0 };
+    await rt.complete(m.name, params);
+    expect(rt.host.health(m.name)).toBe("ready");
+    const failed = await rt.complete(m.name, { ...params, prompt: "FAIL" }).catch((e: unknown) => e);
+    expect(codeOf(failed)).toBe("INFERENCE_FAILED");
+    expect(rt.host.health(m.name)).toBe("degraded");
+    await rt.complete(m.name, params);
+    expect(rt.host.health(m.name)).toBe("ready");
+    expect(rt.host.policy(m.name).state).toBe("closed");
+    await rt.close();
   });
 });
 

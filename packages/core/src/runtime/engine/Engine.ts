@@ -160,6 +160,9 @@ export interface EngineInfo {
   fileSize: number;
 }
 
+/** Whether an engine whose model lives in another process can serve now. */
+export type EngineAvailability = "ready" | "restarting" | "broken";
+
 /**
  * A loaded model. Implementations: the in-process node-llama-cpp adapter and
  * the runner-process proxy. All methods reject with SluiceErrors.
@@ -174,6 +177,12 @@ export interface Engine extends AsyncDisposable {
   tokenize(text: string): Promise<number[]>;
   /** Sequences currently decoding (for metrics and tests). */
   busySequences(): number;
+  /**
+   * Engines backed by a supervised process (runners) report when it dies,
+   * restarts and is ready again; returns the unsubscribe function.
+   * In-process engines leave it out.
+   */
+  onAvailability?(listener: (availability: EngineAvailability) => void): () => void;
   dispose(): Promise<void>;
 }
 

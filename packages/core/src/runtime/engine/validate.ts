@@ -1,5 +1,6 @@
 import { InvalidInputError } from "../../errors/index.ts";
 import type { GenerateParams } from "./Engine.ts";
+import { validateJsonSchema } from "./validateJsonSchema.ts";
 
 /** Most stop strings one request may give. */
 export const MAX_STOP_STRINGS = 16;
@@ -72,11 +73,7 @@ export function validateGenerateParams(params: GenerateParams): void {
         fail(`stop[${i}]`, "must be a string of 1 to 256 characters", s);
     });
   }
-  if (
-    params.jsonSchema !== undefined &&
-    (typeof params.jsonSchema !== "object" || params.jsonSchema === null)
-  )
-    fail("jsonSchema", "must be an object", params.jsonSchema);
+  if (params.jsonSchema !== undefined) validateJsonSchema(params.jsonSchema);
   if (params.confidence !== undefined && typeof params.confidence !== "boolean")
     fail("confidence", "must be a boolean", params.confidence);
   checkNumber("logprobs", params.logprobs, 0, 20, true);

@@ -6,7 +6,7 @@ import {
   toSluiceError,
 } from "../../errors/index.ts";
 import { isBreakerFailure, ModelPolicy, type ModelPolicyOptions } from "../../resilience/index.ts";
-import type { Engine, EngineFactory } from "../engine/index.ts";
+import type { Engine, EngineAvailability, EngineFactory } from "../engine/index.ts";
 import { ModelLease } from "./ModelLease.ts";
 import type {
   AdmissionGrant,
@@ -44,6 +44,7 @@ interface Entry {
   loading?: Promise<Engine>;
   grant?: AdmissionGrant;
   keepAlive?: ReturnType<typeof setTimeout>;
+  unwatch?: () => void;
 }
 
 /**
@@ -239,6 +240,7 @@ export class ModelHost {
       const engine = await this.#loadOnce(entry, this.#lifetime.signal);
       entry.engine = engine;
       entry.loading = undefined;
+      entry.unwatch = engine.onAvailability?.((a) => this.#onAvailability(entry, a));
       this.#setState(modelId, "ready");
       return engine;
     } catch (err) {
@@ -289,12 +291,26 @@ export class ModelHost {
     if (this.#entries.get(entry.modelId) !== entry) return;
     if (entry.keepAlive) clearTimeout(entry.keepAlive);
     this.#entries.delete(entry.modelId);
+    entry.unwatch?.();
     const engine = entry.engine;
     entry.engine = undefined;
     await engine?.dispose().catch(() => undefined);
     entry.grant?.release();
     entry.grant = undefined;
     this.#setState(entry.modelId, "unloaded", undefined, entry);
+  }
+
+  /**
+   * A runner that died or hung makes its model not ready until the
+   * supervisor's new runner has loaded it; then the model is ready again and
+   * its breaker, if open, lets the next request through as its trial at once.
+   */
+  #onAvailability(entry: Entry, availability: EngineAvailability): void {
+    if (this.#entries.get(entry.modelId) !== entry || !entry.engine) return;
+    if (availability === "ready") {
+      this.policy(entry.modelId).allowTrial();
+      this.#setState(entry.modelId, "ready");
+    } else this.#setState(entry.modelId, availability === "broken" ? "broken" : "degraded");
   }
 
   #waitForNoReferences(): Promise<void> {

@@ -169,15 +169,25 @@ export class Runtime implements AsyncDisposable {
     embed?: EmbedOptions,
     options?: RequestOptions,
   ): Promise<Float32Array[]> {
-    return (await this.embedWithUsage(modelId, texts, embed, options)).vectors;
+    return (await this.#embed(modelId, texts, embed, options, false)).vectors;
   }
 
-  /** One vector per text, in order, and the prompt tokens evaluated. */
-  async embedWithUsage(
+  /** One vector per text, in order, and the prompt tokens evaluated (counting them costs a tokenize per text). */
+  embedWithUsage(
     modelId: string,
     texts: string[],
     embed?: EmbedOptions,
+    options?: RequestOptions,
+  ): Promise<EmbedOutput> {
+    return this.#embed(modelId, texts, embed, options, true);
+  }
+
+  async #embed(
+    modelId: string,
+    texts: string[],
+    embed: EmbedOptions | undefined,
     request: RequestOptions = {},
+    countTokens: boolean,
   ): Promise<EmbedOutput> {
     validateEmbedTexts(texts);
     const calledAt = performance.now();
@@ -199,7 +209,7 @@ export class Runtime implements AsyncDisposable {
             async (engine, s) => {
               const vectors = await engine.embed(texts, embed, s);
               let tokens = 0;
-              for (const t of texts) tokens += (await engine.tokenize(t)).length;
+              if (countTokens) for (const t of texts) tokens += (await engine.tokenize(t)).length;
               return { vectors, promptTokens: tokens };
             },
             signal,

@@ -1,5 +1,12 @@
 import { AbortedError, DisposedError, reviveError, type SluiceError } from "../../errors/index.ts";
-import type { EmbedOptions, Engine, EngineInfo, GenerateEvent, GenerateParams } from "../engine/Engine.ts";
+import type {
+  EmbedOptions,
+  Engine,
+  EngineAvailability,
+  EngineInfo,
+  GenerateEvent,
+  GenerateParams,
+} from "../engine/Engine.ts";
 import { MessageQueue } from "./MessageQueue.ts";
 import type { HostMessage, RunnerMessage } from "./protocol.ts";
 import type { RunnerEvents, RunnerState, RunnerSupervisor } from "./RunnerSupervisor.ts";
@@ -56,6 +63,13 @@ export class RunnerEngine implements Engine {
 
   busySequences(): number {
     return this.#busy;
+  }
+
+  /** "restarting" when the runner died or hung, "ready" once a new one loaded the model, "broken" when the supervisor gave up. */
+  onAvailability(listener: (availability: EngineAvailability) => void): () => void {
+    return this.on("state", ({ state }) => {
+      if (state === "ready" || state === "restarting" || state === "broken") listener(state);
+    });
   }
 
   async memory(): Promise<RunnerMemory> {

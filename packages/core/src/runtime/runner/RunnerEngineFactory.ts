@@ -11,8 +11,10 @@ export interface RunnerEngineFactoryOptions {
   verify?: (modelPath: string) => Promise<void>;
   /** How often runners report liveness and RSS. Defaults to `1000` ms. */
   heartbeatIntervalMs?: number;
-  /** Silence after which a runner counts as hung and is replaced. Defaults to `5 × heartbeatIntervalMs`. */
+  /** Heartbeat silence after which a runner counts as hung (stopped, or its event loop stuck) and is replaced. Defaults to `3 × heartbeatIntervalMs`. */
   heartbeatTimeoutMs?: number;
+  /** Ceiling for a single native call: requests in flight and none of them progressing for this long means the runner is hung. Defaults to `60000` ms. */
+  hangTimeoutMs?: number;
   /** Time for a runner process to start and say hello. Defaults to `30000` ms. */
   startTimeoutMs?: number;
   /** Time for a runner to load its model. Defaults to `120000` ms. */
@@ -53,6 +55,7 @@ export class RunnerEngineFactory implements EngineFactory {
     for (const key of [
       "heartbeatIntervalMs",
       "heartbeatTimeoutMs",
+      "hangTimeoutMs",
       "startTimeoutMs",
       "loadTimeoutMs",
     ] as const) {
@@ -79,7 +82,8 @@ export class RunnerEngineFactory implements EngineFactory {
       modelId,
       load,
       heartbeatIntervalMs,
-      heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? heartbeatIntervalMs * 5,
+      heartbeatTimeoutMs: o.heartbeatTimeoutMs ?? heartbeatIntervalMs * 3,
+      hangTimeoutMs: o.hangTimeoutMs ?? 60_000,
       startTimeoutMs: o.startTimeoutMs ?? 30_000,
       loadTimeoutMs: o.loadTimeoutMs ?? 120_000,
       stopGraceMs: o.stopGraceMs ?? 5000,

@@ -15,7 +15,7 @@ import type { RunnerBootConfig } from "./runnerMain.ts";
 
 /** Why a runner stopped serving. */
 export interface RunnerCrash {
-  reason: "exit" | "signal" | "heartbeat" | "protocol";
+  reason: "exit" | "signal" | "heartbeat" | "hang" | "protocol";
   pid: number;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
@@ -28,6 +28,8 @@ export interface RunnerProcessOptions {
   modelId: string;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  /** Requests in flight and no message about any of them for this long: a native call hung. Defaults to none. */
+  hangTimeoutMs?: number;
   engineModule?: string;
   engineOptions?: Record<string, unknown>;
   logger?: (record: RunnerLogRecord) => void;
@@ -56,6 +58,7 @@ export class RunnerProcess {
   readonly #exited: Promise<void>;
   #nextId = 1;
   #lastSeenAt = performance.now();
+  #lastProgressAt = performance.now();
   #watchdog: NodeJS.Timeout | undefined;
   #dead = false;
   #stopping = false;
@@ -159,6 +162,7 @@ export class RunnerProcess {
     if (this.#dead)
       throw new RunnerCrashedError(`runner ${this.pid} is not running`, { details: { pid: this.pid } });
     const id = this.#nextId++;
+    if (this.#pending.size === 0) this.#lastProgressAt = performance.now();
     if (pending !== undefined) this.#pending.set(id, pending);
     this.#child.send({ ...message, id } as HostMessage);
     return id;
@@ -221,19 +225,35 @@ export class RunnerProcess {
         this.#log(message.level, message.message, "llama");
         return;
       default:
+        this.#lastProgressAt = this.#lastSeenAt;
         this.#pending.get(message.id)?.onMessage(message);
     }
   }
 
   #checkHeartbeat(): void {
-    const silentMs = performance.now() - this.#lastSeenAt;
-    if (this.#dead || silentMs <= this.#options.heartbeatTimeoutMs) return;
-    this.#die({
-      reason: "heartbeat",
-      exitCode: null,
-      signal: null,
-      message: `runner missed heartbeats for ${Math.round(silentMs)} ms`,
-    });
+    if (this.#dead) return;
+    const now = performance.now();
+    // The event loop beats every heartbeatIntervalMs even while native code decodes on the
+    // thread pool, so silence means the process is stopped or its loop is stuck.
+    const silentMs = now - this.#lastSeenAt;
+    // A loop that still beats while no request moves for hangTimeoutMs has a native call stuck.
+    const stuckMs = this.#pending.size > 0 ? now - this.#lastProgressAt : 0;
+    const hang = this.#options.hangTimeoutMs;
+    if (silentMs > this.#options.heartbeatTimeoutMs)
+      this.#die({
+        reason: "heartbeat",
+        exitCode: null,
+        signal: null,
+        message: `runner missed heartbeats for ${Math.round(silentMs)} ms`,
+      });
+    else if (hang !== undefined && stuckMs > hang)
+      this.#die({
+        reason: "hang",
+        exitCode: null,
+        signal: null,
+        message: `runner made no progress on its requests for ${Math.round(stuckMs)} ms`,
+      });
+    else return;
     // SIGKILL also ends a stopped (SIGSTOP) or hung process.
     this.#child.kill("SIGKILL");
   }

@@ -22,6 +22,7 @@ export interface RunnerSupervisorOptions {
   load: EngineLoadOptions;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
+  hangTimeoutMs?: number;
   startTimeoutMs: number;
   loadTimeoutMs: number;
   stopGraceMs: number;
@@ -135,6 +136,7 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
         modelId: o.modelId,
         heartbeatIntervalMs: o.heartbeatIntervalMs,
         heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+        ...(o.hangTimeoutMs !== undefined ? { hangTimeoutMs: o.hangTimeoutMs } : {}),
         engineModule: o.engineModule,
         engineOptions: o.engineOptions,
         logger: o.logger,
