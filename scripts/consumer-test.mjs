@@ -32,6 +32,8 @@ try {
       "--filter",
       "./tooling/gguf-synth",
       "pack",
+      // Each package's prepack would run tsdown again; CI's `pnpm build` just did.
+      "--ignore-scripts",
       "--pack-destination",
       tarballs,
     ],
