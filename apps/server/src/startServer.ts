@@ -71,7 +71,7 @@ export async function startServer(
     Object.fromEntries(Object.entries(config.telemetry.latencyTargetsMs).map(([op, ms]) => [op, ms / 1000])),
   );
   for (const name of settings.loaded.ignoredEnv)
-    if (name !== "SLUICE_API_KEYS" && name !== "SLUICE_OFFLINE" && name !== "SLUICE_MMPROJ")
+    if (!["SLUICE_API_KEYS", "SLUICE_OFFLINE", "SLUICE_MMPROJ", "SLUICE_SYNTH_DIR"].includes(name))
       telemetry.logger.warn({ variable: name }, "unknown SLUICE_ variable ignored");
 
   const home = installRoot();

@@ -1,3 +1,33 @@
+// Errors callers catch and check, so that a consumer of the SDK needs no direct dependency on @sluice/core.
+export {
+  AbortedError,
+  CircuitOpenError,
+  ConfigInvalidError,
+  DisposedError,
+  DownloadFailedError,
+  ErrorCode,
+  errorFromCode,
+  ForbiddenError,
+  httpStatusOf,
+  InferenceFailedError,
+  InvalidInputError,
+  isErrorCode,
+  isSluiceError,
+  ModelCorruptError,
+  ModelNotFoundError,
+  ModelUnsupportedError,
+  OutOfMemoryBudgetError,
+  QueueFullError,
+  RateLimitedError,
+  RunnerCrashedError,
+  reviveError,
+  type SerializedSluiceError,
+  SluiceError,
+  type SluiceErrorOptions,
+  TimeoutError,
+  toSluiceError,
+  UnauthorizedError,
+} from "@sluice/core/errors";
 export { CascadeRouter, type CascadeRouterOptions } from "./CascadeRouter.ts";
 export { createSluice } from "./createSluice.ts";
 export { type CachedGeneration, InferenceCache } from "./InferenceCache.ts";
