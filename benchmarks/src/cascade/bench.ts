@@ -7,10 +7,10 @@
 // Run: pnpm --filter @sluice/benchmarks bench:cascade
 import { ok, strictEqual } from "node:assert/strict";
 import { Cascade, type CascadeResponse, type TierConfig } from "@sluice/cascade";
-// The cascade's logic over bare engines (its test backend): this benchmark measures routing, not serving.
-import { EngineTier } from "../../../packages/cascade/test/EngineTier.ts";
 import { type Engine, LlamaEngineFactory } from "@sluice/core";
 import { ensureSynthModel, findModelFixture } from "@sluice/gguf-synth";
+// The cascade's logic over bare engines (its test backend): this benchmark measures routing, not serving.
+import { EngineTier } from "../../../packages/cascade/test/EngineTier.ts";
 import { prompts, storyPrompts } from "./prompts.ts";
 
 const MAX_TOKENS = 16;
