@@ -41,7 +41,11 @@ function anchorsOf(markdown: string): Set<string> {
 
 /** String literals naming routes in a server source file. */
 function routeLiterals(source: string, prefix: string): string[] {
-  return [...source.matchAll(new RegExp(`"(${prefix}[a-z/]*)"`, "g"))].map((m) => m[1] as string);
+  // A literal ending in "/" is a prefix route with one path parameter (`/v1/models/` → `/v1/models/{id}`).
+  return [...source.matchAll(new RegExp(`"(${prefix}[a-z/]*)"`, "g"))].map((m) => {
+    const literal = m[1] as string;
+    return literal.endsWith("/") ? `${literal}{id}` : literal;
+  });
 }
 
 describe("OpenAPI document", () => {
