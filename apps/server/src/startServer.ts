@@ -5,6 +5,7 @@ import { createModelStore, type ModelStore } from "@sluice/core";
 import { createSluice, type Sluice } from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
+import { FailedAuthLimiter } from "./auth/FailedAuthLimiter.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
 import { RedisRateLimiter } from "./auth/RedisRateLimiter.ts";
 import { type ChosenModel, chooseDefaultModel, SYNTHETIC_NOTICE } from "./defaultModel.ts";
@@ -63,6 +64,16 @@ export async function startServer(
           audit: {
             dir: resolve(installRoot(), config.telemetry.audit.dir),
             maxFileBytes: config.telemetry.audit.maxFileBytes,
+            hmacKeys: config.telemetry.audit.hmacKeys,
+            ...(config.telemetry.audit.activeKeyId
+              ? { activeKeyId: config.telemetry.audit.activeKeyId }
+              : {}),
+            retention: {
+              maxTotalBytes: config.telemetry.audit.maxTotalBytes,
+              ...(config.telemetry.audit.maxAgeDays > 0
+                ? { maxAgeMs: config.telemetry.audit.maxAgeDays * 86_400_000 }
+                : {}),
+            },
           },
         }
       : {}),
@@ -70,6 +81,12 @@ export async function startServer(
   telemetry.record.latencyTargets(
     Object.fromEntries(Object.entries(config.telemetry.latencyTargetsMs).map(([op, ms]) => [op, ms / 1000])),
   );
+  if (telemetry.audit && telemetry.audit.keyId === undefined) {
+    const warning =
+      "audit log has no HMAC key (telemetry.audit.hmacKeys): its chain is tamper-evident against accidents only; anyone who can write the files can rewrite it";
+    telemetry.logger.warn({ dir: config.telemetry.audit.dir }, warning);
+    print(`sluice: ${warning}`);
+  }
   for (const name of settings.loaded.ignoredEnv)
     if (name !== "SLUICE_API_KEYS" && name !== "SLUICE_OFFLINE" && name !== "SLUICE_MMPROJ")
       telemetry.logger.warn({ variable: name }, "unknown SLUICE_ variable ignored");
@@ -164,10 +181,20 @@ export async function startServer(
         })
       : new MemoryRateLimiter(settings.rateLimit);
   }
+  const fa = config.limits.failedAuth;
+  const failedAuth = new FailedAuthLimiter({ perMinute: Math.max(fa.perMinute, 1), burst: fa.burst });
+  let failedAuthOn = fa.perMinute > 0;
   const http = new SluiceHttpServer({
     sluice,
     keys,
     ...(rateLimiter ? { rateLimiter } : {}),
+    failedAuth: {
+      blockedFor: (address) => (failedAuthOn ? failedAuth.blockedFor(address) : 0),
+      fail: (address) => {
+        if (failedAuthOn) failedAuth.fail(address);
+      },
+    },
+    authFailuresPerMinute: config.telemetry.audit.authFailuresPerMinute,
     bodyLimitBytes: config.server.maxBodyBytes,
     corsOrigins: settings.corsOrigins,
     metricsPath: config.telemetry.metrics.enabled ? config.telemetry.metrics.path : null,
@@ -184,6 +211,9 @@ export async function startServer(
         const rl = result.config.limits.rateLimit;
         if (rateLimiter && rl.requestsPerMinute > 0)
           rateLimiter.update({ perMinute: rl.requestsPerMinute, burst: rl.burst });
+        const next = result.config.limits.failedAuth;
+        failedAuthOn = next.perMinute > 0;
+        if (failedAuthOn) failedAuth.update({ perMinute: next.perMinute, burst: next.burst });
       }
       telemetry.record.configReload(result.outcome === "restart_required" ? "unchanged" : result.outcome);
       telemetry.logger.info({ outcome: result.outcome, applied: result.applied }, "config reload");

@@ -19,7 +19,7 @@ export {
 export { chatCompletions, completions, type OpenAiResult } from "./openai/chat.ts";
 export { embeddings, listModels } from "./openai/embeddings.ts";
 export { primeStream } from "./openai/primeStream.ts";
-export { type AppRouter, appRouter } from "./router.ts";
+export { type AppRouter, appRouter, procedureAccess } from "./router.ts";
 export {
   type ChatInput,
   chatInput,

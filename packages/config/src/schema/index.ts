@@ -37,6 +37,14 @@ export const sluiceConfigSchema = z
         message: "at least one key when enabled",
       });
     }
+    const audit = config.telemetry.audit;
+    if (audit.activeKeyId !== undefined && !audit.hmacKeys.some((k) => k.id === audit.activeKeyId)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["telemetry", "audit", "activeKeyId"],
+        message: "must name one of telemetry.audit.hmacKeys",
+      });
+    }
     if (config.auth.enabled && config.auth.keys.length === 0) {
       ctx.addIssue({
         code: "custom",
