@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { ConfigWatcher } from "@sluice/config";
-import { createModelStore, type ModelStore } from "@sluice/core";
+import { createModelStore, type ModelStore, resolveRunnerSandbox } from "@sluice/core";
 import { createSluice, type Sluice } from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
@@ -111,6 +111,14 @@ export async function startServer(
     print(`sluice: model ${model.id} has ${SYNTHETIC_NOTICE}`);
   }
 
+  // Resolved once: `bwrap` that cannot run stops start-up here; `auto` that falls back says so.
+  const sandbox = config.runtime.mode === "runner" ? resolveRunnerSandbox(config.runtime.sandbox) : undefined;
+  if (sandbox?.active === "none" && config.runtime.sandbox === "auto") {
+    const warning = `runners are not sandboxed (${sandbox.reason}); they get a minimal environment only`;
+    telemetry.logger.warn({ reason: sandbox.reason }, warning);
+    print(`sluice: ${warning}`);
+  } else if (sandbox) telemetry.logger.info({ sandbox: sandbox.active }, "runner sandbox");
+
   const runtime = {
     contextSize: config.runtime.contextSize,
     sequences: config.runtime.sequences,
@@ -143,6 +151,7 @@ export async function startServer(
     runtime: config.runtime.mode,
     memoryBudgetBytes: config.runtime.memoryBudgetBytes,
     runner: {
+      ...(sandbox ? { sandbox } : {}),
       heartbeatTimeoutMs: config.runtime.hangTimeoutMs,
       restart: {
         initialDelayMs: config.runtime.restart.initialDelayMs,

@@ -76,8 +76,8 @@ export interface SluiceOptions {
   defaultModel?: string;
   /** `"runner"` isolates each model in a child process; `"in-process"` loads it here. Defaults to `"in-process"`. */
   runtime?: "in-process" | "runner";
-  /** Runner supervision (heartbeat timeout, restart backoff) when `runtime` is `"runner"`. Defaults to the factory's. */
-  runner?: Pick<RunnerEngineFactoryOptions, "heartbeatTimeoutMs" | "restart" | "loadTimeoutMs">;
+  /** Runner supervision (heartbeat timeout, restart backoff) and sandbox when `runtime` is `"runner"`. Defaults to the factory's (sandbox `off`). */
+  runner?: Pick<RunnerEngineFactoryOptions, "heartbeatTimeoutMs" | "restart" | "loadTimeoutMs" | "sandbox">;
   /** Breaker and retry settings of every model. Defaults to the model host's. */
   policy?: ModelPolicyOptions;
   /** Overrides the engine factory `runtime` picks (tests, custom adapters). */
