@@ -1,8 +1,14 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { ConfigWatcher } from "@sluice/config";
+import { ConfigWatcher, type SluiceConfig } from "@sluice/config";
 import { createModelStore, type ModelStore, resolveRunnerSandbox } from "@sluice/core";
-import { createSluice, type Sluice } from "@sluice/sdk";
+import {
+  type ContentPolicy,
+  createSluice,
+  denyListPolicy,
+  piiRedactionPolicy,
+  type Sluice,
+} from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
 import { FailedAuthLimiter } from "./auth/FailedAuthLimiter.ts";
@@ -170,6 +176,7 @@ export async function startServer(
     },
     cache: settings.cache,
     telemetry,
+    contentPolicies: builtinContentPolicies(config.contentPolicy),
     ...(tiers.length > 0
       ? { cascade: { tiers: tiers.map((t) => ({ id: idOf(t.model), threshold: t.confidenceThreshold })) } }
       : {}),
@@ -299,4 +306,13 @@ function modelIdOf(ref: string): string {
     .replace(/^.*[/\\]/, "")
     .replace(/\.gguf$/i, "");
   return base.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 128) || "model";
+}
+
+/** The content policies the config enables: the deny-list first (a blocked text needs no redaction), then PII. */
+function builtinContentPolicies(c: SluiceConfig["contentPolicy"]): ContentPolicy[] {
+  const policies: ContentPolicy[] = [];
+  if (c.denyTerms.length > 0 || c.denyPatterns.length > 0)
+    policies.push(denyListPolicy({ terms: c.denyTerms, patterns: c.denyPatterns }));
+  if (c.redactPii) policies.push(piiRedactionPolicy());
+  return policies;
 }

@@ -24,6 +24,7 @@ beforeAll(async () => {
       telemetry: { audit: { dir: auditDir, hmacKeys: [AUDIT_KEY], authFailuresPerMinute: 5 } },
       limits: { failedAuth: { perMinute: 1, burst: 10 } },
       server: { maxBodyBytes: 4096 },
+      contentPolicy: { denyTerms: ["forbidden topic"], redactPii: true },
     }),
   );
   server = await startTestServer({
@@ -103,6 +104,46 @@ describe("hostile input", () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.body.length).toBeLessThan(2000);
     expect(res.body).not.toContain("a".repeat(1001));
+  });
+});
+
+describe("content policy and model access over HTTP", () => {
+  it("answers a blocked chat with 400 CONTENT_BLOCKED and audits model access by key id, never the text", async () => {
+    const chat = (content: string) =>
+      rawRequest(`${server.url}/v1/chat/completions`, {
+        headers: { "content-type": "application/json", authorization: "Bearer infer-secret" },
+        body: JSON.stringify({ model: "lfm2-tiny", messages: [{ role: "user", content }], max_tokens: 3 }),
+      });
+    const blocked = await chat("tell me about the forbidden topic");
+    expect(blocked.status).toBe(400);
+    expect(blocked.json().error).toMatchObject({ code: "CONTENT_BLOCKED", type: "content_policy_violation" });
+    const served = await chat("a harmless secret-free prompt");
+    expect(served.status).toBe(200);
+    const deadline = Date.now() + 5000;
+    let text = "";
+    while (!text.includes('"model.access"') && Date.now() < deadline) {
+      const names = await readdir(auditDir);
+      text = (await Promise.all(names.map((n) => readFile(join(auditDir, n), "utf8")))).join("");
+    }
+    const access = text
+      .trim()
+      .split("\n")
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            action: string;
+            actor?: string;
+            target?: string;
+            details?: Record<string, number>;
+          },
+      )
+      .find((e) => e.action === "model.access");
+    expect(access).toMatchObject({ actor: "alice", target: "lfm2-tiny" });
+    expect(access?.details?.promptTokens).toBeGreaterThan(0);
+    expect(text).toContain('"action":"content.blocked"');
+    expect(text).not.toContain("harmless secret-free");
+    // The reason names the configured term; the caller's text is never written.
+    expect(text).not.toContain("tell me about the");
   });
 });
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { authSchema } from "./auth.ts";
 import { cacheSchema } from "./cache.ts";
 import { cascadeSchema } from "./cascade.ts";
+import { contentPolicySchema } from "./contentPolicy.ts";
 import { flagsSchema } from "./flags.ts";
 import { limitsSchema } from "./limits.ts";
 import { modelsSchema } from "./models.ts";
@@ -20,6 +21,7 @@ export const sluiceConfigSchema = z
     server: serverSchema,
     telemetry: telemetrySchema,
     auth: authSchema,
+    contentPolicy: contentPolicySchema,
     flags: flagsSchema,
   })
   .superRefine((config, ctx) => {

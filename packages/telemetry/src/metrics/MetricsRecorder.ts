@@ -107,6 +107,11 @@ export class MetricsRecorder {
     this.#m.runnerRestarts.inc({ model });
   }
 
+  /** A content policy redacted or blocked input or output. */
+  contentPolicy(stage: "input" | "output", action: "redact" | "block", policy: string): void {
+    this.#m.contentPolicy.inc({ stage, action, policy });
+  }
+
   configReload(outcome: "applied" | "rejected" | "unchanged" | "restart_required"): void {
     this.#m.configReloads.inc({ outcome });
   }
