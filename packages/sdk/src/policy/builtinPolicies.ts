@@ -12,13 +12,13 @@ export interface DenyListOptions {
   window?: number;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Blocks input or output containing a listed term or pattern; the reason names what matched (never the text around it). */
 export function denyListPolicy(options: DenyListOptions): ContentPolicy {
   const terms = (options.terms ?? []).filter((t) => t.length > 0);
   const sources = [
-    ...terms.map((t) => `(?<![\\p{L}\\p{N}])${escape(t)}(?![\\p{L}\\p{N}])`),
+    ...terms.map((t) => `(?<![\\p{L}\\p{N}])${escapeRegExp(t)}(?![\\p{L}\\p{N}])`),
     ...(options.patterns ?? []),
   ];
   const regexes = sources.map((s) => new RegExp(s, "iu"));
@@ -74,13 +74,17 @@ export function piiRedactionPolicy(kinds: readonly PiiKind[] = ["email", "phone"
   const redact = (text: string): PolicyVerdict => {
     let out = text;
     const found: string[] = [];
-    if (on.has("email")) out = out.replace(EMAIL, () => (found.push("email"), "[email]"));
+    const mask = (kind: PiiKind): string => {
+      found.push(kind);
+      return `[${kind}]`;
+    };
+    if (on.has("email")) out = out.replace(EMAIL, () => mask("email"));
     // Cards before phones: a card number also has a phone number's shape.
-    if (on.has("card")) out = out.replace(CARD, (m) => (luhnValid(m) ? (found.push("card"), "[card]") : m));
+    if (on.has("card")) out = out.replace(CARD, (m) => (luhnValid(m) ? mask("card") : m));
     if (on.has("phone"))
       out = out.replace(PHONE, (m) => {
         const digits = m.replace(/\D/g, "").length;
-        return digits >= 9 && digits <= 15 ? (found.push("phone"), "[phone]") : m;
+        return digits >= 9 && digits <= 15 ? mask("phone") : m;
       });
     return found.length === 0
       ? ALLOW

@@ -25,13 +25,17 @@ let probe: { path?: string; error?: string } | undefined;
  * disabled (many containers). The answer is cached for the process.
  */
 export function probeBubblewrap(): { path?: string; error?: string } {
-  if (probe) return probe;
-  if (process.platform !== "linux") return (probe = { error: "bubblewrap is Linux-only" });
+  probe ??= findBubblewrap();
+  return probe;
+}
+
+function findBubblewrap(): { path?: string; error?: string } {
+  if (process.platform !== "linux") return { error: "bubblewrap is Linux-only" };
   const path = (process.env.PATH ?? "/usr/bin:/bin")
     .split(delimiter)
     .map((dir) => join(dir, "bwrap"))
     .find((candidate) => isAbsolute(candidate) && existsSync(candidate));
-  if (path === undefined) return (probe = { error: "bwrap is not installed (Debian package `bubblewrap`)" });
+  if (path === undefined) return { error: "bwrap is not installed (Debian package `bubblewrap`)" };
   const run = spawnSync(
     path,
     [
@@ -51,9 +55,9 @@ export function probeBubblewrap(): { path?: string; error?: string } {
       timeout: 10_000,
     },
   );
-  if (run.status === 0) return (probe = { path });
+  if (run.status === 0) return { path };
   const why = (run.stderr || run.error?.message || `exit ${run.status}`).trim().slice(0, 300);
-  return (probe = { error: `bwrap cannot create its namespaces here: ${why}` });
+  return { error: `bwrap cannot create its namespaces here: ${why}` };
 }
 
 /**
