@@ -79,7 +79,8 @@ export class RunnerProcess {
       engineOptions: options.engineOptions,
     };
     // Never the host's environment: API keys, cache and audit keys stay in the host.
-    const env = runnerEnvironment();
+    // Typed as the spawn options want it (apps may declare required variables such as NODE_ENV).
+    const env = runnerEnvironment() as NodeJS.ProcessEnv;
     // Piped, not inherited: native output goes to the host's logger as records.
     const stdio: ["ignore", "pipe", "pipe", "ipc"] = ["ignore", "pipe", "pipe", "ipc"];
     const sandbox = options.sandbox;
