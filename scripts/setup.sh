@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Sluice needs on a fresh Debian/Node machine: pnpm (pinned),
 # the Debian packages the tests use (redis-server, prometheus for promtool,
-# chromium for the playground's browser tests, haproxy for the scale-out test),
-# and the workspace's packages.
+# chromium for the playground's browser tests, haproxy for the scale-out test,
+# bubblewrap for the runner sandbox), and the workspace's packages.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v promtool >/dev/null || need_apt+=(prometheus)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v haproxy >/dev/null || need_apt+=(haproxy)
+# Runners are sandboxed with bubblewrap where it can run (runtime.sandbox).
+command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

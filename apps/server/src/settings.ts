@@ -148,6 +148,13 @@ export function redactedConfig(config: SluiceConfig): Record<string, unknown> {
         ...(redisUrl ? { url: redisUrl.replace(/\/\/[^@/]*@/, "//[redacted]@") } : {}),
       },
     },
+    telemetry: {
+      ...config.telemetry,
+      audit: {
+        ...config.telemetry.audit,
+        hmacKeys: config.telemetry.audit.hmacKeys.map((k) => ({ id: k.id, key: "[redacted]" })),
+      },
+    },
   };
 }
 

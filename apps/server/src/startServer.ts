@@ -1,10 +1,17 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { ConfigWatcher } from "@sluice/config";
-import { createModelStore, type ModelStore } from "@sluice/core";
-import { createSluice, type Sluice } from "@sluice/sdk";
+import { ConfigWatcher, type SluiceConfig } from "@sluice/config";
+import { createModelStore, type ModelStore, resolveRunnerSandbox } from "@sluice/core";
+import {
+  type ContentPolicy,
+  createSluice,
+  denyListPolicy,
+  piiRedactionPolicy,
+  type Sluice,
+} from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
+import { FailedAuthLimiter } from "./auth/FailedAuthLimiter.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
 import { RedisRateLimiter } from "./auth/RedisRateLimiter.ts";
 import { type ChosenModel, chooseDefaultModel, SYNTHETIC_NOTICE } from "./defaultModel.ts";
@@ -63,6 +70,16 @@ export async function startServer(
           audit: {
             dir: resolve(installRoot(), config.telemetry.audit.dir),
             maxFileBytes: config.telemetry.audit.maxFileBytes,
+            hmacKeys: config.telemetry.audit.hmacKeys,
+            ...(config.telemetry.audit.activeKeyId
+              ? { activeKeyId: config.telemetry.audit.activeKeyId }
+              : {}),
+            retention: {
+              maxTotalBytes: config.telemetry.audit.maxTotalBytes,
+              ...(config.telemetry.audit.maxAgeDays > 0
+                ? { maxAgeMs: config.telemetry.audit.maxAgeDays * 86_400_000 }
+                : {}),
+            },
           },
         }
       : {}),
@@ -70,6 +87,12 @@ export async function startServer(
   telemetry.record.latencyTargets(
     Object.fromEntries(Object.entries(config.telemetry.latencyTargetsMs).map(([op, ms]) => [op, ms / 1000])),
   );
+  if (telemetry.audit && telemetry.audit.keyId === undefined) {
+    const warning =
+      "audit log has no HMAC key (telemetry.audit.hmacKeys): its chain is tamper-evident against accidents only; anyone who can write the files can rewrite it";
+    telemetry.logger.warn({ dir: config.telemetry.audit.dir }, warning);
+    print(`sluice: ${warning}`);
+  }
   for (const name of settings.loaded.ignoredEnv)
     if (!["SLUICE_API_KEYS", "SLUICE_OFFLINE", "SLUICE_MMPROJ", "SLUICE_SYNTH_DIR"].includes(name))
       telemetry.logger.warn({ variable: name }, "unknown SLUICE_ variable ignored");
@@ -93,6 +116,14 @@ export async function startServer(
     telemetry.logger.warn({ model: model.id }, SYNTHETIC_NOTICE);
     print(`sluice: model ${model.id} has ${SYNTHETIC_NOTICE}`);
   }
+
+  // Resolved once: `bwrap` that cannot run stops start-up here; `auto` that falls back says so.
+  const sandbox = config.runtime.mode === "runner" ? resolveRunnerSandbox(config.runtime.sandbox) : undefined;
+  if (sandbox?.active === "none" && config.runtime.sandbox === "auto") {
+    const warning = `runners are not sandboxed (${sandbox.reason}); they get a minimal environment only`;
+    telemetry.logger.warn({ reason: sandbox.reason }, warning);
+    print(`sluice: ${warning}`);
+  } else if (sandbox) telemetry.logger.info({ sandbox: sandbox.active }, "runner sandbox");
 
   const runtime = {
     contextSize: config.runtime.contextSize,
@@ -126,6 +157,7 @@ export async function startServer(
     runtime: config.runtime.mode,
     memoryBudgetBytes: config.runtime.memoryBudgetBytes,
     runner: {
+      ...(sandbox ? { sandbox } : {}),
       hangTimeoutMs: config.runtime.hangTimeoutMs,
       restart: {
         initialDelayMs: config.runtime.restart.initialDelayMs,
@@ -144,6 +176,7 @@ export async function startServer(
     },
     cache: settings.cache,
     telemetry,
+    contentPolicies: builtinContentPolicies(config.contentPolicy),
     ...(tiers.length > 0
       ? { cascade: { tiers: tiers.map((t) => ({ id: idOf(t.model), threshold: t.confidenceThreshold })) } }
       : {}),
@@ -167,10 +200,20 @@ export async function startServer(
         })
       : new MemoryRateLimiter(settings.rateLimit);
   }
+  const fa = config.limits.failedAuth;
+  const failedAuth = new FailedAuthLimiter({ perMinute: Math.max(fa.perMinute, 1), burst: fa.burst });
+  let failedAuthOn = fa.perMinute > 0;
   const http = new SluiceHttpServer({
     sluice,
     keys,
     ...(rateLimiter ? { rateLimiter } : {}),
+    failedAuth: {
+      blockedFor: (address) => (failedAuthOn ? failedAuth.blockedFor(address) : 0),
+      fail: (address) => {
+        if (failedAuthOn) failedAuth.fail(address);
+      },
+    },
+    authFailuresPerMinute: config.telemetry.audit.authFailuresPerMinute,
     bodyLimitBytes: config.server.maxBodyBytes,
     corsOrigins: settings.corsOrigins,
     metricsPath: config.telemetry.metrics.enabled ? config.telemetry.metrics.path : null,
@@ -187,6 +230,9 @@ export async function startServer(
         const rl = result.config.limits.rateLimit;
         if (rateLimiter && rl.requestsPerMinute > 0)
           rateLimiter.update({ perMinute: rl.requestsPerMinute, burst: rl.burst });
+        const next = result.config.limits.failedAuth;
+        failedAuthOn = next.perMinute > 0;
+        if (failedAuthOn) failedAuth.update({ perMinute: next.perMinute, burst: next.burst });
       }
       telemetry.record.configReload(result.outcome === "restart_required" ? "unchanged" : result.outcome);
       telemetry.logger.info({ outcome: result.outcome, applied: result.applied }, "config reload");
@@ -263,4 +309,13 @@ function modelIdOf(ref: string): string {
     .replace(/^.*[/\\]/, "")
     .replace(/\.gguf$/i, "");
   return base.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 128) || "model";
+}
+
+/** The content policies the config enables: the deny-list first (a blocked text needs no redaction), then PII. */
+function builtinContentPolicies(c: SluiceConfig["contentPolicy"]): ContentPolicy[] {
+  const policies: ContentPolicy[] = [];
+  if (c.denyTerms.length > 0 || c.denyPatterns.length > 0)
+    policies.push(denyListPolicy({ terms: c.denyTerms, patterns: c.denyPatterns }));
+  if (c.redactPii) policies.push(piiRedactionPolicy());
+  return policies;
 }

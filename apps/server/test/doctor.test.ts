@@ -189,6 +189,9 @@ describe("sluice doctor", () => {
     const { code, stdout } = await run(["--config", file]);
     expect(stdout).toMatch(/CPU threads\s+\d+ used by llama\.cpp/);
     expect(stdout).toMatch(/RAM\s+[\d.]+ GiB total/);
+    // The active runner sandbox mode: bubblewrap where it runs, else the reason it does not.
+    expect(stdout).toMatch(/\n {2}Sandbox +(bubblewrap \(no network|none, minimal environment only \(bwrap)/);
+    expect(stdout).toContain("Audit           sha256 chain without a key");
     expect(stdout).toContain(`Disk `);
     expect(stdout).toContain(`Config (files: ${file}; secrets redacted)`);
     expect(stdout).toMatch(/\n {2}models +default="stories260K" /);

@@ -24,6 +24,7 @@ const trpcCodes: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INFERENCE_FAILED: "INTERNAL_SERVER_ERROR",
   DISPOSED: "SERVICE_UNAVAILABLE",
   CONFIG_INVALID: "INTERNAL_SERVER_ERROR",
+  CONTENT_BLOCKED: "BAD_REQUEST",
 };
 
 /** OpenAI's `error.type` for each code, so OpenAI clients classify errors as they expect. */
@@ -33,6 +34,7 @@ const openAiTypes: Partial<Record<ErrorCode, string>> = {
   FORBIDDEN: "permission_error",
   RATE_LIMITED: "rate_limit_error",
   MODEL_NOT_FOUND: "not_found_error",
+  CONTENT_BLOCKED: "content_policy_violation",
 };
 
 /** Marks an INVALID_INPUT raised because the request body exceeded the limit (HTTP 413). */

@@ -22,7 +22,7 @@ export { embeddings, listModels, retrieveModel } from "./openai/embeddings.ts";
 export { checkJsonSchema, MAX_JSON_SCHEMA_DEPTH, MAX_JSON_SCHEMA_NODES } from "./openai/jsonSchemaCheck.ts";
 export { primeStream } from "./openai/primeStream.ts";
 export { REFUSED_FIELDS } from "./openai/refusals.ts";
-export { type AppRouter, appRouter } from "./router.ts";
+export { type AppRouter, appRouter, procedureAccess } from "./router.ts";
 export {
   type ChatInput,
   chatInput,

@@ -1,5 +1,6 @@
 import {
   ForbiddenError,
+  InvalidInputError,
   isSluiceError,
   type SluiceError,
   toSluiceError,
@@ -7,32 +8,40 @@ import {
 } from "@sluice/core";
 import { initTRPC, TRPCError } from "@trpc/server";
 import type { ApiContext, Scope } from "./context.ts";
-import { httpStatusFor, retryAfterOf, trpcCodeOf } from "./errors.ts";
+import { BODY_TOO_LARGE, httpStatusFor, retryAfterOf, trpcCodeOf } from "./errors.ts";
 import { zodToInvalidInput } from "./zodError.ts";
 
-const t = initTRPC.context<ApiContext>().create({
-  sse: {
-    // Pings keep proxies from closing an idle stream while a long prompt is evaluated.
-    ping: { enabled: true, intervalMs: 10_000 },
-    client: { reconnectAfterInactivityMs: 30_000 },
-  },
-  errorFormatter({ shape, error, ctx }) {
-    const sluice = sluiceErrorOf(error);
-    return {
-      ...shape,
-      message: sluice?.message ?? shape.message,
-      data: {
-        ...shape.data,
-        stack: undefined,
-        httpStatus: sluice ? httpStatusFor(sluice) : shape.data.httpStatus,
-        sluiceCode: sluice?.code ?? null,
-        field: typeof sluice?.details.field === "string" ? sluice.details.field : null,
-        retryAfterSeconds: (sluice && retryAfterOf(sluice)) ?? null,
-        requestId: ctx?.requestId ?? null,
-      },
-    };
-  },
-});
+/** Procedure metadata: the scope a caller needs, readable before the procedure runs. */
+export interface ProcedureMeta {
+  scope?: Scope;
+}
+
+const t = initTRPC
+  .context<ApiContext>()
+  .meta<ProcedureMeta>()
+  .create({
+    sse: {
+      // Pings keep proxies from closing an idle stream while a long prompt is evaluated.
+      ping: { enabled: true, intervalMs: 10_000 },
+      client: { reconnectAfterInactivityMs: 30_000 },
+    },
+    errorFormatter({ shape, error, ctx }) {
+      const sluice = sluiceErrorOf(error);
+      return {
+        ...shape,
+        message: sluice?.message ?? shape.message,
+        data: {
+          ...shape.data,
+          stack: undefined,
+          httpStatus: sluice ? httpStatusFor(sluice) : shape.data.httpStatus,
+          sluiceCode: sluice?.code ?? null,
+          field: typeof sluice?.details.field === "string" ? sluice.details.field : null,
+          retryAfterSeconds: (sluice && retryAfterOf(sluice)) ?? null,
+          requestId: ctx?.requestId ?? null,
+        },
+      };
+    },
+  });
 
 /**
  * The Sluice error behind a tRPC error: its cause, a zod failure as
@@ -43,6 +52,11 @@ export function sluiceErrorOf(error: TRPCError): SluiceError | undefined {
   const cause = error.cause;
   if (isSluiceError(cause)) return cause;
   if (cause && (cause as { name?: string }).name === "ZodError") return zodToInvalidInput(cause);
+  if (error.code === "PAYLOAD_TOO_LARGE")
+    return new InvalidInputError("the request body is too large", {
+      cause: error,
+      details: { field: "body", reason: BODY_TOO_LARGE },
+    });
   if (["BAD_REQUEST", "PARSE_ERROR", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"].includes(error.code))
     return toSluiceError(error, "INVALID_INPUT");
   if (error.code === "INTERNAL_SERVER_ERROR") return toSluiceError(cause ?? error);
@@ -76,6 +90,6 @@ export const router = t.router;
 /** Anyone may call (health). */
 export const publicProcedure = t.procedure.use(mapErrors);
 /** Needs the `infer` scope. */
-export const inferProcedure = publicProcedure.use(requireScope("infer"));
+export const inferProcedure = publicProcedure.meta({ scope: "infer" }).use(requireScope("infer"));
 /** Needs the `admin` scope. */
-export const adminProcedure = publicProcedure.use(requireScope("admin"));
+export const adminProcedure = publicProcedure.meta({ scope: "admin" }).use(requireScope("admin"));

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureSynthModel } from "@sluice/gguf-synth";
@@ -152,11 +152,13 @@ describe("appRouter", () => {
     expect(events.at(-1)?.totalBytes).toBeGreaterThan(0);
     await caller(admin).models.verify({ id: "tiny" });
     // Audit appends run in the background; wait (bounded) for the verify line to land.
-    const file = join(auditDir, "audit-000001.jsonl");
+    // One series of files per process: read whichever this process writes.
     const deadline = Date.now() + 5000;
     let text = "";
-    while (!text.includes("model.verify") && Date.now() < deadline)
-      text = await readFile(file, "utf8").catch(() => "");
+    while (!text.includes("model.verify") && Date.now() < deadline) {
+      const names = (await readdir(auditDir).catch(() => [])).filter((n) => n.endsWith(".jsonl"));
+      text = (await Promise.all(names.map((n) => readFile(join(auditDir, n), "utf8")))).join("");
+    }
     const lines = text
       .trim()
       .split("\n")

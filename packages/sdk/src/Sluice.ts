@@ -12,6 +12,7 @@ import type { CascadeRouter } from "./CascadeRouter.ts";
 import type { CachedGeneration, InferenceCache } from "./InferenceCache.ts";
 import type { ModelAdmin } from "./ModelAdmin.ts";
 import type { ModelSlot } from "./ModelSlot.ts";
+import type { ContentPolicies } from "./policy/ContentPolicies.ts";
 import type {
   CallOptions,
   ChatRequest,
@@ -40,6 +41,8 @@ export interface SluiceParts {
   effectiveConfig: Record<string, unknown>;
   /** Limits every request is held to (the runtime enforces maxTokens). */
   limits: Readonly<{ maxQueue: number; requestTimeoutMs: number; maxTokens: number }>;
+  /** Input and output content policies around every call. */
+  policies: ContentPolicies;
 }
 
 /** The model id that asks for the cascade. */
@@ -100,29 +103,36 @@ export class Sluice implements AsyncDisposable {
   /** Streams a completion of a raw prompt; the last event carries the stats. */
   generate(request: GenerateRequest, options: CallOptions = {}): AsyncIterable<SluiceGenerateEvent> {
     const { model, prompt, ...params } = request;
-    return this.#stream("generate", model, { ...params, prompt }, options);
+    return this.#policedStream("generate", model, { ...params, prompt }, options);
   }
 
   /** Streams a chat answer; the messages are formatted with the model's chat template. */
   chatStream(request: ChatRequest, options: CallOptions = {}): AsyncIterable<SluiceGenerateEvent> {
     const { model, messages, ...params } = request;
-    return this.#stream("chat", model, { ...params, messages }, options);
+    return this.#policedStream("chat", model, { ...params, messages }, options);
   }
 
   /** The whole chat answer at once; identical concurrent deterministic requests share one computation. */
   chat(request: ChatRequest, options: CallOptions = {}): Promise<GenerateResult> {
     const { model, messages, ...params } = request;
-    return this.#complete("chat", model, { ...params, messages }, options);
+    return this.#policedComplete("chat", model, { ...params, messages }, options);
   }
 
   /** The whole completion at once; identical concurrent deterministic requests share one computation. */
   complete(request: GenerateRequest, options: CallOptions = {}): Promise<GenerateResult> {
     const { model, prompt, ...params } = request;
-    return this.#complete("generate", model, { ...params, prompt }, options);
+    return this.#policedComplete("generate", model, { ...params, prompt }, options);
   }
 
   /** One vector per text, in order; cached vectors are reused and concurrent identical texts embedded once. */
   async embed(request: EmbedRequest, options: CallOptions = {}): Promise<EmbedResult> {
+    const policies = this.#p.policies;
+    if (policies.empty) return this.#embed(request, options);
+    const context = { op: "embed", model: request.model, caller: options.caller ?? "anonymous" };
+    return this.#embed({ ...request, texts: await policies.texts(request.texts, context) }, options);
+  }
+
+  async #embed(request: EmbedRequest, options: CallOptions): Promise<EmbedResult> {
     const started = performance.now();
     let model = request.model ?? this.#p.defaultModel;
     let reached = false;
@@ -209,6 +219,36 @@ export class Sluice implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Input policies before anything is cached, queued or inferred; output policies on the fly. */
+  #policedStream(
+    op: "generate" | "chat",
+    model: string | undefined,
+    params: GenerateParams,
+    options: CallOptions,
+  ): AsyncIterable<SluiceGenerateEvent> {
+    const policies = this.#p.policies;
+    if (policies.empty) return this.#stream(op, model, params, options);
+    const context = { op, model, caller: options.caller ?? "anonymous" };
+    const self = this;
+    return (async function* () {
+      const checked = await policies.input(params, context);
+      yield* policies.stream(self.#stream(op, model, checked, options), context);
+    })();
+  }
+
+  async #policedComplete(
+    op: "generate" | "chat",
+    model: string | undefined,
+    params: GenerateParams,
+    options: CallOptions,
+  ): Promise<GenerateResult> {
+    const policies = this.#p.policies;
+    if (policies.empty) return this.#complete(op, model, params, options);
+    const context = { op, model, caller: options.caller ?? "anonymous" };
+    const checked = await policies.input(params, context);
+    return policies.result(await this.#complete(op, model, checked, options), context);
   }
 
   async *#stream(

@@ -22,6 +22,8 @@ import { ModelAdmin } from "./ModelAdmin.ts";
 import { ModelKindFactory } from "./ModelKindFactory.ts";
 import { ModelSlot } from "./ModelSlot.ts";
 import { checkOptions, LIMIT_DEFAULTS, type SluiceOptions } from "./options.ts";
+import { ContentPolicies } from "./policy/ContentPolicies.ts";
+import type { ContentPolicy } from "./policy/ContentPolicy.ts";
 import { SlotTier } from "./SlotTier.ts";
 import { type DispatchEvent, Sluice, type SluiceParts } from "./Sluice.ts";
 import { StoreModelResolver } from "./StoreModelResolver.ts";
@@ -174,6 +176,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     ownsTelemetry,
     dispatchListeners,
     limits,
+    policies: contentPolicies(options.contentPolicies ?? [], telemetry),
     effectiveConfig: options.effectiveConfig ?? {
       models: options.models,
       defaultModel,
@@ -261,4 +264,25 @@ function wireStore(store: ModelStore, telemetry: Telemetry): void {
 function breakerOf(state: string): "closed" | "halfOpen" | "open" {
   if (state === "half-open") return "halfOpen";
   return state === "closed" ? "closed" : "open";
+}
+
+/** Content policies, with every redaction counted and every block counted and audited (reason, never the text). */
+function contentPolicies(policies: readonly ContentPolicy[], telemetry: Telemetry): ContentPolicies {
+  return new ContentPolicies(policies, (e) => {
+    telemetry.record.contentPolicy(e.stage, e.action, e.policy);
+    if (e.action !== "block") return;
+    telemetry.logger.warn(
+      { stage: e.stage, policy: e.policy, reason: e.reason, op: e.context.op },
+      "content blocked",
+    );
+    void telemetry.audit
+      ?.append({
+        action: "content.blocked",
+        actor: e.context.caller,
+        ...(e.context.model ? { target: e.context.model } : {}),
+        outcome: "blocked",
+        details: { stage: e.stage, policy: e.policy, reason: e.reason, op: e.context.op },
+      })
+      .catch(() => undefined);
+  });
 }

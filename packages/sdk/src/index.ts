@@ -42,6 +42,19 @@ export {
   type SluiceModelOptions,
   type SluiceOptions,
 } from "./options.ts";
+export {
+  ContentPolicies,
+  type ContentPolicy,
+  type DenyListOptions,
+  denyListPolicy,
+  luhnValid,
+  type PiiKind,
+  type PolicyContext,
+  type PolicyListener,
+  type PolicyStage,
+  type PolicyVerdict,
+  piiRedactionPolicy,
+} from "./policy/index.ts";
 export { SlotTier } from "./SlotTier.ts";
 export { AUTO_MODEL, type CloseOptions, type DispatchEvent, Sluice } from "./Sluice.ts";
 export { StoreModelResolver } from "./StoreModelResolver.ts";

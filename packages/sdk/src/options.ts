@@ -8,6 +8,7 @@ import type {
   RunnerEngineFactoryOptions,
 } from "@sluice/core";
 import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
+import type { ContentPolicy } from "./policy/ContentPolicy.ts";
 
 /** One model the Sluice instance may serve. */
 export interface SluiceModelOptions {
@@ -76,15 +77,21 @@ export interface SluiceOptions {
   defaultModel?: string;
   /** `"runner"` isolates each model in a child process; `"in-process"` loads it here. Defaults to `"in-process"`. */
   runtime?: "in-process" | "runner";
-  /** Runner supervision (heartbeat timeout, restart backoff) when `runtime` is `"runner"`. Defaults to the factory's. */
+  /** Runner supervision (heartbeat and hang timeouts, restart backoff) and sandbox when `runtime` is `"runner"`. Defaults to the factory's (sandbox `off`). */
   runner?: Pick<
     RunnerEngineFactoryOptions,
-    "heartbeatTimeoutMs" | "hangTimeoutMs" | "restart" | "loadTimeoutMs"
+    "heartbeatTimeoutMs" | "hangTimeoutMs" | "restart" | "loadTimeoutMs" | "sandbox"
   >;
   /** Breaker and retry settings of every model. Defaults to the model host's. */
   policy?: ModelPolicyOptions;
   /** Overrides the engine factory `runtime` picks (tests, custom adapters). */
   engineFactory?: EngineFactory;
+  /**
+   * Input and output content policies applied to every generate, chat and
+   * embed call, in order (see `denyListPolicy`, `piiRedactionPolicy`; plug a
+   * moderation model in through the same interface). Defaults to none.
+   */
+  contentPolicies?: readonly ContentPolicy[];
   /** Overrides the model resolver. Defaults to the @sluice/core model store when `store` is given, else local files only. */
   resolver?: ModelResolver;
   /** Model store (catalog, downloads, sha256 verification, quarantine), or its options. Defaults to none: local files in `modelDirs`. */

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { AuditLog, type AuditLogOptions } from "./audit/AuditLog.ts";
 import { createLogger, type LoggerOptions } from "./log/createLogger.ts";
+import { currentRequest } from "./log/requestContext.ts";
 import { MetricsRecorder } from "./metrics/MetricsRecorder.ts";
 import { type CreateMetricsOptions, createMetrics, type SluiceMetrics } from "./metrics/SluiceMetrics.ts";
 import {
@@ -17,7 +18,11 @@ export interface TelemetryOptions {
   metrics?: CreateRegistryOptions & CreateMetricsOptions;
   log?: LoggerOptions;
   tracing?: TracingOptions;
-  /** Audit log location and rotation. Defaults to none: `audit` is then `undefined`. */
+  /**
+   * Audit log location, keys and rotation. With it, each inference is also
+   * audited as `model.access` (caller's key id, model, token counts; never the
+   * text). Defaults to none: `audit` is then `undefined`.
+   */
   audit?: AuditLogOptions;
 }
 
@@ -45,10 +50,12 @@ export async function createTelemetry(options: TelemetryOptions = {}): Promise<T
   const tracing = createTracing(options.tracing);
   const audit = options.audit ? await AuditLog.open(options.audit) : undefined;
   let shutdown: Promise<void> | undefined;
+  const record = new MetricsRecorder(metrics);
+  if (audit) auditModelAccess(record, audit);
   return {
     registry,
     metrics,
-    record: new MetricsRecorder(metrics),
+    record,
     logger: createLogger(options.log),
     tracing,
     withSpan: tracing.withSpan,
@@ -59,4 +66,21 @@ export async function createTelemetry(options: TelemetryOptions = {}): Promise<T
       return shutdown;
     },
   };
+}
+
+/** Model access → audit: who (key id of the request context) used which model, and how many tokens. */
+function auditModelAccess(record: MetricsRecorder, audit: AuditLog): void {
+  record.onTokens((e) => {
+    const request = currentRequest();
+    void audit
+      .append({
+        action: "model.access",
+        actor: request?.principal ?? "anonymous",
+        target: e.model,
+        outcome: "success",
+        details: { promptTokens: e.promptTokens, generatedTokens: e.generatedTokens },
+        ...(request ? { requestId: request.requestId } : {}),
+      })
+      .catch(() => undefined);
+  });
 }

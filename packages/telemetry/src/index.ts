@@ -7,9 +7,13 @@ export {
   digestEntry,
   GENESIS_HASH,
 } from "./audit/entry.ts";
+export { processSeriesName } from "./audit/files.ts";
+export { type AuditHmacKey, type AuditKeyring, parseKeyFile } from "./audit/keys.ts";
+export type { AuditRetention } from "./audit/retention.ts";
 export {
   type AuditProblem,
   type AuditProblemKind,
+  type AuditSeriesResult,
   type AuditVerifyResult,
   type VerifyAuditLogOptions,
   verifyAuditLog,
@@ -26,7 +30,7 @@ export {
   runWithRequestContext,
 } from "./log/requestContext.ts";
 export { LATENCY_BUCKETS_SECONDS } from "./metrics/buckets.ts";
-export { MetricsRecorder, type RequestFinishedEvent } from "./metrics/MetricsRecorder.ts";
+export { MetricsRecorder, type RequestFinishedEvent, type TokensEvent } from "./metrics/MetricsRecorder.ts";
 export { outcomeOf, type RequestOutcome } from "./metrics/outcome.ts";
 export {
   type BreakerState,

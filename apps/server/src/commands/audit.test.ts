@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AuditLog } from "@sluice/telemetry";
+import { type AuditEntry, AuditLog, digestEntry } from "@sluice/telemetry";
 import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { auditCommand } from "./audit.ts";
@@ -9,7 +9,7 @@ import { auditCommand } from "./audit.ts";
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "sluice-audit-cli-"));
-  const log = await AuditLog.open({ dir, fsync: false });
+  const log = await AuditLog.open({ dir, fsync: false, baseName: "audit" });
   for (const target of ["a", "b", "c"]) await log.append({ action: "model.pull", actor: "cli", target });
   await log.close();
 });
@@ -29,10 +29,37 @@ async function run(...args: string[]): Promise<{ out: string; code: number | und
 }
 
 describe("sluice audit verify", () => {
+  it("proves a keyed log with --key-file and fails one re-chained without the key", async () => {
+    const keyed = join(dir, "keyed");
+    const keyFile = join(dir, "audit.key");
+    await writeFile(keyFile, "k1=the audit secret of this deployment\n");
+    const log = await AuditLog.open({
+      dir: keyed,
+      fsync: false,
+      hmacKeys: [{ id: "k1", key: "the audit secret of this deployment" }],
+    });
+    for (const target of ["a", "b"]) await log.append({ action: "model.load", actor: "root", target });
+    await log.close();
+    expect(await run(keyed, "--key-file", keyFile)).toMatchObject({ code: 0 });
+    expect((await run(keyed, "--key-file", keyFile)).out).toContain("HMAC verified");
+
+    // Edit an entry and recompute its digest as plain sha256, as someone without the key can.
+    const [name] = (await readdir(keyed)).filter((n) => n.endsWith(".jsonl"));
+    const file = join(keyed, name as string);
+    const lines = (await readFile(file, "utf8")).trim().split("\n");
+    const { hash: _h, keyId: _k, ...entry } = JSON.parse(lines[2] as string) as AuditEntry;
+    const forged = { ...entry, actor: "someone-else" };
+    lines[2] = JSON.stringify({ ...forged, hash: digestEntry(forged) });
+    await writeFile(file, `${lines.join("\n")}\n`);
+    const { out, code } = await run(keyed, "--key-file", keyFile);
+    expect(code).toBe(1);
+    expect(out).toContain("FAILED: unkeyed line 3");
+  });
+
   it("exits 0 and prints the head for an intact log", async () => {
     const { out, code } = await run(dir);
     expect(code).toBe(0);
-    expect(out).toMatch(/^OK: 3 entries in 1 file\(s\), head seq 3 [0-9a-f]{64}/);
+    expect(out).toMatch(/^OK: 3 entries in 1 file\(s\), 1 series \(sha256: .*\), head seq 3 [0-9a-f]{64}/);
   });
 
   it("exits 1 and names the deleted line", async () => {

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { type AuditVerifyResult, verifyAuditLog } from "@sluice/telemetry";
+import { type AuditVerifyResult, parseKeyFile, verifyAuditLog } from "@sluice/telemetry";
 import { Command } from "commander";
 
 /** Where the command writes; tests pass collectors. */
@@ -13,9 +13,10 @@ export interface AuditCommandIo {
 }
 
 /**
- * `sluice audit verify <path>`: checks the hash chain of an audit log file (with
- * the rotated files before it) or directory; exits 1 at the first changed,
- * inserted or deleted line. Register with `program.addCommand(auditCommand())`.
+ * `sluice audit verify <path>`: checks the hash chains of an audit log file
+ * (with the rotated files before it) or directory (every process's series);
+ * exits 1 at the first changed, inserted or deleted line. With `--key-file`
+ * every entry's HMAC is checked, so a chain recomputed without the key fails. Register with `program.addCommand(auditCommand())`.
  */
 export function auditCommand(io: AuditCommandIo = {}): Command {
   const out = io.out ?? ((t: string) => void process.stdout.write(t));
@@ -30,13 +31,16 @@ export function auditCommand(io: AuditCommandIo = {}): Command {
     .command("verify")
     .description("Verify the hash chain of an audit log file or directory")
     .argument("<path>", "audit-NNNNNN.jsonl file or the directory holding them")
-    .option("--key-file <file>", "file holding the HMAC key the log was written with")
+    .option(
+      "--key-file <file>",
+      "HMAC keys the log was written with: one `id=secret` per line, or just the secret",
+    )
     .option("--json", "print the result as JSON")
     .action(async (path: string, options: { keyFile?: string; json?: boolean }) => {
-      const hmacKey = options.keyFile ? (await readFile(options.keyFile, "utf8")).trim() : undefined;
       let result: AuditVerifyResult;
       try {
-        result = await verifyAuditLog(path, hmacKey === undefined ? {} : { hmacKey });
+        const keys = options.keyFile ? parseKeyFile(await readFile(options.keyFile, "utf8")) : undefined;
+        result = await verifyAuditLog(path, keys === undefined ? {} : { keys });
       } catch (error) {
         err(`audit verify: ${(error as Error).message}\n`);
         exit(2);
@@ -52,7 +56,13 @@ export function auditCommand(io: AuditCommandIo = {}): Command {
 function describe(result: AuditVerifyResult): string {
   if (result.ok) {
     const head = result.head ? `, head seq ${result.head.seq} ${result.head.hash}` : "";
-    return `OK: ${result.entries} entries in ${result.files.length} file(s)${head}`;
+    const proof =
+      result.proof === "hmac"
+        ? "HMAC verified"
+        : result.proof === "links"
+          ? "links only: pass --key-file to prove nobody rewrote it"
+          : "sha256: tamper-evident against accidents only";
+    return `OK: ${result.entries} entries in ${result.files.length} file(s), ${result.series.length} series (${proof})${head}`;
   }
   const p = result.problem;
   return `FAILED: ${p?.kind} line ${p?.line} of ${p?.file}: ${p?.message} (${result.entries} entries verified before it)`;

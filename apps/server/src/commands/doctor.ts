@@ -9,6 +9,7 @@ import {
   type SluiceConfig,
   sluiceConfigSchema,
 } from "@sluice/config";
+import { probeBubblewrap, type RunnerSandboxMode } from "@sluice/core";
 import { isSluiceError } from "@sluice/core/errors";
 import { createModelStore, getCatalog, type ListedModel } from "@sluice/core/models";
 import { Command } from "commander";
@@ -269,6 +270,7 @@ export function doctorCommand(io: DoctorIo = {}): Command {
         },
         models,
         defaultIsFile: config.models.default.endsWith(".gguf") && existsSync(defaultPath),
+        sandbox: sandboxFacts(config.runtime.sandbox),
       };
       const problems = diagnose(facts);
       out(render(facts, hardwareLines, loaded, limit, problems));
@@ -293,6 +295,8 @@ function render(
     ...hardwareLines.map((l) => `  ${l}`),
     `  RAM             ${formatBytes(f.memory.totalBytes)} total, ${formatBytes(f.memory.freeBytes)} free${cgroupLimit !== undefined ? `, container limit ${formatBytes(cgroupLimit)}` : ""}`,
     `  Disk            ${f.disk.freeBytes === undefined ? "unknown" : `${formatBytes(f.disk.freeBytes)} free`} for ${f.disk.dir}${f.disk.exists ? "" : " (not created yet)"}`,
+    `  Sandbox         ${sandboxLine(c, f.sandbox)}`,
+    `  Audit           ${c.telemetry.audit.enabled ? (c.telemetry.audit.hmacKeys.length > 0 ? `HMAC chain, key ${c.telemetry.audit.activeKeyId ?? c.telemetry.audit.hmacKeys[0]?.id}` : "sha256 chain without a key: tamper-evident against accidents only") : "off"}`,
     "",
     `Config (${loaded ? `files: ${loaded.files.length > 0 ? loaded.files.join(", ") : "none, built-in defaults"}` : "INVALID, defaults shown"}; secrets redacted)`,
     ...describeEffectiveConfig(c, loaded?.sources ?? new Map(), loaded?.files[0]).map((l) => `  ${l}`),
@@ -304,4 +308,20 @@ function render(
     ...problems.flatMap((p, i) => [`  ${i + 1}. ${p.problem}`, `     fix: ${p.fix}`]),
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** What runners get here for the configured sandbox mode (never throws: `bwrap` that cannot run is a problem). */
+function sandboxFacts(mode: RunnerSandboxMode): { active: "bwrap" | "none"; reason?: string } {
+  if (mode === "off") return { active: "none", reason: "runtime.sandbox is off" };
+  const found = probeBubblewrap();
+  return found.path
+    ? { active: "bwrap" }
+    : { active: "none", reason: found.error ?? "bubblewrap unavailable" };
+}
+
+function sandboxLine(c: SluiceConfig, s: DoctorFacts["sandbox"]): string {
+  if (c.runtime.mode !== "runner") return "none: runtime.mode is in-process (no runner processes)";
+  if (s?.active === "bwrap")
+    return "bubblewrap (no network, read-only model and code, private /tmp, minimal environment)";
+  return `none, minimal environment only (${s?.reason ?? "not probed"})`;
 }

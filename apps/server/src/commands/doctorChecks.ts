@@ -38,6 +38,8 @@ export interface DoctorFacts {
   models: readonly ModelFit[];
   /** The default model is a local file (a path rather than a catalog id). */
   defaultIsFile: boolean;
+  /** The runner sandbox this machine gives the configured `runtime.sandbox`. Defaults to not probed. */
+  sandbox?: { active: "bwrap" | "none"; reason?: string };
 }
 
 const GiB = 2 ** 30;
@@ -210,6 +212,11 @@ export function diagnose(f: DoctorFacts): DoctorProblem[] {
       fix: "create it (`mkdir -p`) with write access for the user running Sluice, or change models.dir",
     });
 
+  if (c.runtime.mode === "runner" && c.runtime.sandbox === "bwrap" && f.sandbox?.active === "none")
+    out.push({
+      problem: `runtime.sandbox is bwrap but ${f.sandbox.reason ?? "bubblewrap cannot run here"}; the server refuses to start`,
+      fix: "install bubblewrap (`apt-get install bubblewrap`) and allow unprivileged user namespaces, or set runtime.sandbox to auto",
+    });
   if (!isLoopback(c.server.host) && !c.auth.enabled)
     out.push({
       problem: `server.host is ${c.server.host} but auth is off: the server binds 127.0.0.1 instead, so it is unreachable from other machines`,

@@ -9,6 +9,7 @@ import {
   DEFAULT_RETRY_AFTER_SECONDS,
   httpStatusFor,
   type Principal,
+  procedureAccess,
   retryAfterOf,
   sluiceErrorOf,
   toPublicError,
@@ -17,6 +18,7 @@ import {
   AbortedError,
   DisposedError,
   ForbiddenError,
+  InvalidInputError,
   RateLimitedError,
   UnauthorizedError,
 } from "@sluice/core";
@@ -24,8 +26,14 @@ import type { Sluice } from "@sluice/sdk";
 import { requestIdFrom, runWithRequestContext, type Telemetry } from "@sluice/telemetry";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import type { ApiKeyStore } from "../auth/ApiKeyStore.ts";
+import { AuthFailureAudit } from "../auth/AuthFailureAudit.ts";
+import type { FailedAuthLimiter } from "../auth/FailedAuthLimiter.ts";
+
+/** The part of {@link FailedAuthLimiter} the server uses (the start-up code may switch it off on reload). */
+export type FailedAuthGate = Pick<FailedAuthLimiter, "blockedFor" | "fail">;
+
 import type { RateLimiter } from "../auth/RateLimiter.ts";
-import { sendError, sendJson } from "./io.ts";
+import { sendError, sendJson, sendTrpcError } from "./io.ts";
 import { handleV1, isV1Route } from "./openaiRoutes.ts";
 import { handleCors, setSecurityHeaders } from "./security.ts";
 
@@ -45,7 +53,14 @@ export interface SluiceHttpServerOptions {
   cascade?: CascadeView;
   /** Path of the Prometheus endpoint; `null` turns it off. Defaults to `"/metrics"`. */
   metricsPath?: string | null;
+  /** Bucket of 401/403 answers per client address. Defaults to none (no limit). */
+  failedAuth?: FailedAuthGate;
+  /** Authentication failures audited one by one per address and minute, the rest summarised. Defaults to `20`. */
+  authFailuresPerMinute?: number;
 }
+
+/** Marks a 429 given by the failed-auth limit (audited as a throttled failure, not spent again). */
+const FAILED_AUTH_THROTTLE = "failed_auth_throttle";
 
 /** Who calls when no API keys are configured (the server is then loopback-only). */
 const LOCAL: Principal = { id: "local", scopes: ["infer", "admin"] };
@@ -64,6 +79,7 @@ export class SluiceHttpServer {
   readonly #cors: ReadonlySet<string>;
   readonly #active = new Set<ServerResponse>();
   readonly #bodyLimit: number;
+  readonly #authAudit: AuthFailureAudit | undefined;
   #idle: (() => void) | undefined;
   #draining = false;
   #shutdown: Promise<void> | undefined;
@@ -72,6 +88,13 @@ export class SluiceHttpServer {
     this.#o = options;
     this.#bodyLimit = options.bodyLimitBytes ?? 2 * 1024 * 1024;
     this.#cors = new Set(options.corsOrigins ?? []);
+    const audit = options.sluice.telemetry.audit;
+    this.#authAudit = audit
+      ? new AuthFailureAudit({
+          append: (event) => audit.append(event),
+          perAddressPerWindow: options.authFailuresPerMinute ?? 20,
+        })
+      : undefined;
     const contextFor = createContextFactory({
       sluice: options.sluice,
       ...(options.cascade ? { cascade: options.cascade } : {}),
@@ -144,6 +167,7 @@ export class SluiceHttpServer {
         clearTimeout(timer);
       }
       const left = Math.max(0, deadlineMs - (Date.now() - started));
+      await this.#authAudit?.close();
       await this.#o.sluice.close({ deadlineMs: left });
       await this.#o.rateLimiter?.close();
       await new Promise<void>((resolve) => {
@@ -184,6 +208,7 @@ export class SluiceHttpServer {
   ): Promise<void> {
     const requestId = context.requestId;
     const log = this.#o.sluice.telemetry.logger;
+    const address = req.socket.remoteAddress ?? "unknown";
     let status = 0;
     try {
       if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
@@ -198,12 +223,16 @@ export class SluiceHttpServer {
         return void res.end(m.body);
       }
       if (path.startsWith("/trpc/")) {
+        this.#checkFailedAuth(address);
+        rejectOversized(req, this.#bodyLimit);
         const principal = await this.#authorize(req, false);
         if (principal) context.principal = principal.id;
+        checkProcedureAccess(path.slice("/trpc/".length), principal);
         this.#principals.set(req, { principal, requestId });
         return await this.#trpc(req, res);
       }
       if (isV1Route(path)) {
+        this.#checkFailedAuth(address);
         const principal = await this.#authorize(req, true);
         context.principal = principal?.id;
         if (!principal?.scopes.includes("infer"))
@@ -224,7 +253,7 @@ export class SluiceHttpServer {
       sendJson(res, 404, {
         error: {
           code: "NOT_FOUND",
-          message: `no route ${path}`,
+          message: `no route ${quote(path)}`,
           type: "invalid_request_error",
           param: null,
           requestId,
@@ -237,23 +266,24 @@ export class SluiceHttpServer {
         res.setHeader("connection", "close");
         req.resume();
       }
-      sendError(res, error, requestId);
+      if (path.startsWith("/trpc/")) sendTrpcError(res, error, requestId);
+      else sendError(res, error, requestId);
       status = httpStatusFor(error);
       // Server-side failures are logged with their cause; client errors are only counted.
       if (status >= 500 && error.code !== "DISPOSED") {
         const cause = error.cause instanceof Error ? error.cause.message : String(error.cause ?? "");
         log.error({ error: error.toJSON(), cause }, "request failed");
       }
-      if (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN") {
-        void this.#o.sluice.telemetry.audit
-          ?.append({
-            action: "access.denied",
-            actor: context.principal ?? "anonymous",
-            target: path,
-            outcome: "denied",
-            requestId,
-          })
-          .catch(() => undefined);
+      const throttled = error.code === "RATE_LIMITED" && error.details.reason === FAILED_AUTH_THROTTLE;
+      if (error.code === "UNAUTHORIZED" || error.code === "FORBIDDEN" || throttled) {
+        if (!throttled) this.#o.failedAuth?.fail(address);
+        this.#authAudit?.record({
+          address,
+          code: error.code,
+          ...(context.principal ? { actor: context.principal } : {}),
+          path: quote(path),
+          requestId,
+        });
       }
     } finally {
       if (path !== "/healthz" && path !== "/readyz" && path !== "/metrics") {
@@ -261,7 +291,7 @@ export class SluiceHttpServer {
           log.info(
             {
               method: req.method,
-              path,
+              path: quote(path),
               status: status || res.statusCode,
               durationMs: Date.now() - startedAt,
             },
@@ -271,6 +301,15 @@ export class SluiceHttpServer {
       }
       span.setAttribute("http.status_code", status || res.statusCode);
     }
+  }
+
+  /** Refuses an address whose failed-auth bucket is spent, before its key is looked at. */
+  #checkFailedAuth(address: string): void {
+    const seconds = this.#o.failedAuth?.blockedFor(address) ?? 0;
+    if (seconds > 0)
+      throw new RateLimitedError("too many failed authentications from this address", {
+        details: { retryAfterSeconds: seconds, reason: FAILED_AUTH_THROTTLE },
+      });
   }
 
   /** Principal of the request; `required` makes a missing key UNAUTHORIZED. Applies the rate limit. */
@@ -313,5 +352,35 @@ export class SluiceHttpServer {
       this.#active.delete(res);
       if (this.#active.size === 0) this.#idle?.();
     });
+  }
+}
+
+/** A request path as error messages and logs may quote it: bounded, so hostile input is never echoed whole. */
+function quote(path: string): string {
+  return path.length <= 200 ? path : `${path.slice(0, 200)}…[${path.length} chars]`;
+}
+
+/** A declared body over the limit is refused before tRPC reads it (413, not tRPC's 400). */
+function rejectOversized(req: IncomingMessage, limit: number): void {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit)
+    throw new InvalidInputError(`the request body is larger than ${limit} bytes`, {
+      details: { field: "body", reason: BODY_TOO_LARGE, limitBytes: limit },
+    });
+}
+
+/**
+ * Scope check of every procedure a tRPC URL names (`a.b,c.d` for a batch),
+ * before tRPC runs: a subscription's stream would otherwise start with
+ * HTTP 200 and carry the 401/403 as an event.
+ */
+function checkProcedureAccess(procedures: string, principal: Principal | null): void {
+  for (const name of procedures.split(",")) {
+    const scope = procedureAccess(name)?.scope;
+    if (!scope) continue;
+    if (principal === null)
+      throw new UnauthorizedError("an API key is required (Authorization: Bearer <key>)");
+    if (!principal.scopes.includes(scope))
+      throw new ForbiddenError(`this API key lacks the ${scope} scope`, { details: { scope } });
   }
 }

@@ -1,6 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { BODY_TOO_LARGE, errorBody, httpStatusFor, retryAfterOf, toPublicError } from "@sluice/api";
+import {
+  BODY_TOO_LARGE,
+  errorBody,
+  httpStatusFor,
+  retryAfterOf,
+  toPublicError,
+  trpcCodeOf,
+} from "@sluice/api";
 import { InvalidInputError, type SluiceError } from "@sluice/core";
+import { TRPC_ERROR_CODES_BY_KEY } from "@trpc/server/rpc";
 
 /**
  * Reads a JSON body of at most `limit` bytes. A declared or actual size over
@@ -69,6 +77,38 @@ export function sendError(res: ServerResponse, error: unknown, requestId: string
     res,
     status,
     errorBody(sluice, requestId),
+    retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {},
+  );
+  return sluice;
+}
+
+/**
+ * An error refused before tRPC ran (auth, limits, body size), in the shape
+ * tRPC clients parse, so they see the same `data.sluiceCode` as from a procedure.
+ */
+export function sendTrpcError(res: ServerResponse, error: unknown, requestId: string): SluiceError {
+  const sluice = toPublicError(error);
+  const status = httpStatusFor(sluice);
+  const retryAfter = retryAfterOf(sluice);
+  const code = trpcCodeOf(sluice.code);
+  const field = sluice.details.field;
+  sendJson(
+    res,
+    status,
+    {
+      error: {
+        message: sluice.message,
+        code: TRPC_ERROR_CODES_BY_KEY[code],
+        data: {
+          code,
+          httpStatus: status,
+          sluiceCode: sluice.code,
+          field: typeof field === "string" ? field : null,
+          retryAfterSeconds: retryAfter ?? null,
+          requestId,
+        },
+      },
+    },
     retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {},
   );
   return sluice;

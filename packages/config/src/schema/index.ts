@@ -2,6 +2,7 @@ import { z } from "zod";
 import { authSchema } from "./auth.ts";
 import { cacheSchema } from "./cache.ts";
 import { cascadeSchema } from "./cascade.ts";
+import { contentPolicySchema } from "./contentPolicy.ts";
 import { flagsSchema } from "./flags.ts";
 import { limitsSchema } from "./limits.ts";
 import { modelsSchema } from "./models.ts";
@@ -20,6 +21,7 @@ export const sluiceConfigSchema = z
     server: serverSchema,
     telemetry: telemetrySchema,
     auth: authSchema,
+    contentPolicy: contentPolicySchema,
     flags: flagsSchema,
   })
   .superRefine((config, ctx) => {
@@ -35,6 +37,14 @@ export const sluiceConfigSchema = z
         code: "custom",
         path: ["cache", "persistent", "keys"],
         message: "at least one key when enabled",
+      });
+    }
+    const audit = config.telemetry.audit;
+    if (audit.activeKeyId !== undefined && !audit.hmacKeys.some((k) => k.id === audit.activeKeyId)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["telemetry", "audit", "activeKeyId"],
+        message: "must name one of telemetry.audit.hmacKeys",
       });
     }
     if (config.auth.enabled && config.auth.keys.length === 0) {

@@ -38,6 +38,19 @@ export const limitsSchema = section(
       },
       "Token-bucket rate limit per API key.",
     ),
+    failedAuth: section(
+      {
+        perMinute: int(0, 1_000_000)
+          .default(30)
+          .describe(
+            "401/403 answers refilled per minute per client address; once spent, that address gets 429 before its key is checked. `0` turns the limit off. Runtime-safe. Defaults to `30`.",
+          ),
+        burst: int(1, 1_000_000)
+          .default(20)
+          .describe("401/403 answers a client address may get in a row. Runtime-safe. Defaults to `20`."),
+      },
+      "Token bucket of failed authentications per client address (slows key guessing and audit floods).",
+    ),
   },
   "Request limits; all fields apply without a restart.",
 );

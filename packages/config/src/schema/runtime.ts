@@ -33,6 +33,12 @@ export const runtimeSchema = section(
       .describe(
         "A runner that makes no progress for this long is killed and restarted. Defaults to `60000`.",
       ),
+    sandbox: z
+      .enum(["auto", "bwrap", "off"])
+      .default("auto")
+      .describe(
+        "Runner isolation on Linux: `bwrap` runs each runner in bubblewrap (no network, read-only model and code, private /tmp, no config secrets) and fails start-up when it cannot; `auto` does so when bubblewrap works here and otherwise warns and runs unsandboxed; `off` never sandboxes. Runners always get a minimal environment. Defaults to `auto`.",
+      ),
     restart: section(
       {
         initialDelayMs: ms()

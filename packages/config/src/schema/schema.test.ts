@@ -39,7 +39,18 @@ describe("describeConfig", () => {
   it("documents every field of every section", () => {
     const sections = new Set(docs.map((d) => d.path.split(".")[0]));
     expect([...sections].sort()).toEqual(
-      ["auth", "cache", "cascade", "flags", "limits", "models", "runtime", "server", "telemetry"].sort(),
+      [
+        "auth",
+        "cache",
+        "cascade",
+        "contentPolicy",
+        "flags",
+        "limits",
+        "models",
+        "runtime",
+        "server",
+        "telemetry",
+      ].sort(),
     );
     expect(docs.length).toBeGreaterThan(60);
     expect(docs.filter((d) => d.description.length < 10).map((d) => d.path)).toEqual([]);

@@ -1,5 +1,20 @@
 import { z } from "zod";
-import { bytes, ratio, section } from "./fields.ts";
+import { bytes, int, ratio, section } from "./fields.ts";
+
+const auditKeySchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, "1–64 letters, digits, `.`, `_` or `-`")
+      .describe("Key id written beside each entry, so keys can rotate and verification finds the key."),
+    key: z
+      .string()
+      .min(16)
+      .describe(
+        "HMAC-sha256 secret (32 random bytes or more). Set it from the environment, not a file in git.",
+      ),
+  })
+  .describe("An HMAC key of the audit chain.");
 
 export const telemetrySchema = section(
   {
@@ -64,8 +79,34 @@ export const telemetrySchema = section(
           .min(1024)
           .default(10_485_760)
           .describe("Size at which a new audit file starts. Defaults to `10485760` (10 MiB)."),
+        hmacKeys: z
+          .array(auditKeySchema)
+          .default([])
+          .describe(
+            "Keys of the HMAC chain; without one the chain is plain sha256, tamper-evident against accidents only (the server warns). Defaults to `[]`.",
+          ),
+        activeKeyId: z
+          .string()
+          .optional()
+          .describe(
+            "Key new entries are chained under; a change is recorded in the chain. Defaults to the first key.",
+          ),
+        maxTotalBytes: bytes()
+          .min(4096)
+          .default(1_073_741_824)
+          .describe(
+            "Most bytes one server process's audit files keep; the oldest go first and the cut is recorded in the chain. Defaults to `1073741824` (1 GiB).",
+          ),
+        maxAgeDays: int(0, 36_500)
+          .default(0)
+          .describe("Remove audit files last written longer ago than this; `0` keeps them. Defaults to `0`."),
+        authFailuresPerMinute: int(0, 100_000)
+          .default(20)
+          .describe(
+            "Authentication failures written one by one per client address and minute; the rest are counted into one summary entry. Defaults to `20`.",
+          ),
       },
-      "Hash-chained audit log.",
+      "Hash-chained audit log (one series of files per server process).",
     ),
   },
   "Logs, metrics, traces and audit log.",

@@ -20,6 +20,7 @@ export const ErrorCode = {
   INFERENCE_FAILED: "INFERENCE_FAILED",
   DISPOSED: "DISPOSED",
   CONFIG_INVALID: "CONFIG_INVALID",
+  CONTENT_BLOCKED: "CONTENT_BLOCKED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -42,6 +43,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   INFERENCE_FAILED: 500,
   DISPOSED: 503,
   CONFIG_INVALID: 500,
+  // As OpenAI answers a content policy refusal: a client error, not retryable unchanged.
+  CONTENT_BLOCKED: 400,
 };
 
 const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -53,6 +56,9 @@ const retryableCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "RUNNER_CRASHED",
   "RATE_LIMITED",
 ]);
+
+/** Longest error message; longer ones are cut (messages quote caller input). */
+export const MAX_MESSAGE_CHARS = 1000;
 
 // A global symbol rather than instanceof, so the guard holds across two copies
 // of @sluice/core in one process (and across the IPC boundary after revival).
@@ -75,7 +81,11 @@ export class SluiceError extends Error {
   readonly [marker] = true;
 
   constructor(code: ErrorCode, message: string, options: SluiceErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // A bound in one place: whatever a message quotes, it never carries hostile input whole.
+    super(
+      message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…(cut)` : message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = "SluiceError";
     this.code = code;
     this.retryable = options.retryable ?? retryableCodes.has(code);

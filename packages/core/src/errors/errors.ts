@@ -128,6 +128,14 @@ export class ConfigInvalidError extends SluiceError {
   }
 }
 
+/** A content policy blocked the input or output; `details.reason` and `details.policy` say why. */
+export class ContentBlockedError extends SluiceError {
+  constructor(message: string, options?: SluiceErrorOptions) {
+    super("CONTENT_BLOCKED", message, options);
+    this.name = "ContentBlockedError";
+  }
+}
+
 const classes: Record<ErrorCode, new (message: string, options?: SluiceErrorOptions) => SluiceError> = {
   INVALID_INPUT: InvalidInputError,
   UNAUTHORIZED: UnauthorizedError,
@@ -146,6 +154,7 @@ const classes: Record<ErrorCode, new (message: string, options?: SluiceErrorOpti
   INFERENCE_FAILED: InferenceFailedError,
   DISPOSED: DisposedError,
   CONFIG_INVALID: ConfigInvalidError,
+  CONTENT_BLOCKED: ContentBlockedError,
 };
 
 /** Builds the typed error for a code (e.g. one revived from IPC or JSON). */

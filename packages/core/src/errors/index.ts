@@ -2,6 +2,7 @@ export {
   AbortedError,
   CircuitOpenError,
   ConfigInvalidError,
+  ContentBlockedError,
   DisposedError,
   DownloadFailedError,
   errorFromCode,
@@ -20,11 +21,13 @@ export {
   toSluiceError,
   UnauthorizedError,
 } from "./errors.ts";
+export { MAX_QUOTED_INPUT, quoteInput } from "./quoteInput.ts";
 export {
   ErrorCode,
   httpStatusOf,
   isErrorCode,
   isSluiceError,
+  MAX_MESSAGE_CHARS,
   type SerializedSluiceError,
   SluiceError,
   type SluiceErrorOptions,

@@ -174,11 +174,11 @@ describe("verifyAuditLog", () => {
   });
 
   it("rejects a log written with another HMAC key", async () => {
-    const log = await AuditLog.open({ dir, fsync: false, hmacKey: "k1" });
+    const log = await AuditLog.open({ dir, fsync: false, hmacKeys: [{ id: "a", key: "k1" }] });
     await log.append({ action: "config.change" });
     await log.close();
-    expect((await verifyAuditLog(dir, { hmacKey: "k1" })).ok).toBe(true);
-    expect(await verifyAuditLog(dir, { hmacKey: "k2" })).toMatchObject({
+    expect((await verifyAuditLog(dir, { keys: { anyId: "k1" } })).ok).toBe(true);
+    expect(await verifyAuditLog(dir, { keys: { anyId: "k2" } })).toMatchObject({
       ok: false,
       problem: { kind: "changed" },
     });

@@ -10,6 +10,13 @@ export type AuditAction =
   | "config.change"
   | "config.reload"
   | "access.denied"
+  | "auth.failure"
+  | "auth.failure.summary"
+  | "model.access"
+  | "content.blocked"
+  | "audit.open"
+  | "audit.key_rotated"
+  | "audit.retention"
   | (string & {});
 
 /** What a caller records; the log adds sequence, time and the chain. */
@@ -35,7 +42,9 @@ export interface AuditEntry extends AuditEvent {
   ts: string;
   /** `hash` of the previous entry; {@link GENESIS_HASH} for the first. */
   prev: string;
-  /** sha256 (or HMAC-sha256 with a key) of this entry without `hash`, in canonical JSON. */
+  /** Id of the HMAC key `hash` was computed with; absent for plain sha256. */
+  keyId?: string;
+  /** sha256 (or HMAC-sha256 under `keyId`) of this entry without `hash`, in canonical JSON. */
   hash: string;
 }
 

@@ -12,6 +12,13 @@ export interface RequestFinishedEvent {
   durationSeconds: number;
 }
 
+/** Tokens of one finished inference. */
+export interface TokensEvent {
+  model: string;
+  promptTokens: number;
+  generatedTokens: number;
+}
+
 /**
  * Event-shaped helpers over {@link SluiceMetrics}: the composition root
  * subscribes other packages' events and forwards them here, so no package but
@@ -19,6 +26,7 @@ export interface RequestFinishedEvent {
  */
 export class MetricsRecorder {
   readonly #m: SluiceMetrics;
+  readonly #tokenListeners = new Set<(event: TokensEvent) => void>();
 
   /** @internal Built by `createTelemetry`. */
   constructor(metrics: SluiceMetrics) {
@@ -41,9 +49,23 @@ export class MetricsRecorder {
     this.#m.timeToFirstToken.observe({ model }, seconds);
   }
 
+  /** Counts the tokens of one finished inference; listeners (the model-access audit) hear of it too. */
   tokens(model: string, prompt: number, generated: number): void {
     if (prompt > 0) this.#m.tokens.inc({ model, kind: "prompt" }, prompt);
     if (generated > 0) this.#m.tokens.inc({ model, kind: "generated" }, generated);
+    for (const listener of this.#tokenListeners) {
+      try {
+        listener({ model, promptTokens: prompt, generatedTokens: generated });
+      } catch {
+        // An observer must never break a request.
+      }
+    }
+  }
+
+  /** Calls `listener` after each `tokens` record, in the request's async context; returns the unsubscribe. */
+  onTokens(listener: (event: TokensEvent) => void): () => void {
+    this.#tokenListeners.add(listener);
+    return () => this.#tokenListeners.delete(listener);
   }
 
   queue(model: string, depth: number, capacity?: number): void {
@@ -83,6 +105,11 @@ export class MetricsRecorder {
 
   runnerRestart(model: string): void {
     this.#m.runnerRestarts.inc({ model });
+  }
+
+  /** A content policy redacted or blocked input or output. */
+  contentPolicy(stage: "input" | "output", action: "redact" | "block", policy: string): void {
+    this.#m.contentPolicy.inc({ stage, action, policy });
   }
 
   configReload(outcome: "applied" | "rejected" | "unchanged" | "restart_required"): void {

@@ -41,6 +41,7 @@ export interface SluiceMetrics {
   readonly runnerRestarts: Counter<"model">;
   /** Config reloads; `outcome` is applied | rejected | unchanged | restart_required. */
   readonly configReloads: Counter<"outcome">;
+  readonly contentPolicy: Counter<"stage" | "action" | "policy">;
   /** p95 latency target per operation, from config; the alert rules compare against it. */
   readonly latencyTarget: Gauge<"op">;
 }
@@ -146,6 +147,12 @@ export function createMetrics(registry: Registry, options: CreateMetricsOptions 
       name: "sluice_config_reloads_total",
       help: "Configuration reloads by outcome (applied | rejected | unchanged | restart_required).",
       labelNames: ["outcome"] as const,
+      registers,
+    }),
+    contentPolicy: new Counter({
+      name: "sluice_content_policy_total",
+      help: "Content policy interventions by stage (input | output), action (redact | block) and policy.",
+      labelNames: ["stage", "action", "policy"] as const,
       registers,
     }),
     latencyTarget: new Gauge({

@@ -1,5 +1,5 @@
 import { isAbsolute, normalize } from "node:path";
-import { InvalidInputError } from "../../errors/index.ts";
+import { InvalidInputError, quoteInput } from "../../errors/index.ts";
 import { MODEL_FILE_NAME_PATTERN, MODEL_ID_PATTERN } from "../catalog/schema.ts";
 
 /** A model reference after syntax checks: a catalog id, an absolute local path, or a remote URI. */
@@ -30,14 +30,14 @@ export function parseHfUri(uri: string): HfFile {
   const parts = path.split("/");
   if (parts.length < 3 || !parts.every((p) => segment.test(p)) || !segment.test(revision)) {
     throw new InvalidInputError(
-      `malformed hf: URI ${JSON.stringify(uri)}: expected hf:<owner>/<repo>/<file>.gguf`,
+      `malformed hf: URI ${quoteInput(uri)}: expected hf:<owner>/<repo>/<file>.gguf`,
     );
   }
   const file = parts.slice(2).join("/");
   if (!file.endsWith(".gguf"))
-    throw new InvalidInputError(`hf: URI ${JSON.stringify(uri)} must name a .gguf file`);
+    throw new InvalidInputError(`hf: URI ${quoteInput(uri)} must name a .gguf file`);
   if (/-\d{5}-of-\d{5}\.gguf$/.test(file)) {
-    throw new InvalidInputError(`split GGUF files are not supported: ${JSON.stringify(uri)}`);
+    throw new InvalidInputError(`split GGUF files are not supported: ${quoteInput(uri)}`);
   }
   return { owner: parts[0]!, repo: parts[1]!, file, revision };
 }
@@ -70,7 +70,7 @@ export function parseModelRef(ref: string): ModelRef {
     try {
       url = new URL(ref);
     } catch (err) {
-      throw new InvalidInputError(`malformed model URL ${JSON.stringify(ref)}`, { cause: err });
+      throw new InvalidInputError(`malformed model URL ${quoteInput(ref)}`, { cause: err });
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new InvalidInputError(`unsupported scheme ${url.protocol} in model reference`);
@@ -82,7 +82,7 @@ export function parseModelRef(ref: string): ModelRef {
   if (isAbsolute(ref)) return { kind: "path", path: normalize(ref) };
   if (!MODEL_ID_PATTERN.test(ref)) {
     throw new InvalidInputError(
-      `invalid model id ${JSON.stringify(ref)}: ids are letters, digits, '.', '_' and '-'; local files need an absolute path`,
+      `invalid model id ${quoteInput(ref)}: ids are letters, digits, '.', '_' and '-'; local files need an absolute path`,
     );
   }
   return { kind: "id", id: ref };
@@ -99,7 +99,7 @@ export function storageNameForUri(ref: Extract<ModelRef, { kind: "uri" }>): stri
     : [ref.url.host.replace(":", "-"), ...ref.url.pathname.split("/").filter(Boolean).map(decodeSegment)];
   const name = parts.join("--");
   if (!MODEL_FILE_NAME_PATTERN.test(name)) {
-    throw new InvalidInputError(`cannot store ${JSON.stringify(ref.uri)} under a safe file name`);
+    throw new InvalidInputError(`cannot store ${quoteInput(ref.uri)} under a safe file name`);
   }
   return name;
 }

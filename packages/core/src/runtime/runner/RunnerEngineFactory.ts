@@ -3,6 +3,7 @@ import type { EngineFactory, EngineLoadOptions } from "../engine/Engine.ts";
 import type { RunnerLogRecord } from "./protocol.ts";
 import { RunnerEngine } from "./RunnerEngine.ts";
 import { type RunnerEvents, type RunnerRestartOptions, RunnerSupervisor } from "./RunnerSupervisor.ts";
+import { type RunnerSandboxMode, type RunnerSandboxStatus, resolveRunnerSandbox } from "./sandbox.ts";
 
 export interface RunnerEngineFactoryOptions {
   /** Receives the runners' native logs and raw output as structured records. Defaults to dropping them. */
@@ -26,6 +27,13 @@ export interface RunnerEngineFactoryOptions {
   engineModule?: string;
   /** Options of the engine module, e.g. `{ gpu: "auto" }` for the llama adapter. Defaults to `{}` (CPU only). */
   engineOptions?: Record<string, unknown>;
+  /**
+   * Isolation of the runner processes: a mode (`auto` uses bubblewrap when it
+   * works here, `bwrap` requires it, `off` never) or a status already resolved
+   * by `resolveRunnerSandbox`. Runners always get a minimal environment.
+   * Defaults to `"off"`.
+   */
+  sandbox?: RunnerSandboxMode | RunnerSandboxStatus;
   /** Receives the events of every runner this factory starts (crash, restarted, broken, state, memory). Defaults to none. */
   onEvent?: (...args: RunnerEventArgs) => void;
 }
@@ -50,6 +58,7 @@ const eventNames = ["crash", "restarted", "broken", "state", "memory"] as const 
  */
 export class RunnerEngineFactory implements EngineFactory {
   readonly #options: RunnerEngineFactoryOptions;
+  #sandbox: RunnerSandboxStatus | undefined;
 
   constructor(options: RunnerEngineFactoryOptions = {}) {
     for (const key of [
@@ -72,6 +81,13 @@ export class RunnerEngineFactory implements EngineFactory {
       throw new RangeError(`restart.maxCrashes must be a non-negative integer, got ${restart.maxCrashes}`);
     }
     this.#options = options;
+  }
+
+  /** The sandbox runners get; resolved (and, for `bwrap` that cannot run, thrown) on first use. */
+  get sandbox(): RunnerSandboxStatus {
+    const asked = this.#options.sandbox ?? "off";
+    this.#sandbox ??= typeof asked === "string" ? resolveRunnerSandbox(asked) : asked;
+    return this.#sandbox;
   }
 
   async load(options: RunnerEngineLoadOptions, signal?: AbortSignal): Promise<RunnerEngine> {
@@ -97,6 +113,7 @@ export class RunnerEngineFactory implements EngineFactory {
       engineOptions: o.engineOptions,
       logger: o.logger,
       verify: o.verify,
+      sandbox: this.sandbox,
     });
     const onEvent = o.onEvent;
     if (onEvent !== undefined) {

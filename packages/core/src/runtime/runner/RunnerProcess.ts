@@ -1,4 +1,5 @@
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import {
   DisposedError,
@@ -11,7 +12,9 @@ import type { EngineInfo, EngineLoadOptions } from "../engine/Engine.ts";
 import { type HostMessage, PROTOCOL_VERSION, type RunnerLogRecord, type RunnerMessage } from "./protocol.ts";
 import { readProcessRss } from "./readProcessRss.ts";
 import { resolveRunnerEntry } from "./resolveRunnerEntry.ts";
+import { runnerEnvironment } from "./runnerEnvironment.ts";
 import type { RunnerBootConfig } from "./runnerMain.ts";
+import { bwrapArguments, type RunnerSandboxStatus } from "./sandbox.ts";
 
 /** Why a runner stopped serving. */
 export interface RunnerCrash {
@@ -35,6 +38,10 @@ export interface RunnerProcessOptions {
   logger?: (record: RunnerLogRecord) => void;
   onHeartbeat?: (rssBytes: number) => void;
   onCrash(crash: RunnerCrash): void;
+  /** Isolation of the process (see `resolveRunnerSandbox`). Defaults to none: a plain child with a minimal environment. */
+  sandbox?: RunnerSandboxStatus;
+  /** Files the sandboxed runner may read (model, projector). Defaults to none. */
+  sandboxFiles?: readonly string[];
 }
 
 /** Receives the messages of one request until it ends. */
@@ -63,6 +70,7 @@ export class RunnerProcess {
   #dead = false;
   #stopping = false;
   #heartbeatRss = 0;
+  #runnerPid: number | undefined;
   #runtimeRssBytes = 0;
 
   private constructor(options: RunnerProcessOptions) {
@@ -73,12 +81,34 @@ export class RunnerProcess {
       engineModule: options.engineModule,
       engineOptions: options.engineOptions,
     };
-    this.#child = fork(entry.path, [JSON.stringify(boot)], {
-      execArgv: entry.execArgv,
-      serialization: "advanced",
-      // Piped, not inherited: native output goes to the host's logger as records.
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
+    // Never the host's environment: API keys, cache and audit keys stay in the host.
+    // Typed as the spawn options want it (apps may declare required variables such as NODE_ENV).
+    const env = runnerEnvironment() as NodeJS.ProcessEnv;
+    // Piped, not inherited: native output goes to the host's logger as records.
+    const stdio: ["ignore", "pipe", "pipe", "ipc"] = ["ignore", "pipe", "pipe", "ipc"];
+    const sandbox = options.sandbox;
+    if (sandbox?.active === "bwrap" && sandbox.bwrapPath) {
+      const view = bwrapArguments({
+        entryPath: entry.path,
+        execArgv: entry.execArgv,
+        files: [
+          ...(options.sandboxFiles ?? []),
+          ...(options.engineModule?.startsWith("file:") ? [options.engineModule] : []),
+        ],
+      });
+      this.#child = spawn(
+        sandbox.bwrapPath,
+        [...view, "--", process.execPath, ...entry.execArgv, entry.path, JSON.stringify(boot)],
+        { env, stdio, serialization: "advanced" },
+      );
+    } else {
+      this.#child = fork(entry.path, [JSON.stringify(boot)], {
+        execArgv: entry.execArgv,
+        env,
+        serialization: "advanced",
+        stdio,
+      });
+    }
     if (this.#child.pid === undefined) throw new RunnerCrashedError("runner process failed to spawn");
     this.pid = this.#child.pid;
     this.#pipeLines("stdout", "info");
@@ -125,7 +155,11 @@ export class RunnerProcess {
 
   /** Resident set size: /proc VmRSS, else the last heartbeat's figure. */
   async rssBytes(): Promise<number> {
-    return (await readProcessRss(this.pid)) ?? this.#heartbeatRss;
+    if (this.#options.sandbox?.active === "bwrap") {
+      // The child is bwrap; the runner is its deepest descendant.
+      this.#runnerPid ??= await deepestDescendant(this.pid);
+    }
+    return (await readProcessRss(this.#runnerPid ?? this.pid)) ?? this.#heartbeatRss;
   }
 
   /** RSS the runner had before it loaded its model. */
@@ -316,4 +350,16 @@ export class RunnerProcess {
   #log(level: RunnerLogRecord["level"], message: string, source: RunnerLogRecord["source"]): void {
     this.#options.logger?.({ level, message, modelId: this.#options.modelId, pid: this.pid, source });
   }
+}
+
+/** The process at the end of a single-child chain under `pid` (bwrap → its init → node). */
+async function deepestDescendant(pid: number): Promise<number | undefined> {
+  let current = pid;
+  for (let depth = 0; depth < 4; depth++) {
+    const children = await readFile(`/proc/${current}/task/${current}/children`, "utf8").catch(() => "");
+    const first = children.trim().split(/\s+/)[0];
+    if (!first) break;
+    current = Number(first);
+  }
+  return current === pid ? undefined : current;
 }

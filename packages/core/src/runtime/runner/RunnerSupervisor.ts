@@ -3,6 +3,7 @@ import { DisposedError, RunnerCrashedError, type SluiceError, toSluiceError } fr
 import type { EngineInfo, EngineLoadOptions } from "../engine/Engine.ts";
 import type { RunnerLogRecord } from "./protocol.ts";
 import { type RunnerCrash, RunnerProcess } from "./RunnerProcess.ts";
+import type { RunnerSandboxStatus } from "./sandbox.ts";
 
 export type RunnerState = "starting" | "ready" | "restarting" | "broken" | "disposed";
 
@@ -30,6 +31,8 @@ export interface RunnerSupervisorOptions {
   engineModule?: string;
   engineOptions?: Record<string, unknown>;
   logger?: (record: RunnerLogRecord) => void;
+  /** Isolation of each runner process. Defaults to none (minimal environment only). */
+  sandbox?: RunnerSandboxStatus;
   /** Re-checks the model file before a reload after a crash; throws (e.g. MODEL_CORRUPT) when it is bad. */
   verify?: (modelPath: string) => Promise<void>;
 }
@@ -140,6 +143,8 @@ export class RunnerSupervisor extends EventEmitter<RunnerEvents> {
         engineModule: o.engineModule,
         engineOptions: o.engineOptions,
         logger: o.logger,
+        ...(o.sandbox ? { sandbox: o.sandbox } : {}),
+        sandboxFiles: [o.load.modelPath, ...(o.load.mmprojPath ? [o.load.mmprojPath] : [])],
         onCrash: (crash) => this.#onCrash(crash),
         onHeartbeat: (rssBytes) => {
           const pid = runner?.pid;

@@ -14,3 +14,12 @@ export type {
   RunnerRestartOptions,
   RunnerState,
 } from "./RunnerSupervisor.ts";
+export { runnerEnvironment } from "./runnerEnvironment.ts";
+export {
+  bwrapArguments,
+  probeBubblewrap,
+  type RunnerSandboxMode,
+  type RunnerSandboxStatus,
+  resolveRunnerSandbox,
+  type SandboxView,
+} from "./sandbox.ts";
