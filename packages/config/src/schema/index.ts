@@ -2,7 +2,6 @@ import { z } from "zod";
 import { authSchema } from "./auth.ts";
 import { cacheSchema } from "./cache.ts";
 import { cascadeSchema } from "./cascade.ts";
-import { flagsSchema } from "./flags.ts";
 import { limitsSchema } from "./limits.ts";
 import { modelsSchema } from "./models.ts";
 import { runtimeSchema } from "./runtime.ts";
@@ -20,8 +19,8 @@ export const sluiceConfigSchema = z
     server: serverSchema,
     telemetry: telemetrySchema,
     auth: authSchema,
-    flags: flagsSchema,
   })
+  // auth.enabled without keys is checked where SLUICE_API_KEYS is merged in (the server), not here.
   .superRefine((config, ctx) => {
     if (config.limits.defaultMaxTokens > config.limits.maxTokens) {
       ctx.addIssue({
@@ -30,18 +29,20 @@ export const sluiceConfigSchema = z
         message: `at most limits.maxTokens (${config.limits.maxTokens})`,
       });
     }
+    const tierModels = new Set(config.cascade.tiers.map((t) => t.model));
+    for (const [i, arm] of (config.cascade.experiment?.arms ?? []).entries())
+      for (const model of arm.tiers ?? [])
+        if (!tierModels.has(model))
+          ctx.addIssue({
+            code: "custom",
+            path: ["cascade", "experiment", "arms", i, "tiers"],
+            message: `${model} is not the model of a cascade tier`,
+          });
     if (config.cache.persistent.enabled && config.cache.persistent.keys.length === 0) {
       ctx.addIssue({
         code: "custom",
         path: ["cache", "persistent", "keys"],
         message: "at least one key when enabled",
-      });
-    }
-    if (config.auth.enabled && config.auth.keys.length === 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["auth", "keys"],
-        message: "at least one key when auth is enabled",
       });
     }
   })

@@ -24,11 +24,14 @@ describe("sluiceConfigSchema", () => {
   it("checks fields against each other once each is valid", () => {
     const result = sluiceConfigSchema.safeParse({
       limits: { maxTokens: 100, defaultMaxTokens: 200 },
-      auth: { enabled: true },
+      cascade: {
+        tiers: [{ model: "a" }],
+        experiment: { id: "x", arms: [{ id: "b", weight: 1, tiers: ["z"] }] },
+      },
     });
     expect(result.error?.issues.map((i) => i.path.join("."))).toEqual([
       "limits.defaultMaxTokens",
-      "auth.keys",
+      "cascade.experiment.arms.0.tiers",
     ]);
   });
 });
@@ -39,7 +42,7 @@ describe("describeConfig", () => {
   it("documents every field of every section", () => {
     const sections = new Set(docs.map((d) => d.path.split(".")[0]));
     expect([...sections].sort()).toEqual(
-      ["auth", "cache", "cascade", "flags", "limits", "models", "runtime", "server", "telemetry"].sort(),
+      ["auth", "cache", "cascade", "limits", "models", "runtime", "server", "telemetry"].sort(),
     );
     expect(docs.length).toBeGreaterThan(60);
     expect(docs.filter((d) => d.description.length < 10).map((d) => d.path)).toEqual([]);

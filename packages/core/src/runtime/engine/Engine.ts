@@ -8,7 +8,7 @@
 export interface EngineLoadOptions {
   /** Absolute path of a verified GGUF file. */
   modelPath: string;
-  /** Tokens of context per sequence. Defaults to `2048` (never the model's full training context). */
+  /** Tokens of context per sequence. Defaults to `LOAD_DEFAULTS.contextSize` (`4096`; never the model's full training context). */
   contextSize?: number;
   /** Parallel sequences in the generation context (continuous batching). Defaults to `4`. */
   sequences?: number;

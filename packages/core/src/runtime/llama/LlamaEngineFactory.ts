@@ -6,6 +6,7 @@ import {
   ModelNotFoundError,
   ModelUnsupportedError,
 } from "../../errors/index.ts";
+import { LOAD_DEFAULTS } from "../defaults.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
 import { LlamaEngine } from "./LlamaEngine.ts";
 import { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
@@ -27,15 +28,8 @@ export function autoThreads(physicalCores: number, max = 8): number {
   return Math.max(1, Math.min(max, physicalCores - 1));
 }
 
-/** Resolved defaults of EngineLoadOptions (see its field docs). */
-export const LOAD_DEFAULTS = {
-  contextSize: 2048,
-  sequences: 4,
-  batchSize: 512,
-  useMmap: true,
-  kvCacheType: "f16",
-  embeddingContexts: 1,
-} as const;
+// Resolved defaults of EngineLoadOptions live with the other defaults; re-exported for old importers.
+export { LOAD_DEFAULTS };
 
 const kvTypes = { f32: "F32", f16: "F16", q8_0: "Q8_0", q4_0: "Q4_0" } as const;
 
