@@ -1,9 +1,10 @@
 import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { ConfigWatcher } from "@sluice/config";
+import { ConfigWatcher, type SluiceConfig } from "@sluice/config";
 import { createModelStore, type ModelStore } from "@sluice/core";
-import { createSluice, type Sluice } from "@sluice/sdk";
+import { createSluice, type Sluice, type SluiceOptions } from "@sluice/sdk";
 import { createTelemetry } from "@sluice/telemetry";
+import { applyReload, latencyTargetsSeconds } from "./applyReload.ts";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
 import { RedisRateLimiter } from "./auth/RedisRateLimiter.ts";
@@ -23,6 +24,10 @@ export interface RunningServer {
   model: ChosenModel;
   http: SluiceHttpServer;
   sluice: Sluice;
+  /** What the last hot reload applied and what waits for a restart; undefined before the first. */
+  readonly lastReload: { outcome: string; applied: string[]; restartRequired: string[] } | undefined;
+  /** Reloads the config files now (as a file change would). */
+  reload(): void;
   /** Graceful stop (see SluiceHttpServer.shutdown); the deadline defaults to `server.shutdownGraceMs`. */
   shutdown(deadlineMs?: number): Promise<void>;
 }
@@ -67,9 +72,7 @@ export async function startServer(
         }
       : {}),
   });
-  telemetry.record.latencyTargets(
-    Object.fromEntries(Object.entries(config.telemetry.latencyTargetsMs).map(([op, ms]) => [op, ms / 1000])),
-  );
+  telemetry.record.latencyTargets(latencyTargetsSeconds(config));
   for (const name of settings.loaded.ignoredEnv)
     if (name !== "SLUICE_API_KEYS" && name !== "SLUICE_OFFLINE" && name !== "SLUICE_MMPROJ")
       telemetry.logger.warn({ variable: name }, "unknown SLUICE_ variable ignored");
@@ -98,6 +101,7 @@ export async function startServer(
     contextSize: config.runtime.contextSize,
     sequences: config.runtime.sequences,
     threads: config.runtime.threads,
+    batchSize: config.runtime.batchSize,
   };
   // Other models: those to preload, and the cascade's tiers (loaded on first use).
   const tiers = config.cascade.enabled ? [...config.cascade.tiers].sort((a, b) => a.cost - b.cost) : [];
@@ -124,6 +128,8 @@ export async function startServer(
     ],
     store,
     runtime: config.runtime.mode,
+    gpu: config.runtime.gpu,
+    maxLoaded: config.models.maxLoaded,
     memoryBudgetBytes: config.runtime.memoryBudgetBytes,
     runner: {
       heartbeatTimeoutMs: config.runtime.hangTimeoutMs,
@@ -141,12 +147,14 @@ export async function startServer(
       maxQueue: config.limits.maxQueueDepth,
       requestTimeoutMs: config.limits.requestTimeoutMs,
       maxTokens: config.limits.maxTokens,
+      defaultMaxTokens: config.limits.defaultMaxTokens,
+      maxInputChars: config.limits.maxInputChars,
+      maxEmbeddingInputs: config.limits.maxEmbeddingInputs,
     },
     cache: settings.cache,
+    caching: { embeddings: config.cache.embeddings, results: config.cache.results },
     telemetry,
-    ...(tiers.length > 0
-      ? { cascade: { tiers: tiers.map((t) => ({ id: idOf(t.model), threshold: t.confidenceThreshold })) } }
-      : {}),
+    ...(tiers.length > 0 ? { cascade: cascadeOptions(config, idOf) } : {}),
     effectiveConfig: {
       ...redactedConfig(config),
       served: { model: model.id, synthetic: model.synthetic, reason: model.reason },
@@ -174,22 +182,43 @@ export async function startServer(
     ...(sluice.cascade ? { cascade: sluice.cascade } : {}),
   });
   // Hot reload: the watcher validates changed files and reports; an invalid change keeps the old config.
+  let lastReload: RunningServer["lastReload"];
   const watcher = ConfigWatcher.start({
     initial: settings.loaded,
     load: () => resolveSettings(env, flags).loaded,
     onReload: (result) => {
-      // Runtime-safe fields the server applies itself: log level and rate limits.
-      if (result.outcome === "applied") {
-        telemetry.logger.level = result.config.telemetry.logLevel;
-        const rl = result.config.limits.rateLimit;
-        if (rateLimiter && rl.requestsPerMinute > 0)
-          rateLimiter.update({ perMinute: rl.requestsPerMinute, burst: rl.burst });
+      let done: { applied: string[]; restartRequired: string[] };
+      try {
+        done = applyReload(result, {
+          sluice,
+          telemetry,
+          rateLimiter,
+          tierIds: tiers.length > 0 ? config.cascade.tiers.map((t) => idOf(t.model)) : undefined,
+        });
+      } catch (err) {
+        // A value the schema let through but a part refused (nothing of it was applied).
+        telemetry.logger.error({ err: String(err) }, "config reload could not be applied");
+        done = { applied: [], restartRequired: result.restartRequired };
       }
-      telemetry.record.configReload(result.outcome === "restart_required" ? "unchanged" : result.outcome);
-      telemetry.logger.info({ outcome: result.outcome, applied: result.applied }, "config reload");
+      const outcome =
+        result.outcome !== "applied" || done.applied.length > 0
+          ? result.outcome
+          : done.restartRequired.length > 0
+            ? "restart_required"
+            : "unchanged";
+      telemetry.record.configReload(outcome);
+      telemetry.logger.info(
+        { outcome, applied: done.applied, restartRequired: done.restartRequired },
+        "config reload",
+      );
       void telemetry.audit
-        ?.append({ action: "config.reload", outcome: result.outcome, details: { applied: result.applied } })
+        ?.append({
+          action: "config.reload",
+          outcome,
+          details: { applied: done.applied, restartRequired: done.restartRequired },
+        })
         .catch(() => undefined);
+      lastReload = { outcome, ...done };
     },
   });
   const address = await http.listen(config.server.port, host);
@@ -205,6 +234,10 @@ export async function startServer(
     model,
     http,
     sluice,
+    get lastReload() {
+      return lastReload;
+    },
+    reload: () => void watcher.reload(),
     shutdown: async (deadlineMs) => {
       watcher.close();
       await http.shutdown(deadlineMs ?? config.server.shutdownGraceMs);
@@ -260,4 +293,29 @@ function modelIdOf(ref: string): string {
     .replace(/^.*[/\\]/, "")
     .replace(/\.gguf$/i, "");
   return base.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 128) || "model";
+}
+
+/** The cascade's options from the config: tiers cheapest first, fallback and the A/B experiment. */
+function cascadeOptions(
+  config: SluiceConfig,
+  idOf: (ref: string) => string,
+): NonNullable<SluiceOptions["cascade"]> {
+  const tiers = [...config.cascade.tiers].sort((a, b) => a.cost - b.cost);
+  const experiment = config.cascade.experiment;
+  return {
+    tiers: tiers.map((t) => ({ id: idOf(t.model), threshold: t.confidenceThreshold })),
+    fallback: config.cascade.fallback,
+    ...(experiment
+      ? {
+          experiment: {
+            id: experiment.id,
+            arms: experiment.arms.map((a) => ({
+              id: a.id,
+              weight: a.weight,
+              ...(a.tiers ? { tiers: a.tiers.map(idOf) } : {}),
+            })),
+          },
+        }
+      : {}),
+  };
 }

@@ -1,5 +1,11 @@
 import type { EngineLoadOptions, ModelHost, ModelLease, SluiceError } from "@sluice/core";
-import type { ModelResolver, PullProgress, ResolvedModelFile, SluiceModelOptions } from "./options.ts";
+import {
+  MODEL_DEFAULTS,
+  type ModelResolver,
+  type PullProgress,
+  type ResolvedModelFile,
+  type SluiceModelOptions,
+} from "./options.ts";
 import type { ModelState, ModelStatus } from "./types.ts";
 
 /**
@@ -21,10 +27,11 @@ export class ModelSlot {
       id: options.id,
       source: options.source ?? options.id,
       role: options.role ?? "chat",
-      contextSize: options.contextSize ?? 2048,
-      sequences: options.sequences ?? 4,
+      contextSize: options.contextSize ?? MODEL_DEFAULTS.contextSize,
+      batchSize: options.batchSize ?? MODEL_DEFAULTS.batchSize,
+      sequences: options.sequences ?? MODEL_DEFAULTS.sequences,
       threads: options.threads ?? "auto",
-      embeddingContexts: options.embeddingContexts ?? 1,
+      embeddingContexts: options.embeddingContexts ?? MODEL_DEFAULTS.embeddingContexts,
       preload: options.preload ?? false,
       synthetic: options.synthetic ?? false,
       mmproj: options.mmproj,
@@ -50,6 +57,7 @@ export class ModelSlot {
     return {
       modelId: this.id,
       contextSize: this.options.contextSize,
+      batchSize: this.options.batchSize,
       sequences: this.options.sequences,
       threads: this.options.threads,
       embeddingContexts: this.options.embeddingContexts,

@@ -1,4 +1,5 @@
 import type { ChatMessage, GenerateEvent, GenerateParams, GenerateStats } from "@sluice/core";
+import type { ModelMemoryReport } from "./ModelMemory.ts";
 
 /** Per-call options shared by every inference method. */
 export interface CallOptions {
@@ -85,6 +86,8 @@ export interface ModelStatus {
   busySequences: number;
   queued: number;
   lastError?: { code: string; message: string };
+  /** Memory of the loaded model (GGUF estimate, runner RSS); absent while it is not loaded. */
+  memory?: ModelMemoryReport;
 }
 
 export interface HealthReport {
