@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { ConfigWatcher, type SluiceConfig } from "@sluice/config";
 import { createModelStore, type ModelStore } from "@sluice/core";
 import { createSluice, type Sluice, type SluiceOptions } from "@sluice/sdk";
-import { createTelemetry } from "@sluice/telemetry";
+import { createTelemetry, type TelemetryOptions } from "@sluice/telemetry";
 import { applyReload, latencyTargetsSeconds } from "./applyReload.ts";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
@@ -15,6 +15,12 @@ import { installRoot } from "./paths.ts";
 import { redactedConfig, resolveSettings, type ServeFlags } from "./settings.ts";
 
 export type { ServeFlags } from "./settings.ts";
+
+/** Options of {@link startServer} that are not settings. */
+export interface StartServerOptions {
+  /** Where log lines go. Defaults to stdout. */
+  logDestination?: NonNullable<TelemetryOptions["log"]>["destination"];
+}
 
 /** A started server. */
 export interface RunningServer {
@@ -45,6 +51,7 @@ export async function startServer(
   env: ServerEnv,
   flags: ServeFlags = {},
   print: (line: string) => void = console.log,
+  options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const settings = resolveSettings(env, flags);
   const { config } = settings;
@@ -55,7 +62,11 @@ export async function startServer(
     host = "127.0.0.1";
   }
   const telemetry = await createTelemetry({
-    log: { level: config.telemetry.logLevel, logContent: config.telemetry.logContent },
+    metrics: { defaultMetrics: config.telemetry.metrics.processMetrics },
+    log: {
+      level: config.telemetry.logLevel,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    },
     tracing: {
       serviceName: config.telemetry.tracing.serviceName,
       sampleRatio: config.telemetry.tracing.sampleRatio,
@@ -63,7 +74,7 @@ export async function startServer(
         ? { otlpEndpoint: config.telemetry.tracing.otlpEndpoint }
         : {}),
     },
-    ...(config.telemetry.audit.enabled || env.SLUICE_AUDIT_DIR
+    ...(config.telemetry.audit.enabled
       ? {
           audit: {
             dir: resolve(installRoot(), config.telemetry.audit.dir),

@@ -6,6 +6,8 @@ export interface ModelMemoryReport {
   estimateBytes?: number;
   /** Resident set size of the model's runner process (runner mode only; in-process models share the host's). */
   rssBytes?: number;
+  /** Pid of the runner process serving the model (runner mode only). */
+  runnerPid?: number;
 }
 
 /**
@@ -28,8 +30,10 @@ export class ModelMemory {
     this.#set(modelId, "estimate", bytes);
   }
 
-  rss(modelId: string, bytes: number): void {
-    if (this.#loaded(modelId) && bytes > 0) this.#set(modelId, "rss", bytes);
+  rss(modelId: string, bytes: number, pid?: number): void {
+    if (!this.#loaded(modelId) || !(bytes > 0)) return;
+    this.#set(modelId, "rss", bytes);
+    if (pid !== undefined) (this.#reports.get(modelId) as ModelMemoryReport).runnerPid = pid;
   }
 
   /** Figures of a model, when it is loaded. */

@@ -1,4 +1,4 @@
-import type { EngineLoadOptions, ModelHost, ModelLease, SluiceError } from "@sluice/core";
+import type { EngineInfo, EngineLoadOptions, ModelHost, ModelLease, SluiceError } from "@sluice/core";
 import {
   MODEL_DEFAULTS,
   type ModelResolver,
@@ -21,6 +21,7 @@ export class ModelSlot {
   #file: ResolvedModelFile | undefined;
   #lastError: SluiceError | undefined;
   #pin: Promise<ModelLease> | undefined;
+  #engineInfo: EngineInfo | undefined;
 
   constructor(options: SluiceModelOptions, host: ModelHost, resolver: ModelResolver) {
     this.options = {
@@ -67,7 +68,11 @@ export class ModelSlot {
 
   /** Loads the model and keeps it loaded (no keep-alive expiry) until unload(). Requests go through the runtime, never through this pin. */
   async load(): Promise<void> {
-    this.#pin ??= this.#host.acquire(this.id);
+    // The pin's engine says how the model was loaded (threads, batch, GPU), for status().
+    this.#pin ??= this.#host.acquire(this.id).then((lease) => {
+      this.#engineInfo = lease.engine.info;
+      return lease;
+    });
     try {
       await this.#pin;
     } catch (err) {
@@ -117,10 +122,22 @@ export class ModelSlot {
       contextSize: this.options.contextSize,
       sequences: this.options.sequences,
       busySequences: running,
+      // What the engine actually loaded with, while it is loaded.
+      ...(this.#engineInfo && this.state !== "unloaded" ? { engine: engineSummary(this.#engineInfo) } : {}),
       queued,
       ...(this.#lastError
         ? { lastError: { code: this.#lastError.code, message: this.#lastError.message } }
         : {}),
     };
   }
+}
+
+function engineSummary(info: EngineInfo): NonNullable<ModelStatus["engine"]> {
+  return {
+    contextSize: info.contextSize,
+    sequences: info.sequences,
+    ...(info.threads !== undefined ? { threads: info.threads } : {}),
+    ...(info.batchSize !== undefined ? { batchSize: info.batchSize } : {}),
+    ...(info.gpu !== undefined ? { gpu: info.gpu } : {}),
+  };
 }

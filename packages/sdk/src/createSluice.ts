@@ -66,8 +66,8 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     ...(store ? { verify: async (path: string) => void (await store.verify({ path })) } : {}),
     onEvent: (event: string, ...args: unknown[]) => {
       if (event === "memory") {
-        const m = args[0] as { modelId: string; rssBytes: number };
-        memory.rss(m.modelId, m.rssBytes);
+        const m = args[0] as { modelId: string; rssBytes: number; pid: number };
+        memory.rss(m.modelId, m.rssBytes, m.pid);
         return;
       }
       if (event === "restarted")

@@ -86,6 +86,14 @@ export interface ModelStatus {
   busySequences: number;
   queued: number;
   lastError?: { code: string; message: string };
+  /** How the loaded engine runs (context, sequences, threads, batch, GPU backend); absent while it is not loaded. */
+  engine?: {
+    contextSize: number;
+    sequences: number;
+    threads?: number;
+    batchSize?: number;
+    gpu?: string | false;
+  };
   /** Memory of the loaded model (GGUF estimate, runner RSS); absent while it is not loaded. */
   memory?: ModelMemoryReport;
 }

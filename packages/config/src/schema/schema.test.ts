@@ -8,7 +8,7 @@ describe("sluiceConfigSchema", () => {
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080, playgroundPort: 3000 });
     expect(config.runtime).toMatchObject({ threads: "auto", contextSize: 4096, mode: "runner" });
     expect(config.auth.enabled).toBe(false);
-    expect(config.telemetry.logContent).toBe(false);
+    expect(config.telemetry.logLevel).toBe("info");
   });
 
   it("rejects unknown keys, so a typo is an error rather than ignored", () => {

@@ -94,6 +94,12 @@ export interface EngineInfo {
   embeddingLength: number;
   /** Bytes of the model file. */
   fileSize: number;
+  /** Threads the context decodes with (`"auto"` resolved). Absent where the adapter does not say. */
+  threads?: number;
+  /** Prompt tokens per batch of the context. Absent where the adapter does not say. */
+  batchSize?: number;
+  /** GPU backend of the binding that loaded the model, `false` for the CPU. Absent where the adapter does not say. */
+  gpu?: string | false;
 }
 
 /**

@@ -77,7 +77,13 @@ export class LlamaEngineFactory implements EngineFactory {
         throw new ModelNotFoundError(`no model file at ${options.modelPath}`, { cause: err });
       },
     );
-    const llama = await getSharedLlama(this.#options);
+    const llama = await getSharedLlama(this.#options).catch((err: unknown) => {
+      // A named GPU backend whose prebuilt is missing or unusable: the caller must change runtime.gpu or install it.
+      throw new ModelUnsupportedError(
+        `the llama.cpp binding for gpu ${String(this.#options.gpu ?? false)} could not be loaded: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err, details: { gpu: this.#options.gpu ?? false } },
+      );
+    });
     const threads =
       options.threads === undefined || options.threads === "auto"
         ? autoThreads(llama.cpuMathCores, this.#options.maxAutoThreads ?? 8)
@@ -132,6 +138,9 @@ export class LlamaEngineFactory implements EngineFactory {
           trainContextSize: model.trainContextSize,
           embeddingLength: model.embeddingVectorSize,
           fileSize,
+          threads,
+          batchSize,
+          gpu: llama.gpu,
         },
       });
     } catch (err) {
