@@ -14,7 +14,7 @@ export const requestProfiles: Profile[] = [
         metrics: { path: "/m2", processMetrics: false },
         latencyTargetsMs: { chat: 1234 },
       },
-      runtime: { contextSize: 384, sequences: 3, batchSize: 64, threads: 2, gpu: false },
+      runtime: { contextSize: 768, sequences: 3, batchSize: 64, threads: 2, gpu: false },
     },
     fields: {
       "limits.maxInputChars": async (h) => {
@@ -73,10 +73,13 @@ export const requestProfiles: Profile[] = [
         );
       },
       "telemetry.logLevel": async (h) => {
-        expect(h.logs.some((l) => l.level === "debug")).toBe(true);
+        const logger = h.server.sluice.telemetry.logger;
+        expect(logger.level).toBe("debug");
+        logger.debug({ probe: 17 }, "debug probe");
+        expect(h.logs.some((l) => l.level === "debug" && l.probe === 17)).toBe(true);
       },
       "runtime.contextSize": async (h) => {
-        expect((await models(h)).engine.contextSize).toBe(384);
+        expect((await models(h)).engine.contextSize).toBe(768);
       },
       "runtime.sequences": async (h) => {
         expect((await models(h)).engine.sequences).toBe(3);
@@ -102,16 +105,21 @@ export const requestProfiles: Profile[] = [
   },
   {
     name: "queue depth",
-    config: { limits: { maxQueueDepth: 0 }, runtime: { sequences: 1, contextSize: 4096 } },
+    config: { limits: { maxQueueDepth: 0 }, runtime: { sequences: 1 } },
     fields: {
       "limits.maxQueueDepth": async (h) => {
-        // The first request holds the only sequence; with no queue the second is refused at once.
-        const first = h.post("/v1/chat/completions", chat("go on", { max_tokens: 3000, temperature: 1 }));
-        await eventually(() => (h.server.sluice.inFlight > 0 ? true : undefined));
-        const second = await h.post("/v1/chat/completions", chat("and", { temperature: 1 }));
-        expect(second.status).toBe(503);
-        expect(second.json().error.code).toBe("QUEUE_FULL");
-        expect((await first).status).toBe(200);
+        // A stream read no further holds the only sequence; with no queue the next request is refused at once.
+        const held = h.server.sluice
+          .chatStream({ messages: [{ role: "user", content: "go on" }], maxTokens: 100, temperature: 1 })
+          [Symbol.asyncIterator]();
+        await held.next();
+        try {
+          const second = await h.post("/v1/chat/completions", chat("and", { temperature: 1 }));
+          expect(second.status).toBe(503);
+          expect(second.json().error.code).toBe("QUEUE_FULL");
+        } finally {
+          await held.return?.(undefined);
+        }
       },
     },
   },
