@@ -3,7 +3,7 @@
 import { describeConfig, type SluiceConfigInput } from "@sluice/config";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/auth/ApiKeyStore.ts";
-import { chat, type Harness, merge, sample, startWith } from "./config/harness.ts";
+import { chat, eventually, type Harness, merge, sample, startWith } from "./config/harness.ts";
 
 const SHARED = process.env.SLUICE_MODEL_DIRS ?? "/work/shared/models";
 const KEY = "reload-secret";
@@ -73,14 +73,18 @@ const checks: Record<string, () => Promise<void>> = {
     expect(statuses).toContain(429);
   },
   "limits.rateLimit.requestsPerMinute": async () => {
-    expect(reload({ limits: { rateLimit: { requestsPerMinute: 6 } } })?.applied).toEqual([
-      "limits.rateLimit.requestsPerMinute",
-    ]);
-    const res = await h.get("/v1/models", auth);
-    expect(res.status).toBe(429);
-    expect(Number(res.headers["retry-after"])).toBeGreaterThanOrEqual(5);
-    // Open the tap again for the checks that follow.
-    reload({ limits: { rateLimit: { requestsPerMinute: 600_000, burst: 100_000 } } });
+    try {
+      // A bucket of one at 6 per minute: right after a token is spent, the next one is 10 s away.
+      const done = reload({ limits: { rateLimit: { requestsPerMinute: 6, burst: 1 } } });
+      expect(done?.applied).toContain("limits.rateLimit.requestsPerMinute");
+      await eventually(async () => ((await h.get("/v1/models", auth)).status === 200 ? true : undefined));
+      const res = await h.get("/v1/models", auth);
+      expect(res.status).toBe(429);
+      expect(Number(res.headers["retry-after"])).toBeGreaterThanOrEqual(5);
+    } finally {
+      // Open the tap again for the checks that follow.
+      reload({ limits: { rateLimit: { requestsPerMinute: 600_000, burst: 100_000 } } });
+    }
   },
   "cascade.tiers[].confidenceThreshold": async () => {
     const ask = () =>

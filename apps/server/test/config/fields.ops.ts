@@ -123,6 +123,8 @@ export const opsProfiles: Profile[] = [
     name: "breaker",
     config: {
       runtime: { breaker: { consecutiveFailures: 1, halfOpenAfterMs: 300 } },
+      // Without a cache no file digest is looked up before the queue: the load failure reaches the breaker.
+      cache: { enabled: false },
       cascade: { enabled: true, tiers: [{ model: "lfm2-tiny" }, { model: "/nonexistent/missing.gguf" }] },
     },
     fields: {
