@@ -226,7 +226,11 @@ export async function startServer(
         ?.append({
           action: "config.reload",
           outcome,
-          details: { applied: done.applied, restartRequired: done.restartRequired },
+          details: {
+            applied: done.applied,
+            restartRequired: done.restartRequired,
+            ...(result.error ? { error: result.error.message } : {}),
+          },
         })
         .catch(() => undefined);
       lastReload = { outcome, ...done };
