@@ -20,7 +20,7 @@ const tierSchema = z
 
 const armSchema = z
   .strictObject({
-    id: z.string().min(1).describe("Name of the arm in `system.abSummary` and the A/B panel."),
+    id: z.string().min(1).describe("Name of the arm in `cascade.abSummary` and the A/B panel."),
     weight: z.number().min(0).describe("Relative share of callers (weights need not sum to 1)."),
     tiers: z
       .array(z.string().min(1))
