@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { chat, eventually, sample } from "./harness.ts";
+import { chat, sample } from "./harness.ts";
 import type { Profile } from "./profile.ts";
 
 /** Request limits, HTTP server, metrics and the engine's load options, on one in-process server. */
