@@ -37,8 +37,13 @@ if (!base) {
       // One thread: on a shared 2-core machine, llama.cpp's thread barriers stall whenever a peer thread is descheduled.
       SLUICE_THREADS: Number(process.env.LOADTEST_THREADS ?? 1),
       SLUICE_MAX_QUEUE: 64,
-      // The test measures serving; the per-key rate limit (on by default) would turn most requests into 429.
-      SLUICE_RATE_LIMIT_RPM: Number(process.env.LOADTEST_RATE_LIMIT_RPM ?? 0),
+      // The default config has no rate limiter (limits.rateLimit.enabled: false); LOADTEST_RATE_LIMIT_RPM turns one on.
+      ...(process.env.LOADTEST_RATE_LIMIT_RPM
+        ? {
+            SLUICE_LIMITS__RATE_LIMIT__ENABLED: "true",
+            SLUICE_RATE_LIMIT_RPM: process.env.LOADTEST_RATE_LIMIT_RPM,
+          }
+        : {}),
       SLUICE_OFFLINE: "1",
       // Defaults to the config's runtime mode (runner processes); LOADTEST_RUNTIME=in-process compares.
       ...(process.env.LOADTEST_RUNTIME === "in-process" ? { SLUICE_RUNTIME: "in-process" as const } : {}),

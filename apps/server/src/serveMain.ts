@@ -1,10 +1,6 @@
 // Entry point that serves with settings from the environment only (used by
 // scripts/start.mjs and the tests' child processes; `sluice serve` adds flags).
+// runServer prints a start-up failure's code and message and exits 1 itself.
 import { runServer } from "./main.ts";
 
-runServer().catch((err: unknown) => {
-  console.error(
-    err instanceof Error ? `${(err as { code?: string }).code ?? err.name}: ${err.message}` : err,
-  );
-  process.exit(1);
-});
+await runServer();

@@ -1,6 +1,6 @@
 import type { Scope } from "@sluice/api";
 import type { CacheOptions } from "@sluice/cache";
-import { type LoadedConfig, loadConfig, type SluiceConfig } from "@sluice/config";
+import { configInvalid, type LoadedConfig, loadConfig, type SluiceConfig } from "@sluice/config";
 import { type ApiKeyEntry, parseApiKeys } from "./auth/ApiKeyStore.ts";
 import type { ServerEnv } from "./env.ts";
 import { installRoot } from "./paths.ts";
@@ -24,6 +24,7 @@ export interface ServerSettings {
   /** The model a config file (or the built-in default) names: served when available, else the synthetic fallback. */
   preferredModel: string;
   keys: ApiKeyEntry[];
+  /** The per-caller token bucket, only when `limits.rateLimit.enabled`. */
   rateLimit: { perMinute: number; burst: number } | undefined;
   redisUrl: string | undefined;
   corsOrigins: string[];
@@ -75,13 +76,21 @@ export function resolveSettings(env: ServerEnv, flags: ServeFlags = {}): ServerS
     ...config.auth.keys.map((k) => ({ id: k.id, sha256: k.sha256, scopes: httpScopes(k.scopes) })),
     ...parseApiKeys(env.SLUICE_API_KEYS),
   ];
+  // One mechanism: keys from the config and from SLUICE_API_KEYS together decide
+  // whether auth is on; `auth.enabled` only insists that there is at least one.
+  if (config.auth.enabled && keys.length === 0)
+    throw configInvalid([
+      {
+        path: "auth.keys",
+        expected: "at least one key (auth.keys or SLUICE_API_KEYS) when auth.enabled is true",
+        message: "no API key configured",
+        ...(loaded.sources.get("auth.enabled") ? { source: loaded.sources.get("auth.enabled") } : {}),
+      },
+    ]);
   const rl = config.limits.rateLimit;
-  // Asking for a rate (config or variable) turns limiting on; so does having keys to limit.
-  const rateAsked = rl.enabled || loaded.sources.has("limits.rateLimit.requestsPerMinute") || keys.length > 0;
   const playground = config.server.playgroundPort;
   const cache: CacheOptions | false = config.cache.enabled
     ? {
-        ttlMs: config.cache.ttlMs,
         memory: { maxEntries: config.cache.memory.maxEntries, maxBytes: config.cache.memory.maxBytes },
         ...(config.cache.persistent.enabled
           ? {
@@ -113,10 +122,7 @@ export function resolveSettings(env: ServerEnv, flags: ServeFlags = {}): ServerS
     requestedModel: explicitModel(loaded) ? config.models.default : undefined,
     preferredModel: config.models.default,
     keys,
-    rateLimit:
-      rateAsked && rl.requestsPerMinute > 0
-        ? { perMinute: rl.requestsPerMinute, burst: rl.burst }
-        : undefined,
+    rateLimit: rl.enabled ? { perMinute: rl.requestsPerMinute, burst: rl.burst } : undefined,
     redisUrl: config.cache.redis.url,
     corsOrigins:
       config.server.corsOrigins.length > 0

@@ -8,8 +8,10 @@ import {
   denyListPolicy,
   piiRedactionPolicy,
   type Sluice,
+  type SluiceOptions,
 } from "@sluice/sdk";
-import { createTelemetry } from "@sluice/telemetry";
+import { createTelemetry, type TelemetryOptions } from "@sluice/telemetry";
+import { applyReload, latencyTargetsSeconds } from "./applyReload.ts";
 import { ApiKeyStore } from "./auth/ApiKeyStore.ts";
 import { FailedAuthLimiter } from "./auth/FailedAuthLimiter.ts";
 import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
@@ -22,6 +24,12 @@ import { redactedConfig, resolveSettings, type ServeFlags } from "./settings.ts"
 
 export type { ServeFlags } from "./settings.ts";
 
+/** Options of {@link startServer} that are not settings. */
+export interface StartServerOptions {
+  /** Where log lines go. Defaults to stdout. */
+  logDestination?: NonNullable<TelemetryOptions["log"]>["destination"];
+}
+
 /** A started server. */
 export interface RunningServer {
   url: string;
@@ -30,6 +38,10 @@ export interface RunningServer {
   model: ChosenModel;
   http: SluiceHttpServer;
   sluice: Sluice;
+  /** What the last hot reload applied and what waits for a restart; undefined before the first. */
+  readonly lastReload: { outcome: string; applied: string[]; restartRequired: string[] } | undefined;
+  /** Reloads the config files now (as a file change would). */
+  reload(): void;
   /** Graceful stop (see SluiceHttpServer.shutdown); the deadline defaults to `server.shutdownGraceMs`. */
   shutdown(deadlineMs?: number): Promise<void>;
 }
@@ -47,6 +59,7 @@ export async function startServer(
   env: ServerEnv,
   flags: ServeFlags = {},
   print: (line: string) => void = console.log,
+  options: StartServerOptions = {},
 ): Promise<RunningServer> {
   const settings = resolveSettings(env, flags);
   const { config } = settings;
@@ -57,7 +70,11 @@ export async function startServer(
     host = "127.0.0.1";
   }
   const telemetry = await createTelemetry({
-    log: { level: config.telemetry.logLevel, logContent: config.telemetry.logContent },
+    metrics: { defaultMetrics: config.telemetry.metrics.processMetrics },
+    log: {
+      level: config.telemetry.logLevel,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    },
     tracing: {
       serviceName: config.telemetry.tracing.serviceName,
       sampleRatio: config.telemetry.tracing.sampleRatio,
@@ -65,7 +82,7 @@ export async function startServer(
         ? { otlpEndpoint: config.telemetry.tracing.otlpEndpoint }
         : {}),
     },
-    ...(config.telemetry.audit.enabled || env.SLUICE_AUDIT_DIR
+    ...(config.telemetry.audit.enabled
       ? {
           audit: {
             dir: resolve(installRoot(), config.telemetry.audit.dir),
@@ -84,9 +101,7 @@ export async function startServer(
         }
       : {}),
   });
-  telemetry.record.latencyTargets(
-    Object.fromEntries(Object.entries(config.telemetry.latencyTargetsMs).map(([op, ms]) => [op, ms / 1000])),
-  );
+  telemetry.record.latencyTargets(latencyTargetsSeconds(config));
   if (telemetry.audit && telemetry.audit.keyId === undefined) {
     const warning =
       "audit log has no HMAC key (telemetry.audit.hmacKeys): its chain is tamper-evident against accidents only; anyone who can write the files can rewrite it";
@@ -129,6 +144,7 @@ export async function startServer(
     contextSize: config.runtime.contextSize,
     sequences: config.runtime.sequences,
     threads: config.runtime.threads,
+    batchSize: config.runtime.batchSize,
   };
   // Other models: those to preload, and the cascade's tiers (loaded on first use).
   const tiers = config.cascade.enabled ? [...config.cascade.tiers].sort((a, b) => a.cost - b.cost) : [];
@@ -155,6 +171,8 @@ export async function startServer(
     ],
     store,
     runtime: config.runtime.mode,
+    gpu: config.runtime.gpu,
+    maxLoaded: config.models.maxLoaded,
     memoryBudgetBytes: config.runtime.memoryBudgetBytes,
     runner: {
       ...(sandbox ? { sandbox } : {}),
@@ -173,13 +191,15 @@ export async function startServer(
       maxQueue: config.limits.maxQueueDepth,
       requestTimeoutMs: config.limits.requestTimeoutMs,
       maxTokens: config.limits.maxTokens,
+      defaultMaxTokens: config.limits.defaultMaxTokens,
+      maxInputChars: config.limits.maxInputChars,
+      maxEmbeddingInputs: config.limits.maxEmbeddingInputs,
     },
     cache: settings.cache,
+    caching: { embeddings: config.cache.embeddings, results: config.cache.results },
     telemetry,
     contentPolicies: builtinContentPolicies(config.contentPolicy),
-    ...(tiers.length > 0
-      ? { cascade: { tiers: tiers.map((t) => ({ id: idOf(t.model), threshold: t.confidenceThreshold })) } }
-      : {}),
+    ...(tiers.length > 0 ? { cascade: cascadeOptions(config, idOf) } : {}),
     effectiveConfig: {
       ...redactedConfig(config),
       served: { model: model.id, synthetic: model.synthetic, reason: model.reason },
@@ -220,25 +240,51 @@ export async function startServer(
     ...(sluice.cascade ? { cascade: sluice.cascade } : {}),
   });
   // Hot reload: the watcher validates changed files and reports; an invalid change keeps the old config.
+  let lastReload: RunningServer["lastReload"];
   const watcher = ConfigWatcher.start({
     initial: settings.loaded,
     load: () => resolveSettings(env, flags).loaded,
     onReload: (result) => {
-      // Runtime-safe fields the server applies itself: log level and rate limits.
-      if (result.outcome === "applied") {
-        telemetry.logger.level = result.config.telemetry.logLevel;
-        const rl = result.config.limits.rateLimit;
-        if (rateLimiter && rl.requestsPerMinute > 0)
-          rateLimiter.update({ perMinute: rl.requestsPerMinute, burst: rl.burst });
-        const next = result.config.limits.failedAuth;
-        failedAuthOn = next.perMinute > 0;
-        if (failedAuthOn) failedAuth.update({ perMinute: next.perMinute, burst: next.burst });
+      let done: { applied: string[]; restartRequired: string[] };
+      try {
+        done = applyReload(result, {
+          sluice,
+          telemetry,
+          rateLimiter,
+          failedAuth: (next) => {
+            failedAuthOn = next.perMinute > 0;
+            if (failedAuthOn) failedAuth.update(next);
+          },
+          tierIds: tiers.length > 0 ? config.cascade.tiers.map((t) => idOf(t.model)) : undefined,
+        });
+      } catch (err) {
+        // A value the schema let through but a part refused (nothing of it was applied).
+        telemetry.logger.error({ err: String(err) }, "config reload could not be applied");
+        done = { applied: [], restartRequired: result.restartRequired };
       }
-      telemetry.record.configReload(result.outcome === "restart_required" ? "unchanged" : result.outcome);
-      telemetry.logger.info({ outcome: result.outcome, applied: result.applied }, "config reload");
+      const outcome =
+        result.outcome !== "applied" || done.applied.length > 0
+          ? result.outcome
+          : done.restartRequired.length > 0
+            ? "restart_required"
+            : "unchanged";
+      telemetry.record.configReload(outcome);
+      telemetry.logger.info(
+        { outcome, applied: done.applied, restartRequired: done.restartRequired },
+        "config reload",
+      );
       void telemetry.audit
-        ?.append({ action: "config.reload", outcome: result.outcome, details: { applied: result.applied } })
+        ?.append({
+          action: "config.reload",
+          outcome,
+          details: {
+            applied: done.applied,
+            restartRequired: done.restartRequired,
+            ...(result.error ? { error: result.error.message } : {}),
+          },
+        })
         .catch(() => undefined);
+      lastReload = { outcome, ...done };
     },
   });
   const address = await http.listen(config.server.port, host);
@@ -254,6 +300,10 @@ export async function startServer(
     model,
     http,
     sluice,
+    get lastReload() {
+      return lastReload;
+    },
+    reload: () => void watcher.reload(),
     shutdown: async (deadlineMs) => {
       watcher.close();
       await http.shutdown(deadlineMs ?? config.server.shutdownGraceMs);
@@ -318,4 +368,29 @@ function builtinContentPolicies(c: SluiceConfig["contentPolicy"]): ContentPolicy
     policies.push(denyListPolicy({ terms: c.denyTerms, patterns: c.denyPatterns }));
   if (c.redactPii) policies.push(piiRedactionPolicy());
   return policies;
+}
+
+/** The cascade's options from the config: tiers cheapest first, fallback and the A/B experiment. */
+function cascadeOptions(
+  config: SluiceConfig,
+  idOf: (ref: string) => string,
+): NonNullable<SluiceOptions["cascade"]> {
+  const tiers = [...config.cascade.tiers].sort((a, b) => a.cost - b.cost);
+  const experiment = config.cascade.experiment;
+  return {
+    tiers: tiers.map((t) => ({ id: idOf(t.model), threshold: t.confidenceThreshold })),
+    fallback: config.cascade.fallback,
+    ...(experiment
+      ? {
+          experiment: {
+            id: experiment.id,
+            arms: experiment.arms.map((a) => ({
+              id: a.id,
+              weight: a.weight,
+              ...(a.tiers ? { tiers: a.tiers.map(idOf) } : {}),
+            })),
+          },
+        }
+      : {}),
+  };
 }

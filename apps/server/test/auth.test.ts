@@ -13,6 +13,7 @@ beforeAll(async () => {
   server = await startTestServer({
     // The admin key is configured by its hash only; the server never sees it in clear text.
     SLUICE_API_KEYS: `alice:infer:infer-secret,root:infer+admin:sha256:${sha256Hex("admin-secret")},bob:infer:bob-secret`,
+    SLUICE_LIMITS__RATE_LIMIT__ENABLED: "true",
     SLUICE_RATE_LIMIT_RPM: 1,
     SLUICE_RATE_LIMIT_BURST: 4,
     SLUICE_REDIS_URL: redis.url,

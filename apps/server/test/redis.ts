@@ -14,7 +14,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** A real redis-server on 127.0.0.1 with a random (or the given) port and no persistence. */
-export async function startRedis(onPort?: number): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startRedis(
+  onPort?: number,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = onPort ?? (await freePort());
   const child: ChildProcess = spawn(
     "redis-server",
@@ -34,6 +36,7 @@ export async function startRedis(onPort?: number): Promise<{ url: string; stop()
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: child.pid as number,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");

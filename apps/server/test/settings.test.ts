@@ -3,7 +3,7 @@ import { sha256Hex } from "../src/auth/ApiKeyStore.ts";
 import { redactedConfig, resolveSettings } from "../src/settings.ts";
 
 describe("resolveSettings", () => {
-  it("merges config keys with SLUICE_API_KEYS, turns rate limits on with keys, and redacts secrets", () => {
+  it("merges config keys with SLUICE_API_KEYS and redacts secrets; keys alone do not turn the limiter on", () => {
     const digest = sha256Hex("cfg-secret");
     const settings = resolveSettings({
       SLUICE_AUTH__KEYS: `[{id: ops, sha256: "${digest}", scopes: [admin, embed]}]`,
@@ -15,7 +15,10 @@ describe("resolveSettings", () => {
       ["ops", ["admin", "infer"]],
       ["alice", ["infer"]],
     ]);
-    expect(settings.rateLimit).toEqual({ perMinute: 600, burst: 60 });
+    expect(settings.rateLimit).toBeUndefined();
+    expect(
+      resolveSettings({ SLUICE_LIMITS__RATE_LIMIT__ENABLED: "true", SLUICE_RATE_LIMIT_BURST: "9" }).rateLimit,
+    ).toEqual({ perMinute: 600, burst: 9 });
     expect(settings.requestedModel).toBe("lfm2-tiny");
     const shown = JSON.stringify(redactedConfig(settings.config));
     expect(shown).not.toContain(digest);
@@ -27,5 +30,16 @@ describe("resolveSettings", () => {
     const settings = resolveSettings({});
     expect(settings.requestedModel).toBeUndefined();
     expect(settings.preferredModel).toBe("lfm2-350m-q8_0");
+  });
+
+  it("starts with auth.enabled and keys from SLUICE_API_KEYS only; refuses auth.enabled without any key", () => {
+    const settings = resolveSettings({
+      SLUICE_AUTH__ENABLED: "true",
+      SLUICE_API_KEYS: "alice:infer:alice-secret",
+    });
+    expect(settings.keys.map((k) => k.id)).toEqual(["alice"]);
+    expect(() => resolveSettings({ SLUICE_AUTH__ENABLED: "true" })).toThrow(
+      expect.objectContaining({ code: "CONFIG_INVALID", message: expect.stringContaining("auth.keys") }),
+    );
   });
 });

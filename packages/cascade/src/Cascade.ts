@@ -87,6 +87,22 @@ export class Cascade {
     this.#now = options.now ?? (() => performance.now());
   }
 
+  /**
+   * Changes tiers' confidence thresholds in place (a hot reload), effective
+   * for the next request; ids of no tier are ignored.
+   *
+   * @throws RangeError naming a threshold outside 0 … 1.
+   */
+  setThresholds(thresholds: Readonly<Record<string, number>>): void {
+    for (const [id, value] of Object.entries(thresholds))
+      if (!(value >= 0 && value <= 1))
+        throw new RangeError(`threshold of ${id} must be in [0, 1], got ${value}`);
+    for (const tier of this.config.tiers) {
+      const value = thresholds[tier.id];
+      if (value !== undefined) tier.threshold = value;
+    }
+  }
+
   /** Generates an answer, or rejects with one SluiceError whose `details.attempts` lists every tier. */
   async generate(params: GenerateParams, options: CascadeRequestOptions = {}): Promise<CascadeResponse> {
     const deadlineMs = options.deadlineMs ?? this.config.deadlineMs;
@@ -286,7 +302,7 @@ export class Cascade {
         error: { code: error.code, message: error.message, retryable: error.retryable },
       };
       // Another tier cannot help once the caller left, the deadline passed, or the request itself was refused.
-      const stop = result.callerAborted || result.timedOut || !fallsBack(error);
+      const stop = result.callerAborted || result.timedOut || !this.config.fallback || !fallsBack(error);
       outcome = { error, stop, callerAborted: result.callerAborted };
     }
     trace.attempts.push(record);

@@ -1,12 +1,12 @@
-import { ConfigInvalidError } from "@sluice/core";
+import { CASCADE_DEFAULTS, ConfigInvalidError } from "@sluice/core";
 import { z } from "zod";
 
 /** One model tier. Tiers are listed in order of cost, cheapest first. */
 export const tierConfigSchema = z.object({
   /** Matches TierBackend.id. */
   id: z.string().min(1),
-  /** Answers scoring below this confidence escalate to the next tier. Defaults to `0` (never escalate). */
-  threshold: z.number().min(0).max(1).default(0),
+  /** Answers scoring below this confidence escalate to the next tier. Defaults to `CASCADE_DEFAULTS.confidenceThreshold` (`0.5`). */
+  threshold: z.number().min(0).max(1).default(CASCADE_DEFAULTS.confidenceThreshold),
   /** The tier is skipped when its expected queue wait exceeds this. Defaults to no limit. */
   maxQueueWaitMs: z.number().nonnegative().optional(),
   /** Disabled tiers are never routed to. Defaults to `true`. */
@@ -48,6 +48,8 @@ export const cascadeConfigSchema = z
     deadlineMs: z.number().int().positive().default(60_000),
     /** Serve from a smaller tier (flagged degraded) rather than fail. Defaults to `true`. */
     degrade: z.boolean().default(true),
+    /** On a tier's failure try the next tier; `false` ends the request with that tier's error. Defaults to `true`. */
+    fallback: z.boolean().default(true),
     confidence: confidenceConfigSchema.default({ repetitionPenalty: true, repetitionLimit: 2.4 }),
     experiment: experimentConfigSchema.optional(),
   })

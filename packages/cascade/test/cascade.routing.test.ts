@@ -123,6 +123,24 @@ describe("Cascade routing", () => {
     expect(res.trace.attempts[0]).toMatchObject({ outcome: "failed", error: { code: "RUNNER_CRASHED" } });
   });
 
+  it("with fallback off, fails with the tier's error instead of trying the next tier", async () => {
+    const { cascade, small, medium } = setup({ fallback: false });
+    small.script = { error: new RunnerCrashedError("runner exited with signal SIGKILL") };
+    const err = await rejection(cascade.generate({ prompt: "hi" }));
+    expect(err.code).toBe("RUNNER_CRASHED");
+    expect(medium.calls).toHaveLength(0);
+  });
+
+  it("applies new thresholds to the next request", async () => {
+    const { cascade, small, medium } = setup();
+    small.script = { score: 0.6 };
+    expect((await cascade.generate({ prompt: "hi" })).tier).toBe("small");
+    cascade.setThresholds({ small: 0.7 });
+    expect((await cascade.generate({ prompt: "hi" })).tier).toBe("medium");
+    expect(medium.calls).toHaveLength(1);
+    expect(() => cascade.setThresholds({ small: 2 })).toThrow(RangeError);
+  });
+
   it("falls back when a tier's model was disposed, a failure of the tier and not of the request", async () => {
     const { cascade, small } = setup();
     small.script = { error: new DisposedError("model unloaded") };

@@ -19,7 +19,6 @@ export const ENV_ALIASES: Readonly<Record<string, { path: ConfigPath; list?: "co
   SLUICE_OTLP_ENDPOINT: { path: ["telemetry", "tracing", "otlpEndpoint"] },
   SLUICE_REDIS_URL: { path: ["cache", "redis", "url"] },
   SLUICE_AUDIT_DIR: { path: ["telemetry", "audit", "dir"] },
-  SLUICE_FLAGS: { path: ["flags"] },
   // Names the server's environment already documents.
   SLUICE_RUNTIME: { path: ["runtime", "mode"] },
   SLUICE_CONTEXT_SIZE: { path: ["runtime", "contextSize"] },

@@ -7,19 +7,12 @@ export {
 } from "./ConfigWatcher.ts";
 export { type ConfigFieldDoc, describeConfig } from "./describeConfig.ts";
 export { ENV_ALIASES, ENV_CONTROL, type EnvOverrides, envNameOf, envOverrides } from "./env.ts";
-export { ConfigFlagProvider, pickVariant } from "./flags/ConfigFlagProvider.ts";
-export {
-  createFeatureFlags,
-  type FeatureFlags,
-  type FeatureFlagsOptions,
-} from "./flags/createFeatureFlags.ts";
 export { configFiles, type LoadConfigOptions, type LoadedConfig, loadConfig } from "./loadConfig.ts";
 export type { SourceMap } from "./merge.ts";
 export { changedPaths, isRuntimeSafe, RUNTIME_SAFE_FIELDS } from "./runtimeSafe.ts";
 export { type AuthConfig, authSchema } from "./schema/auth.ts";
 export { type CacheConfig, cacheSchema } from "./schema/cache.ts";
 export { type CascadeConfig, cascadeSchema } from "./schema/cascade.ts";
-export { type FlagsConfig, flagsSchema, type VariantFlag, variantFlagSchema } from "./schema/flags.ts";
 export { type SluiceConfig, type SluiceConfigInput, sluiceConfigSchema } from "./schema/index.ts";
 export { type LimitsConfig, limitsSchema } from "./schema/limits.ts";
 export { type ModelsConfig, modelsSchema } from "./schema/models.ts";

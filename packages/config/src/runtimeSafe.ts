@@ -1,19 +1,23 @@
 import { type ConfigPath, isPlainObject } from "./paths.ts";
 
 /**
- * Fields a running instance applies without a restart: limits, cascade
- * thresholds, flags, log settings, latency targets and cache TTLs. A pattern
- * covers the field and everything under it; `*` matches one list index or key.
- * Everything else (ports, models, runtime, cache sizes, auth) needs a restart.
+ * Fields a running server applies on a hot reload (apps/server's reload
+ * handler applies each of them; a test reloads each one and observes it). A
+ * pattern covers the field and everything under it; `*` matches one list
+ * index or key. Every other field is reported as needing a restart.
  */
 export const RUNTIME_SAFE_FIELDS: readonly string[] = [
-  "limits",
-  "flags",
+  "limits.maxInputChars",
+  "limits.maxTokens",
+  "limits.defaultMaxTokens",
+  "limits.maxEmbeddingInputs",
+  "limits.rateLimit.requestsPerMinute",
+  "limits.rateLimit.burst",
+  "limits.failedAuth.perMinute",
+  "limits.failedAuth.burst",
   "cascade.tiers.*.confidenceThreshold",
   "telemetry.logLevel",
-  "telemetry.logContent",
   "telemetry.latencyTargetsMs",
-  "cache.ttlMs",
   "cache.embeddings.ttlMs",
   "cache.results.ttlMs",
 ];

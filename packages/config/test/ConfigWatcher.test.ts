@@ -44,19 +44,19 @@ async function nextReload(w: ConfigWatcher): Promise<ReloadResult> {
 
 describe("ConfigWatcher", () => {
   it("applies a valid change to runtime-safe fields when the file changes", async () => {
-    const w = await start("limits: { maxQueueDepth: 10 }\ntelemetry: { logLevel: info }\n");
+    const w = await start("limits: { maxTokens: 1000 }\ntelemetry: { logLevel: info }\n");
     const reloaded = nextReload(w);
-    await save("limits: { maxQueueDepth: 20 }\ntelemetry: { logLevel: debug }\n");
+    await save("limits: { maxTokens: 2000 }\ntelemetry: { logLevel: debug }\n");
     const result = await reloaded;
     expect(result.outcome).toBe("applied");
-    expect(result.applied.sort()).toEqual(["limits.maxQueueDepth", "telemetry.logLevel"]);
-    expect(w.current.limits.maxQueueDepth).toBe(20);
+    expect(result.applied.sort()).toEqual(["limits.maxTokens", "telemetry.logLevel"]);
+    expect(w.current.limits.maxTokens).toBe(2000);
     expect(w.current.telemetry.logLevel).toBe("debug");
     expect(results).toEqual([result]);
   });
 
   it("rejects an invalid change and keeps the old config active", async () => {
-    const w = await start("limits: { maxQueueDepth: 10 }\n");
+    const w = await start("limits: { maxTokens: 1000 }\n");
     const before = w.current;
     const rejected = nextReload(w);
     await save("limits: { maxQueueDepth: -5, maxTokens: lots }\n");
@@ -66,14 +66,14 @@ describe("ConfigWatcher", () => {
     expect(result.error?.message).toContain("limits.maxQueueDepth");
     expect(result.error?.message).toContain("limits.maxTokens");
     expect(w.current).toBe(before);
-    expect(w.current.limits.maxQueueDepth).toBe(10);
+    expect(w.current.limits.maxTokens).toBe(1000);
     // The hook saw the rejection, so the server can log, count and audit it.
     expect(results.map((r) => r.outcome)).toEqual(["rejected"]);
 
     const recovered = nextReload(w);
-    await save("limits: { maxQueueDepth: 30 }\n");
+    await save("limits: { maxTokens: 3000 }\n");
     expect((await recovered).outcome).toBe("applied");
-    expect(w.current.limits.maxQueueDepth).toBe(30);
+    expect(w.current.limits.maxTokens).toBe(3000);
   });
 
   it("rejects a file that is not YAML and keeps the old config", async () => {
@@ -119,20 +119,20 @@ describe("ConfigWatcher", () => {
   });
 
   it("swaps in a new frozen config object and leaves the previous one intact", () => {
-    let depth = 5;
-    const load = () => loadConfig({ cwd, overrides: { limits: { maxQueueDepth: depth } } });
+    let tokens = 500;
+    const load = () => loadConfig({ cwd, overrides: { limits: { maxTokens: tokens } } });
     const w = ConfigWatcher.start({ initial: load(), load, watch: false });
     watcher = w;
     const seen: number[] = [];
-    w.on("change", (config) => seen.push(config.limits.maxQueueDepth));
+    w.on("change", (config) => seen.push(config.limits.maxTokens));
     const before = w.current;
-    depth = 6;
+    tokens = 600;
     const result = w.reload();
     expect(result.previous).toBe(before);
-    expect(before.limits.maxQueueDepth).toBe(5);
+    expect(before.limits.maxTokens).toBe(500);
     expect(w.current).not.toBe(before);
     expect(Object.isFrozen(w.current.limits)).toBe(true);
-    expect(seen).toEqual([6]);
+    expect(seen).toEqual([600]);
   });
 
   it("coalesces a burst of change notifications into one reload", () => {

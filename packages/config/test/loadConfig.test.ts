@@ -89,7 +89,7 @@ describe("loadConfig", () => {
         SLUICE_HOST: "0.0.0.0",
         SLUICE_RUNTIME__GPU: "false",
         SLUICE_CACHE__RESULTS__TTL_MS: "1000",
-        SLUICE_FLAGS: "{ beta: true }",
+        SLUICE_THREADS: "auto",
         SLUICE_RUNTIME: "in-process",
         SLUICE_MAX_QUEUE: "7",
         SLUICE_CORS_ORIGINS: "http://localhost:3000",
@@ -101,7 +101,7 @@ describe("loadConfig", () => {
     expect(config.server).toMatchObject({ playgroundPort: 3001, host: "0.0.0.0" });
     expect(config.runtime.gpu).toBe(false);
     expect(config.cache.results.ttlMs).toBe(1000);
-    expect(config.flags).toEqual({ beta: true });
+    expect(config.runtime.threads).toBe("auto");
     expect(config.runtime.mode).toBe("in-process");
     expect(config.limits.maxQueueDepth).toBe(7);
     expect(config.server.corsOrigins).toEqual(["http://localhost:3000"]);

@@ -2,6 +2,7 @@
 export * from "./errors/index.ts";
 export * from "./models/index.ts";
 export * from "./resilience/index.ts";
+export * from "./runtime/defaults.ts";
 export * from "./runtime/engine/index.ts";
 export * from "./runtime/host/index.ts";
 export * from "./runtime/llama/index.ts";

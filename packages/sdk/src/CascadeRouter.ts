@@ -51,6 +51,11 @@ export class CascadeRouter {
     return this.#cascade.generate(params, options);
   }
 
+  /** Changes tiers' confidence thresholds for the next requests (hot reload). */
+  setThresholds(thresholds: Readonly<Record<string, number>>): void {
+    this.#cascade.setThresholds(thresholds);
+  }
+
   /** Most recent decision traces, newest first. */
   traces(limit = 50): unknown[] {
     return this.#traces.slice(0, limit);

@@ -16,6 +16,19 @@ export type CacheOutcome = "hit" | "shared" | "miss";
 /** Counts lookups by cache and result; the composition root forwards them to metrics. */
 export type CacheLookupListener = (cache: "embedding" | "result", result: CacheOutcome) => void;
 
+/** Switch and lifetime of one kind of entry. */
+export interface CacheKindPolicy {
+  enabled: boolean;
+  /** Lifetime in every tier in milliseconds; `0` keeps entries until evicted. */
+  ttlMs: number;
+}
+
+/** Default lifetimes: a vector never goes stale for one file; answers are kept briefly. */
+export const CACHE_KIND_DEFAULTS = {
+  embeddings: { enabled: true, ttlMs: 86_400_000 },
+  results: { enabled: true, ttlMs: 600_000 },
+} as const satisfies Record<string, CacheKindPolicy>;
+
 /**
  * Embedding and result caching over one @sluice/cache instance. Keys carry the
  * model file's sha256, so a replaced file never serves stale entries.
@@ -24,10 +37,35 @@ export type CacheLookupListener = (cache: "embedding" | "result", result: CacheO
 export class InferenceCache {
   readonly #cache: Cache | undefined;
   readonly #onLookup: CacheLookupListener;
+  readonly #policy: { embeddings: CacheKindPolicy; results: CacheKindPolicy };
 
-  constructor(cache: Cache | undefined, onLookup: CacheLookupListener = () => undefined) {
+  constructor(
+    cache: Cache | undefined,
+    onLookup: CacheLookupListener = () => undefined,
+    policy: { embeddings?: Partial<CacheKindPolicy>; results?: Partial<CacheKindPolicy> } = {},
+  ) {
     this.#cache = cache;
     this.#onLookup = onLookup;
+    this.#policy = {
+      embeddings: { ...CACHE_KIND_DEFAULTS.embeddings, ...policy.embeddings },
+      results: { ...CACHE_KIND_DEFAULTS.results, ...policy.results },
+    };
+    for (const kind of ["embeddings", "results"] as const) checkTtl(kind, this.#policy[kind].ttlMs);
+  }
+
+  /** Switches and lifetimes in effect. */
+  get policy(): { embeddings: Readonly<CacheKindPolicy>; results: Readonly<CacheKindPolicy> } {
+    return { embeddings: { ...this.#policy.embeddings }, results: { ...this.#policy.results } };
+  }
+
+  /** New lifetimes for entries written from now on (a hot reload). @throws RangeError on a bad value. */
+  setTtls(ttls: { embeddings?: number; results?: number }): void {
+    for (const kind of ["embeddings", "results"] as const) {
+      const ttl = ttls[kind];
+      if (ttl !== undefined) checkTtl(kind, ttl);
+    }
+    if (ttls.embeddings !== undefined) this.#policy.embeddings.ttlMs = ttls.embeddings;
+    if (ttls.results !== undefined) this.#policy.results.ttlMs = ttls.results;
   }
 
   /** False when caching is off: callers then need no model identity at all. */
@@ -37,7 +75,7 @@ export class InferenceCache {
 
   /** True when a generation with these params may be cached (greedy, or sampling with a fixed seed). */
   cacheable(params: Record<string, unknown>): boolean {
-    if (!this.#cache) return false;
+    if (!this.#cache || !this.#policy.results.enabled) return false;
     // A cached answer has no per-token log-probabilities to give back.
     if (params.logprobs !== undefined) return false;
     return isCacheableGeneration({ temperature: params.temperature as number, seed: params.seed as number });
@@ -63,7 +101,7 @@ export class InferenceCache {
 
   async setGeneration(key: string | undefined, value: CachedGeneration): Promise<void> {
     if (!this.#cache || key === undefined || !storable(value)) return;
-    await this.#cache.set(key, value as never);
+    await this.#cache.set(key, value as never, { ttlMs: this.#policy.results.ttlMs });
   }
 
   /**
@@ -90,7 +128,11 @@ export class InferenceCache {
         computed = true;
         return (await compute(s)) as never;
       },
-      { ...(signal ? { signal } : {}), cacheable: (v) => storable(v as unknown as CachedGeneration) },
+      {
+        ...(signal ? { signal } : {}),
+        cacheable: (v) => storable(v as unknown as CachedGeneration),
+        ttlMs: this.#policy.results.ttlMs,
+      },
     )) as unknown as CachedGeneration;
     const outcome = computed ? "miss" : "shared";
     this.#onLookup("result", outcome);
@@ -98,7 +140,7 @@ export class InferenceCache {
   }
 
   embeddingKey(sha256: string | undefined, text: string, normalize: boolean): string | undefined {
-    if (!this.#cache || !sha256) return undefined;
+    if (!this.#cache || !sha256 || !this.#policy.embeddings.enabled) return undefined;
     return cacheKey({ modelSha256: sha256, op: "embed", input: text, params: { normalize } });
   }
 
@@ -137,7 +179,7 @@ export class InferenceCache {
             computed = true;
             return (await run())[j] as Float32Array;
           },
-          signal ? { signal } : {},
+          { ...(signal ? { signal } : {}), ttlMs: this.#policy.embeddings.ttlMs },
         );
         this.#onLookup("embedding", computed ? "miss" : "shared");
         return v as Float32Array;
@@ -158,4 +200,9 @@ export class InferenceCache {
 // Aborted or truncated-by-abort answers are not the answer to the request.
 function storable(value: CachedGeneration): boolean {
   return value.stats.finishReason !== "abort";
+}
+
+function checkTtl(kind: string, ttl: number): void {
+  if (!(Number.isSafeInteger(ttl) && ttl >= 0))
+    throw new RangeError(`caching.${kind}.ttlMs must be a non-negative integer, got ${ttl}`);
 }

@@ -1,4 +1,5 @@
 import { ModelNotFoundError } from "@sluice/core";
+import type { ModelMemoryReport } from "./ModelMemory.ts";
 import type { ModelSlot } from "./ModelSlot.ts";
 import type { PullProgress, ResolvedModelFile } from "./options.ts";
 import type { ModelStatus } from "./types.ts";
@@ -24,6 +25,7 @@ export class ModelAdmin {
   readonly #defaultId: string;
   readonly #audit: AdminAuditListener;
   readonly #queue: (id: string) => { running: number; queued: number };
+  readonly #memory: (id: string) => ModelMemoryReport | undefined;
 
   /** @internal Built by createSluice. */
   constructor(
@@ -31,8 +33,10 @@ export class ModelAdmin {
     defaultId: string,
     audit: AdminAuditListener,
     queue: (id: string) => { running: number; queued: number },
+    memory: (id: string) => ModelMemoryReport | undefined = () => undefined,
   ) {
     this.#queue = queue;
+    this.#memory = memory;
     this.#slots = slots;
     this.#defaultId = defaultId;
     this.#audit = audit;
@@ -40,13 +44,17 @@ export class ModelAdmin {
 
   /** Every configured model with its state. */
   list(): ModelStatus[] {
-    return [...this.#slots.values()].map((s) =>
-      s.status(s.id === this.#defaultId, this.#queue(s.id).running, this.#queue(s.id).queued),
-    );
+    return [...this.#slots.keys()].map((id) => this.status(id));
   }
 
   status(id: string): ModelStatus {
-    return this.#slot(id).status(id === this.#defaultId, this.#queue(id).running, this.#queue(id).queued);
+    const status = this.#slot(id).status(
+      id === this.#defaultId,
+      this.#queue(id).running,
+      this.#queue(id).queued,
+    );
+    const memory = this.#memory(id);
+    return memory ? { ...status, memory } : status;
   }
 
   /** Loads the model (resolving it first) and keeps it loaded until unload(); resolves when it is ready. */

@@ -1,5 +1,11 @@
-import type { EngineLoadOptions, ModelHost, ModelLease, SluiceError } from "@sluice/core";
-import type { ModelResolver, PullProgress, ResolvedModelFile, SluiceModelOptions } from "./options.ts";
+import type { EngineInfo, EngineLoadOptions, ModelHost, ModelLease, SluiceError } from "@sluice/core";
+import {
+  MODEL_DEFAULTS,
+  type ModelResolver,
+  type PullProgress,
+  type ResolvedModelFile,
+  type SluiceModelOptions,
+} from "./options.ts";
 import type { ModelState, ModelStatus } from "./types.ts";
 
 /**
@@ -15,16 +21,18 @@ export class ModelSlot {
   #file: ResolvedModelFile | undefined;
   #lastError: SluiceError | undefined;
   #pin: Promise<ModelLease> | undefined;
+  #engineInfo: EngineInfo | undefined;
 
   constructor(options: SluiceModelOptions, host: ModelHost, resolver: ModelResolver) {
     this.options = {
       id: options.id,
       source: options.source ?? options.id,
       role: options.role ?? "chat",
-      contextSize: options.contextSize ?? 2048,
-      sequences: options.sequences ?? 4,
+      contextSize: options.contextSize ?? MODEL_DEFAULTS.contextSize,
+      batchSize: options.batchSize ?? MODEL_DEFAULTS.batchSize,
+      sequences: options.sequences ?? MODEL_DEFAULTS.sequences,
       threads: options.threads ?? "auto",
-      embeddingContexts: options.embeddingContexts ?? 1,
+      embeddingContexts: options.embeddingContexts ?? MODEL_DEFAULTS.embeddingContexts,
       preload: options.preload ?? false,
       synthetic: options.synthetic ?? false,
       mmproj: options.mmproj,
@@ -50,6 +58,7 @@ export class ModelSlot {
     return {
       modelId: this.id,
       contextSize: this.options.contextSize,
+      batchSize: this.options.batchSize,
       sequences: this.options.sequences,
       threads: this.options.threads,
       embeddingContexts: this.options.embeddingContexts,
@@ -59,7 +68,11 @@ export class ModelSlot {
 
   /** Loads the model and keeps it loaded (no keep-alive expiry) until unload(). Requests go through the runtime, never through this pin. */
   async load(): Promise<void> {
-    this.#pin ??= this.#host.acquire(this.id);
+    // The pin's engine says how the model was loaded (threads, batch, GPU), for status().
+    this.#pin ??= this.#host.acquire(this.id).then((lease) => {
+      this.#engineInfo = lease.engine.info;
+      return lease;
+    });
     try {
       await this.#pin;
     } catch (err) {
@@ -109,10 +122,22 @@ export class ModelSlot {
       contextSize: this.options.contextSize,
       sequences: this.options.sequences,
       busySequences: running,
+      // What the engine actually loaded with, while it is loaded.
+      ...(this.#engineInfo && this.state !== "unloaded" ? { engine: engineSummary(this.#engineInfo) } : {}),
       queued,
       ...(this.#lastError
         ? { lastError: { code: this.#lastError.code, message: this.#lastError.message } }
         : {}),
     };
   }
+}
+
+function engineSummary(info: EngineInfo): NonNullable<ModelStatus["engine"]> {
+  return {
+    contextSize: info.contextSize,
+    sequences: info.sequences,
+    ...(info.threads !== undefined ? { threads: info.threads } : {}),
+    ...(info.batchSize !== undefined ? { batchSize: info.batchSize } : {}),
+    ...(info.gpu !== undefined ? { gpu: info.gpu } : {}),
+  };
 }

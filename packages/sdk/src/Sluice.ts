@@ -13,6 +13,7 @@ import type { CachedGeneration, InferenceCache } from "./InferenceCache.ts";
 import type { ModelAdmin } from "./ModelAdmin.ts";
 import type { ModelSlot } from "./ModelSlot.ts";
 import type { ContentPolicies } from "./policy/ContentPolicies.ts";
+import { RequestLimits, type RequestLimitValues } from "./RequestLimits.ts";
 import type {
   CallOptions,
   ChatRequest,
@@ -38,11 +39,20 @@ export interface SluiceParts {
   ownsTelemetry: boolean;
   /** Called by the runtime's dispatch hook. */
   dispatchListeners: Set<(event: DispatchEvent) => void>;
+  /** Input and token limits, read per request (hot-reloadable). */
+  requestLimits: RequestLimits;
   effectiveConfig: Record<string, unknown>;
-  /** Limits every request is held to (the runtime enforces maxTokens). */
-  limits: Readonly<{ maxQueue: number; requestTimeoutMs: number; maxTokens: number }>;
   /** Input and output content policies around every call. */
   policies: ContentPolicies;
+}
+
+/** Settings a running instance takes without a restart (see {@link Sluice.reconfigure}). */
+export interface SluiceReconfiguration {
+  limits?: Partial<RequestLimitValues>;
+  /** New lifetimes of cache entries written from now on. */
+  cacheTtlMs?: { embeddings?: number; results?: number };
+  /** Confidence threshold per cascade tier id. */
+  cascadeThresholds?: Readonly<Record<string, number>>;
 }
 
 /** The model id that asks for the cascade. */
@@ -88,6 +98,45 @@ export class Sluice implements AsyncDisposable {
   /** Id of the model used when a request names none. */
   get defaultModel(): string {
     return this.#p.defaultModel;
+  }
+
+  /** The request limits in effect now. */
+  get limits(): Readonly<RequestLimitValues> {
+    return this.#p.requestLimits.values;
+  }
+
+  /**
+   * Applies settings that need no restart, all or nothing: every value is
+   * checked before any is applied. Returns what it applied.
+   *
+   * @throws RangeError naming an invalid value (nothing is applied).
+   */
+  reconfigure(changes: SluiceReconfiguration): string[] {
+    const applied: string[] = [];
+    const { limits, cacheTtlMs, cascadeThresholds } = changes;
+    if (cascadeThresholds && !this.#p.cascade)
+      throw new RangeError("cascadeThresholds need a cascade, and none is configured");
+    // Check everything first, so a bad value leaves everything as it was.
+    if (limits) new RequestLimits({ ...this.limits, ...limits });
+    for (const [kind, ttl] of Object.entries(cacheTtlMs ?? {}))
+      if (!(Number.isSafeInteger(ttl) && ttl >= 0))
+        throw new RangeError(`cache ${kind} ttlMs must be a non-negative integer, got ${ttl}`);
+    for (const [id, value] of Object.entries(cascadeThresholds ?? {}))
+      if (!(value >= 0 && value <= 1))
+        throw new RangeError(`threshold of ${id} must be in [0, 1], got ${value}`);
+    if (limits) {
+      this.#p.requestLimits.update(limits);
+      applied.push(...Object.keys(limits).map((k) => `limits.${k}`));
+    }
+    if (cacheTtlMs) {
+      this.#p.cache.setTtls(cacheTtlMs);
+      applied.push(...Object.keys(cacheTtlMs).map((k) => `cache.${k}.ttlMs`));
+    }
+    if (cascadeThresholds) {
+      this.#p.cascade?.setThresholds(cascadeThresholds);
+      applied.push(...Object.keys(cascadeThresholds).map((id) => `cascade.${id}.threshold`));
+    }
+    return applied;
   }
 
   /** True once close() was called: new calls fail with DISPOSED. */
@@ -140,6 +189,7 @@ export class Sluice implements AsyncDisposable {
       const slot = this.#slot(request.model);
       model = slot.id;
       validateEmbedTexts(request.texts);
+      this.#p.requestLimits.checkEmbed(request.texts);
       const normalize = request.normalize === true;
       const sha = await this.#identity(slot, options.signal);
       const keys = request.texts.map((t) => this.#p.cache.embeddingKey(sha, t, normalize));
@@ -190,11 +240,6 @@ export class Sluice implements AsyncDisposable {
   async metrics(): Promise<{ contentType: string; body: string }> {
     const rendered = await this.telemetry.renderMetrics();
     return rendered as unknown as { contentType: string; body: string };
-  }
-
-  /** Limits every request is held to; the OpenAI request schemas use the same maximums. */
-  get limits(): Readonly<{ maxQueue: number; requestTimeoutMs: number; maxTokens: number }> {
-    return this.#p.limits;
   }
 
   /** The configuration in effect, without secrets. */
@@ -257,6 +302,8 @@ export class Sluice implements AsyncDisposable {
     params: GenerateParams,
     options: CallOptions,
   ): AsyncGenerator<SluiceGenerateEvent> {
+    // Limits first (they fill in the default token limit, which is part of the cache key).
+    params = this.#p.requestLimits.applyGenerate(params);
     if (modelId === AUTO_MODEL && this.#p.cascade) {
       yield* this.#cascaded(op, params, options);
       return;
@@ -340,6 +387,7 @@ export class Sluice implements AsyncDisposable {
     params: GenerateParams,
     options: CallOptions,
   ): Promise<GenerateResult> {
+    params = this.#p.requestLimits.applyGenerate(params);
     if (modelId === AUTO_MODEL && this.#p.cascade) {
       for await (const event of this.#cascaded(op, params, options))
         if (event.type === "done")

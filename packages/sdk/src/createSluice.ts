@@ -1,7 +1,7 @@
 import { createCache } from "@sluice/cache";
 import {
-  createHostAdmission,
   createModelStore,
+  DEFAULT_RUNTIME_BYTES,
   type EngineFactory,
   LlamaEngineFactory,
   MemoryBudget,
@@ -15,15 +15,18 @@ import {
   toSluiceError,
 } from "@sluice/core";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
+import { createAdmission } from "./admission.ts";
 import { CascadeRouter } from "./CascadeRouter.ts";
 import { InferenceCache } from "./InferenceCache.ts";
 import { LocalModelResolver } from "./LocalModelResolver.ts";
 import { ModelAdmin } from "./ModelAdmin.ts";
 import { ModelKindFactory } from "./ModelKindFactory.ts";
+import { ModelMemory } from "./ModelMemory.ts";
 import { ModelSlot } from "./ModelSlot.ts";
 import { checkOptions, LIMIT_DEFAULTS, type SluiceOptions } from "./options.ts";
 import { ContentPolicies } from "./policy/ContentPolicies.ts";
 import type { ContentPolicy } from "./policy/ContentPolicy.ts";
+import { RequestLimits } from "./RequestLimits.ts";
 import { SlotTier } from "./SlotTier.ts";
 import { type DispatchEvent, Sluice, type SluiceParts } from "./Sluice.ts";
 import { StoreModelResolver } from "./StoreModelResolver.ts";
@@ -54,12 +57,21 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
         ? options.store
         : createModelStore(options.store);
   if (store) wireStore(store, telemetry);
+  let host: ModelHost | undefined;
+  const memory = new ModelMemory(telemetry, (id) => host?.models().some((m) => m.modelId === id) ?? false);
+  const gpu = options.gpu ?? false;
   const runnerOptions = {
     ...options.runner,
+    engineOptions: { gpu },
     logger: (r: { level?: string }) => log.debug({ runner: r }, "runner log"),
     // After a crash the file is checked again before the runner reloads it.
     ...(store ? { verify: async (path: string) => void (await store.verify({ path })) } : {}),
     onEvent: (event: string, ...args: unknown[]) => {
+      if (event === "memory") {
+        const m = args[0] as { modelId: string; rssBytes: number; pid: number };
+        memory.rss(m.modelId, m.rssBytes, m.pid);
+        return;
+      }
       if (event === "restarted")
         telemetry.record.runnerRestart(String((args[0] as { modelId?: string })?.modelId ?? "unknown"));
       if (event === "crash" || event === "restarted" || event === "broken")
@@ -70,13 +82,16 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
   const factory: EngineFactory =
     options.engineFactory ??
     new ModelKindFactory(
-      options.runtime === "runner" ? new RunnerEngineFactory(runnerOptions) : new LlamaEngineFactory(),
+      options.runtime === "runner" ? new RunnerEngineFactory(runnerOptions) : new LlamaEngineFactory({ gpu }),
       runnerOptions,
     );
   const resolver =
     options.resolver ??
     (store ? new StoreModelResolver(store) : new LocalModelResolver(options.modelDirs ?? []));
-  const limits = { ...LIMIT_DEFAULTS, ...options.limits };
+  const { maxQueue, requestTimeoutMs, ...requestLimitValues } = { ...LIMIT_DEFAULTS, ...options.limits };
+  const limits = { maxQueue, requestTimeoutMs };
+  // Read per request, so a hot reload changes them; the runtime keeps only its own ceiling.
+  const requestLimits = new RequestLimits(requestLimitValues);
 
   const slots = new Map<string, ModelSlot>();
   const slotOf = (id: string): ModelSlot => {
@@ -84,7 +99,6 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     if (!slot) throw new ModelNotFoundError(`model ${id} is not configured`, { details: { model: id } });
     return slot;
   };
-  let host: ModelHost | undefined;
   const budget =
     options.memoryBudgetBytes === undefined
       ? undefined
@@ -100,14 +114,18 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     loadOptions: (id) => slotOf(id).loadOptions(),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.keepAliveMs !== undefined ? { keepAliveMs: options.keepAliveMs } : {}),
-    ...(budget
-      ? { admit: createHostAdmission(budget, options.runtime === "runner" ? {} : { runtimeBytes: 0 }) }
-      : {}),
+    admit: createAdmission({
+      host: () => host,
+      maxLoaded: options.maxLoaded,
+      budget,
+      memory,
+      // In process one process holds every model: no per-runner overhead.
+      runtimeBytes: options.runtime === "runner" ? DEFAULT_RUNTIME_BYTES : 0,
+    }),
     scheduler: {
       maxQueue: limits.maxQueue,
       ...(limits.requestTimeoutMs > 0 ? { defaultDeadlineMs: limits.requestTimeoutMs } : {}),
     },
-    maxTokens: limits.maxTokens,
     trace: (stage, fn, attributes) => telemetry.withSpan(stage, fn, attributes),
     onDispatch: (e) => {
       telemetry.record.queueWait(e.modelId, e.waitedMs / 1000);
@@ -131,7 +149,10 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     slots.get(e.modelId)?.noteError(error);
     if (e.state === "ready" && e.previous === "loading") telemetry.record.modelLoad(e.modelId, "success");
     if (e.state === "broken") telemetry.record.modelLoad(e.modelId, "failure");
-    if (e.state === "unloaded") telemetry.record.modelUnloaded(e.modelId);
+    if (e.state === "unloaded") {
+      memory.forget(e.modelId);
+      telemetry.record.modelUnloaded(e.modelId);
+    }
     telemetry.record.breaker(e.modelId, breakerOf(runtime.host.policy(e.modelId).state));
     log.info(
       { model: e.modelId, state: e.state, previous: e.previous, error: error?.toJSON() },
@@ -154,6 +175,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
   const cache = new InferenceCache(
     options.cache === false ? undefined : createCache(options.cache ?? {}),
     (c, r) => telemetry.record.cache(c, r),
+    options.caching,
   );
   const admin = new ModelAdmin(
     slots,
@@ -164,6 +186,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
         .catch((err: unknown) => log.error({ err }, "audit append failed"));
     },
     (id) => runtime.scheduler.stats(id),
+    (id) => memory.of(id),
   );
 
   const parts: SluiceParts = {
@@ -175,13 +198,13 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     telemetry,
     ownsTelemetry,
     dispatchListeners,
-    limits,
+    requestLimits,
     policies: contentPolicies(options.contentPolicies ?? [], telemetry),
     effectiveConfig: options.effectiveConfig ?? {
       models: options.models,
       defaultModel,
       runtime: options.runtime ?? "in-process",
-      limits,
+      limits: { ...limits, ...requestLimits.values },
     },
   };
   const sluice = new Sluice(parts);

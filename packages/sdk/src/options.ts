@@ -2,13 +2,16 @@ import type { CacheOptions } from "@sluice/cache";
 import type { CascadeConfigInput } from "@sluice/cascade";
 import type {
   EngineFactory,
+  GpuSetting,
   ModelPolicyOptions,
   ModelStore,
   ModelStoreOptions,
   RunnerEngineFactoryOptions,
 } from "@sluice/core";
+import { LIMIT_DEFAULTS as CORE_LIMITS, LOAD_DEFAULTS } from "@sluice/core";
 import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
 import type { ContentPolicy } from "./policy/ContentPolicy.ts";
+import type { RequestLimitValues } from "./RequestLimits.ts";
 
 /** One model the Sluice instance may serve. */
 export interface SluiceModelOptions {
@@ -18,8 +21,10 @@ export interface SluiceModelOptions {
   source?: string;
   /** What the model is for. Defaults to `"chat"`. */
   role?: "chat" | "embed";
-  /** Tokens of context per sequence. Defaults to `2048`. */
+  /** Tokens of context per sequence. Defaults to `LOAD_DEFAULTS.contextSize` (`4096`). */
   contextSize?: number;
+  /** Prompt tokens evaluated per batch. Defaults to `LOAD_DEFAULTS.batchSize` (`512`). */
+  batchSize?: number;
   /** Parallel sequences (continuous batching). Defaults to `4`. */
   sequences?: number;
   /** CPU threads. Defaults to `"auto"` (physical cores minus one, at least 1). */
@@ -35,13 +40,19 @@ export interface SluiceModelOptions {
 }
 
 /** Limits the facade enforces before any model work. */
-export interface SluiceLimits {
+export interface SluiceLimits extends Partial<RequestLimitValues> {
   /** Requests allowed to wait per model beyond its busy sequences; more → QUEUE_FULL. Defaults to `64`. */
   maxQueue?: number;
   /** Deadline of one generate/chat/embed call in milliseconds; `0` = none. Defaults to `120000`. */
   requestTimeoutMs?: number;
-  /** Most tokens one generation may produce. Defaults to `4096`. */
-  maxTokens?: number;
+}
+
+/** Which entries the caches keep and for how long (each kind apart). */
+export interface CachingOptions {
+  /** Embeddings. Defaults to on, `86400000` ms (one day). */
+  embeddings?: { enabled?: boolean; ttlMs?: number };
+  /** Deterministic generations (temperature 0 or a fixed seed). Defaults to on, `600000` ms (ten minutes). */
+  results?: { enabled?: boolean; ttlMs?: number };
 }
 
 /** A model file the resolver found and checked. */
@@ -77,6 +88,14 @@ export interface SluiceOptions {
   defaultModel?: string;
   /** `"runner"` isolates each model in a child process; `"in-process"` loads it here. Defaults to `"in-process"`. */
   runtime?: "in-process" | "runner";
+  /**
+   * GPU backend node-llama-cpp loads (in this process or in every runner):
+   * `false` = CPU only, `"auto"` = the best installed prebuilt, or a named
+   * backend (a failed load when its prebuilt is missing). Defaults to `false`.
+   */
+  gpu?: GpuSetting;
+  /** Most models loaded at once; one more unloads the least recently used idle model first. Defaults to no cap. */
+  maxLoaded?: number;
   /** Runner supervision (heartbeat and hang timeouts, restart backoff) and sandbox when `runtime` is `"runner"`. Defaults to the factory's (sandbox `off`). */
   runner?: Pick<
     RunnerEngineFactoryOptions,
@@ -104,7 +123,8 @@ export interface SluiceOptions {
   /**
    * Memory all loaded models may use (GGUF estimates); idle models are evicted
    * least recently used first, busy ones make loads fail with OUT_OF_MEMORY_BUDGET.
-   * `"auto"` = 80 % of the free RAM at start. Defaults to none (no budget).
+   * `"auto"` = half of physical memory or of the container's cgroup limit,
+   * whichever is smaller (autoMemoryBudgetBytes). Defaults to none (no budget).
    */
   memoryBudgetBytes?: number | "auto";
   /**
@@ -114,13 +134,31 @@ export interface SluiceOptions {
   cascade?: CascadeConfigInput;
   /** Embedding and result caches; `false` turns both off. Defaults to memory-only caches. */
   cache?: CacheOptions | false;
+  /** What the caches keep per kind (switches and lifetimes). Defaults to both kinds on with their default lifetimes. */
+  caching?: CachingOptions;
   /** A telemetry instance to report into, or options to create one. Defaults to a silent one. */
   telemetry?: Telemetry | TelemetryOptions;
   /** Config snapshot shown by `effectiveConfig()` (secrets removed by the caller). Defaults to these options. */
   effectiveConfig?: Record<string, unknown>;
 }
 
-export const LIMIT_DEFAULTS = { maxQueue: 64, requestTimeoutMs: 120_000, maxTokens: 4096 } as const;
+/** Defaults of SluiceLimits: core's, under the SDK's names. */
+export const LIMIT_DEFAULTS = {
+  maxQueue: CORE_LIMITS.maxQueueDepth,
+  requestTimeoutMs: CORE_LIMITS.requestTimeoutMs,
+  maxTokens: CORE_LIMITS.maxTokens,
+  defaultMaxTokens: CORE_LIMITS.defaultMaxTokens,
+  maxInputChars: CORE_LIMITS.maxInputChars,
+  maxEmbeddingInputs: CORE_LIMITS.maxEmbeddingInputs,
+} as const;
+
+/** Defaults of SluiceModelOptions' load fields. */
+export const MODEL_DEFAULTS = {
+  contextSize: LOAD_DEFAULTS.contextSize,
+  sequences: LOAD_DEFAULTS.sequences,
+  batchSize: LOAD_DEFAULTS.batchSize,
+  embeddingContexts: LOAD_DEFAULTS.embeddingContexts,
+} as const;
 
 const MODEL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -138,7 +176,14 @@ export function checkOptions(options: SluiceOptions): void {
   if (options.defaultModel !== undefined && !seen.has(options.defaultModel))
     throw new RangeError(`defaultModel must name a configured model, got ${options.defaultModel}`);
   const l = options.limits ?? {};
-  for (const key of ["maxQueue", "requestTimeoutMs", "maxTokens"] as const) {
+  for (const key of [
+    "maxQueue",
+    "requestTimeoutMs",
+    "maxTokens",
+    "defaultMaxTokens",
+    "maxInputChars",
+    "maxEmbeddingInputs",
+  ] as const) {
     const v = l[key];
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0))
       throw new RangeError(`limits.${key} must be a non-negative integer, got ${v}`);

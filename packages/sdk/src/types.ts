@@ -6,6 +6,7 @@ import type {
   TokenLogprob,
   ToolCall,
 } from "@sluice/core";
+import type { ModelMemoryReport } from "./ModelMemory.ts";
 
 /** Per-call options shared by every inference method. */
 export interface CallOptions {
@@ -96,6 +97,16 @@ export interface ModelStatus {
   busySequences: number;
   queued: number;
   lastError?: { code: string; message: string };
+  /** How the loaded engine runs (context, sequences, threads, batch, GPU backend); absent while it is not loaded. */
+  engine?: {
+    contextSize: number;
+    sequences: number;
+    threads?: number;
+    batchSize?: number;
+    gpu?: string | false;
+  };
+  /** Memory of the loaded model (GGUF estimate, runner RSS); absent while it is not loaded. */
+  memory?: ModelMemoryReport;
 }
 
 export interface HealthReport {

@@ -137,7 +137,21 @@ async function freeDisk(dir: string): Promise<number | undefined> {
   }
 }
 
-async function probeHardware(): Promise<{ facts: HardwareFacts; lines: string[] }> {
+/** What `runtime.gpu` makes the server load, given what the binding found with `"auto"`. */
+export function gpuInUse(setting: SluiceConfig["runtime"]["gpu"], detected: string | false): string {
+  if (setting === false) return "CPU (runtime.gpu: false)";
+  if (setting === "auto")
+    return detected === false
+      ? "CPU (runtime.gpu: auto, no GPU prebuilt usable)"
+      : `${detected} (runtime.gpu: auto)`;
+  return detected === setting
+    ? `${setting} (runtime.gpu: ${setting})`
+    : `nothing: runtime.gpu asks for ${setting}, which is not usable here, so start-up fails`;
+}
+
+async function probeHardware(
+  gpu: SluiceConfig["runtime"]["gpu"],
+): Promise<{ facts: HardwareFacts; lines: string[] }> {
   try {
     // The whole core (and the native binding) loads only for this command, not for every `sluice` call.
     const { describeHardware } = await import("@sluice/core");
@@ -146,6 +160,7 @@ async function probeHardware(): Promise<{ facts: HardwareFacts; lines: string[] 
       `CPU threads     ${hw.cpuMathCores} used by llama.cpp for math (physical cores), at most ${hw.maxThreads}`,
       `CPU features    ${hw.cpuFeatures.join(" ") || "none reported"}`,
       `GPU backend     ${hw.gpu === false ? "none (CPU only)" : hw.gpu}${hw.vram ? `, VRAM ${formatBytes(hw.vram.freeBytes)} free of ${formatBytes(hw.vram.totalBytes)}` : ""}; usable here: ${hw.supportedGpuTypes.join(", ") || "none"}`,
+      `Server uses     ${gpuInUse(gpu, hw.gpu)}`,
       `llama.cpp       ${hw.llamaCpp.release} (${hw.llamaCpp.build})`,
     ];
     return {
@@ -242,7 +257,7 @@ export function doctorCommand(io: DoctorIo = {}): Command {
       }
       const config = loaded?.config ?? sluiceConfigSchema.parse({});
 
-      const { facts: hardware, lines: hardwareLines } = await probeHardware();
+      const { facts: hardware, lines: hardwareLines } = await probeHardware(config.runtime.gpu);
       const totalBytes = totalmem();
       const freeBytes = freemem();
       const limit = cgroupMemoryLimit();

@@ -326,11 +326,16 @@ export class SluiceHttpServer {
     }
     const limiter = this.#o.rateLimiter;
     if (limiter) {
-      const decision = await limiter.take(principal.id);
+      // Without keys every caller is the local principal: the bucket is per client address, never one shared by all.
+      const bucket = principal === LOCAL ? `addr:${req.socket.remoteAddress ?? "unknown"}` : principal.id;
+      const decision = await limiter.take(bucket);
       if (!decision.allowed)
-        throw new RateLimitedError(`API key ${principal.id} is over its rate limit`, {
-          details: { retryAfterSeconds: decision.retryAfterSeconds },
-        });
+        throw new RateLimitedError(
+          `${principal === LOCAL ? "client" : `API key ${principal.id}`} is over its rate limit`,
+          {
+            details: { retryAfterSeconds: decision.retryAfterSeconds },
+          },
+        );
     }
     return principal;
   }

@@ -83,6 +83,9 @@ export function listModels(sluice: Sluice, createdAt: number): { object: "list";
           synthetic: m.synthetic,
           ...(m.synthetic ? { notice: "synthetic weights: output is noise" } : {}),
           contextSize: m.contextSize,
+          // Loaded models only: the GGUF estimate and, in runner mode, the runner's RSS.
+          ...(m.memory ? { memory: m.memory } : {}),
+          ...(m.engine ? { engine: m.engine } : {}),
         },
       })),
       ...cascade,

@@ -22,9 +22,12 @@ export const authSchema = section(
       .boolean()
       .default(false)
       .describe(
-        "Require an API key (`Authorization: Bearer …`). Defaults to `false`, for a laptop bound to 127.0.0.1.",
+        "Require an API key (`Authorization: Bearer …`): start-up fails unless `auth.keys` or `SLUICE_API_KEYS` name at least one. Keys from either source turn auth on whatever this says. Defaults to `false`, for a laptop bound to 127.0.0.1.",
       ),
-    keys: z.array(apiKeySchema).default([]).describe("Accepted API keys. Defaults to `[]`."),
+    keys: z
+      .array(apiKeySchema)
+      .default([])
+      .describe("Accepted API keys, merged with those of `SLUICE_API_KEYS`. Defaults to `[]`."),
   },
   "API keys and scopes.",
 );

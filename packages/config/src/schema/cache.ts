@@ -16,18 +16,17 @@ export const cacheSchema = section(
     enabled: z
       .boolean()
       .default(true)
-      .describe("Cache embeddings and deterministic generations. Defaults to `true`."),
-    ttlMs: ms()
-      .default(86_400_000)
       .describe(
-        "Default entry lifetime; `0` keeps entries until evicted. Runtime-safe. Defaults to `86400000` (1 day).",
+        "Cache embeddings and deterministic generations; `false` turns every tier off. Defaults to `true`.",
       ),
     embeddings: section(
       {
         enabled: z.boolean().default(true).describe("Cache embeddings. Defaults to `true`."),
         ttlMs: ms()
-          .optional()
-          .describe("Lifetime of embedding entries. Runtime-safe. Defaults to `cache.ttlMs`."),
+          .default(86_400_000)
+          .describe(
+            "Lifetime of embedding entries in every tier; `0` keeps them until evicted. Defaults to `86400000` (1 day).",
+          ),
       },
       "Embedding cache, keyed by model digest, normalised text and parameters.",
     ),
@@ -39,7 +38,9 @@ export const cacheSchema = section(
           .describe("Cache generations at temperature 0 or with a fixed seed. Defaults to `true`."),
         ttlMs: ms()
           .default(600_000)
-          .describe("Lifetime of generation entries. Runtime-safe. Defaults to `600000` (10 min)."),
+          .describe(
+            "Lifetime of generation entries in every tier; `0` keeps them until evicted. Defaults to `600000` (10 min).",
+          ),
       },
       "Result cache of deterministic generations.",
     ),

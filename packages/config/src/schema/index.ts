@@ -3,7 +3,6 @@ import { authSchema } from "./auth.ts";
 import { cacheSchema } from "./cache.ts";
 import { cascadeSchema } from "./cascade.ts";
 import { contentPolicySchema } from "./contentPolicy.ts";
-import { flagsSchema } from "./flags.ts";
 import { limitsSchema } from "./limits.ts";
 import { modelsSchema } from "./models.ts";
 import { runtimeSchema } from "./runtime.ts";
@@ -22,8 +21,8 @@ export const sluiceConfigSchema = z
     telemetry: telemetrySchema,
     auth: authSchema,
     contentPolicy: contentPolicySchema,
-    flags: flagsSchema,
   })
+  // auth.enabled without keys is checked where SLUICE_API_KEYS is merged in (the server), not here.
   .superRefine((config, ctx) => {
     if (config.limits.defaultMaxTokens > config.limits.maxTokens) {
       ctx.addIssue({
@@ -32,6 +31,15 @@ export const sluiceConfigSchema = z
         message: `at most limits.maxTokens (${config.limits.maxTokens})`,
       });
     }
+    const tierModels = new Set(config.cascade.tiers.map((t) => t.model));
+    for (const [i, arm] of (config.cascade.experiment?.arms ?? []).entries())
+      for (const model of arm.tiers ?? [])
+        if (!tierModels.has(model))
+          ctx.addIssue({
+            code: "custom",
+            path: ["cascade", "experiment", "arms", i, "tiers"],
+            message: `${model} is not the model of a cascade tier`,
+          });
     if (config.cache.persistent.enabled && config.cache.persistent.keys.length === 0) {
       ctx.addIssue({
         code: "custom",
@@ -45,13 +53,6 @@ export const sluiceConfigSchema = z
         code: "custom",
         path: ["telemetry", "audit", "activeKeyId"],
         message: "must name one of telemetry.audit.hmacKeys",
-      });
-    }
-    if (config.auth.enabled && config.auth.keys.length === 0) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["auth", "keys"],
-        message: "at least one key when auth is enabled",
       });
     }
   })

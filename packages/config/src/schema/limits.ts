@@ -1,42 +1,56 @@
+import { LIMIT_DEFAULTS, MAX_EMBED_TEXTS } from "@sluice/core";
 import { z } from "zod";
 import { int, ms, section } from "./fields.ts";
+
+// The ceiling the HTTP API's own schemas put on one text (packages/api MAX_TEXT_CHARS).
+const API_MAX_TEXT_CHARS = 200_000;
 
 export const limitsSchema = section(
   {
     maxQueueDepth: int(0, 100_000)
-      .default(64)
-      .describe("Requests waiting per model before QUEUE_FULL. Runtime-safe. Defaults to `64`."),
+      .default(LIMIT_DEFAULTS.maxQueueDepth)
+      .describe(
+        `Requests waiting per model beyond its busy sequences; one more gets QUEUE_FULL (503). Defaults to \`${LIMIT_DEFAULTS.maxQueueDepth}\`.`,
+      ),
     requestTimeoutMs: ms()
-      .default(120_000)
-      .describe("Deadline of a request from admission to last token. Runtime-safe. Defaults to `120000`."),
-    maxInputChars: int(1, 10_000_000)
-      .default(32_768)
-      .describe("Longest prompt or embedding text in characters. Runtime-safe. Defaults to `32768`."),
+      .default(LIMIT_DEFAULTS.requestTimeoutMs)
+      .describe(
+        `Deadline of a request from admission to last token; later requests fail with TIMEOUT. \`0\` = none. Defaults to \`${LIMIT_DEFAULTS.requestTimeoutMs}\`.`,
+      ),
+    maxInputChars: int(1, API_MAX_TEXT_CHARS)
+      .default(LIMIT_DEFAULTS.maxInputChars)
+      .describe(
+        `Longest prompt, chat conversation (all message texts together) or embedding text in characters; longer input gets INVALID_INPUT (400). At most \`${API_MAX_TEXT_CHARS}\`, the API's own ceiling. Defaults to \`${LIMIT_DEFAULTS.maxInputChars}\`.`,
+      ),
     maxTokens: int(1, 131_072)
-      .default(2048)
-      .describe("Most tokens one request may generate. Runtime-safe. Defaults to `2048`."),
+      .default(LIMIT_DEFAULTS.maxTokens)
+      .describe(
+        `Most tokens one request may ask to generate; more gets INVALID_INPUT (400). Defaults to \`${LIMIT_DEFAULTS.maxTokens}\`.`,
+      ),
     defaultMaxTokens: int(1, 131_072)
-      .default(256)
-      .describe("Tokens generated when a request sets no limit. Runtime-safe. Defaults to `256`."),
-    maxEmbeddingInputs: int(1, 4096)
-      .default(64)
-      .describe("Most texts in one embeddings request. Runtime-safe. Defaults to `64`."),
+      .default(LIMIT_DEFAULTS.defaultMaxTokens)
+      .describe(
+        `Tokens generated when a request sets no limit. Defaults to \`${LIMIT_DEFAULTS.defaultMaxTokens}\`.`,
+      ),
+    maxEmbeddingInputs: int(1, MAX_EMBED_TEXTS)
+      .default(LIMIT_DEFAULTS.maxEmbeddingInputs)
+      .describe(
+        `Most texts in one embeddings request; more gets INVALID_INPUT (400). Defaults to \`${LIMIT_DEFAULTS.maxEmbeddingInputs}\`.`,
+      ),
     rateLimit: section(
       {
         enabled: z
           .boolean()
           .default(false)
-          .describe("Rate-limit each API key. Runtime-safe. Defaults to `false`."),
-        requestsPerMinute: int(0, 10_000_000)
-          .default(600)
           .describe(
-            "Sustained requests per minute per key; `0` turns the limit off. Runtime-safe. Defaults to `600`.",
+            "Rate-limit each caller (API key, else client address) with a token bucket; RATE_LIMITED (429) when empty. `false` = no limiter at all. Defaults to `false`.",
           ),
-        burst: int(1, 1_000_000)
-          .default(60)
-          .describe("Token bucket size per key. Runtime-safe. Defaults to `60`."),
+        requestsPerMinute: int(1, 10_000_000)
+          .default(600)
+          .describe("Sustained requests per minute per caller. Defaults to `600`."),
+        burst: int(1, 1_000_000).default(60).describe("Token bucket size per caller. Defaults to `60`."),
       },
-      "Token-bucket rate limit per API key.",
+      "Token-bucket rate limit per caller.",
     ),
     failedAuth: section(
       {
@@ -52,6 +66,6 @@ export const limitsSchema = section(
       "Token bucket of failed authentications per client address (slows key guessing and audit floods).",
     ),
   },
-  "Request limits; all fields apply without a restart.",
+  "Request limits.",
 );
 export type LimitsConfig = z.infer<typeof limitsSchema>;

@@ -24,12 +24,10 @@ export const modelsSchema = section(
     keepAliveMs: ms()
       .default(300_000)
       .describe("How long an unused loaded model stays in memory. Defaults to `300000` (5 min)."),
-    maxLoaded: int(1, 64).default(2).describe("Most models loaded at once. Defaults to `2`."),
-    verifyOnLoad: z
-      .boolean()
-      .default(true)
+    maxLoaded: int(1, 64)
+      .default(2)
       .describe(
-        "Check sha256 before loading (skipped while the file's verification record matches). Defaults to `true`.",
+        "Most models loaded at once; loading one more unloads the least recently used idle model, or fails with OUT_OF_MEMORY_BUDGET while all are busy. Defaults to `2`.",
       ),
   },
   "Model resolution, storage and lifecycle.",

@@ -1,3 +1,4 @@
+import { LOAD_DEFAULTS } from "@sluice/core";
 import { z } from "zod";
 import { bytes, int, ms, section } from "./fields.ts";
 
@@ -12,22 +13,32 @@ export const runtimeSchema = section(
     threads: z
       .union([z.literal("auto"), int(1, 1024)])
       .default("auto")
-      .describe("CPU threads per model; `auto` uses the physical cores. Defaults to `auto`."),
+      .describe(
+        "CPU threads per model; `auto` lets the engine pick from the physical cores (see the runtime's `autoThreads`). Defaults to `auto`.",
+      ),
     contextSize: int(128, 131_072)
-      .default(4096)
-      .describe("Context length per model in tokens. Defaults to `4096`."),
+      .default(LOAD_DEFAULTS.contextSize)
+      .describe(`Context length per sequence in tokens. Defaults to \`${LOAD_DEFAULTS.contextSize}\`.`),
     sequences: int(1, 64)
-      .default(4)
-      .describe("Sequences per context, i.e. requests decoded together per model. Defaults to `4`."),
-    batchSize: int(1, 65_536).default(512).describe("Prompt tokens evaluated per batch. Defaults to `512`."),
+      .default(LOAD_DEFAULTS.sequences)
+      .describe(
+        `Sequences per context, i.e. requests decoded together per model. Defaults to \`${LOAD_DEFAULTS.sequences}\`.`,
+      ),
+    batchSize: int(1, 65_536)
+      .default(LOAD_DEFAULTS.batchSize)
+      .describe(`Prompt tokens evaluated per batch. Defaults to \`${LOAD_DEFAULTS.batchSize}\`.`),
     gpu: z
       .union([z.literal("auto"), z.literal(false), z.enum(["cuda", "vulkan", "metal"])])
       .default("auto")
-      .describe("GPU backend, `false` for CPU only, `auto` to detect. Defaults to `auto`."),
+      .describe(
+        "GPU backend node-llama-cpp loads, in the host and in every runner: `false` = CPU only, `auto` = the best backend whose prebuilt is installed (else the CPU), `cuda` / `vulkan` / `metal` = that backend or a failed start. `sluice doctor` shows what it resolves to. Defaults to `auto`.",
+      ),
     memoryBudgetBytes: z
       .union([z.literal("auto"), bytes()])
       .default("auto")
-      .describe("Memory loaded models may use; `auto` is half of physical memory. Defaults to `auto`."),
+      .describe(
+        "Memory loaded models may use (GGUF estimates); a load beyond it evicts idle models or fails with OUT_OF_MEMORY_BUDGET. `auto` is half of physical memory or of the container's cgroup limit, whichever is smaller (the figure `sluice doctor` prints). Defaults to `auto`.",
+      ),
     hangTimeoutMs: ms()
       .default(60_000)
       .describe(

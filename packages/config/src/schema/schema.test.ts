@@ -8,7 +8,7 @@ describe("sluiceConfigSchema", () => {
     expect(config.server).toMatchObject({ host: "127.0.0.1", port: 8080, playgroundPort: 3000 });
     expect(config.runtime).toMatchObject({ threads: "auto", contextSize: 4096, mode: "runner" });
     expect(config.auth.enabled).toBe(false);
-    expect(config.telemetry.logContent).toBe(false);
+    expect(config.telemetry.logLevel).toBe("info");
   });
 
   it("rejects unknown keys, so a typo is an error rather than ignored", () => {
@@ -24,11 +24,14 @@ describe("sluiceConfigSchema", () => {
   it("checks fields against each other once each is valid", () => {
     const result = sluiceConfigSchema.safeParse({
       limits: { maxTokens: 100, defaultMaxTokens: 200 },
-      auth: { enabled: true },
+      cascade: {
+        tiers: [{ model: "a" }],
+        experiment: { id: "x", arms: [{ id: "b", weight: 1, tiers: ["z"] }] },
+      },
     });
     expect(result.error?.issues.map((i) => i.path.join("."))).toEqual([
       "limits.defaultMaxTokens",
-      "auth.keys",
+      "cascade.experiment.arms.0.tiers",
     ]);
   });
 });
@@ -44,7 +47,6 @@ describe("describeConfig", () => {
         "cache",
         "cascade",
         "contentPolicy",
-        "flags",
         "limits",
         "models",
         "runtime",

@@ -22,10 +22,6 @@ export const telemetrySchema = section(
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info")
       .describe("Minimum log level. Runtime-safe. Defaults to `info`."),
-    logContent: z
-      .boolean()
-      .default(false)
-      .describe("Log prompts and outputs instead of redacting them. Runtime-safe. Defaults to `false`."),
     metrics: section(
       {
         enabled: z.boolean().default(true).describe("Serve Prometheus metrics. Defaults to `true`."),

@@ -99,7 +99,7 @@ describe("MemoryBudget", () => {
   });
 
   it("takes a share of free RAM for an auto budget", () => {
-    const budget = new MemoryBudget({ budgetBytes: "auto", autoShare: 0.5, freeMemory: () => 1000 });
+    const budget = new MemoryBudget({ budgetBytes: "auto", autoShare: 0.5, totalMemory: () => 1000 });
     expect(budget.budgetBytes).toBe(500);
   });
 

@@ -8,7 +8,7 @@
 export interface EngineLoadOptions {
   /** Absolute path of a verified GGUF file. */
   modelPath: string;
-  /** Tokens of context per sequence. Defaults to `2048` (never the model's full training context). */
+  /** Tokens of context per sequence. Defaults to `LOAD_DEFAULTS.contextSize` (`4096`; never the model's full training context). */
   contextSize?: number;
   /** Parallel sequences in the generation context (continuous batching). Defaults to `4`. */
   sequences?: number;
@@ -158,6 +158,12 @@ export interface EngineInfo {
   embeddingLength: number;
   /** Bytes of the model file. */
   fileSize: number;
+  /** Threads the context decodes with (`"auto"` resolved). Absent where the adapter does not say. */
+  threads?: number;
+  /** Prompt tokens per batch of the context. Absent where the adapter does not say. */
+  batchSize?: number;
+  /** GPU backend of the binding that loaded the model, `false` for the CPU. Absent where the adapter does not say. */
+  gpu?: string | false;
 }
 
 /** Whether an engine whose model lives in another process can serve now. */

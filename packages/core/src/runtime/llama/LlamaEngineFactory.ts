@@ -6,6 +6,7 @@ import {
   ModelNotFoundError,
   ModelUnsupportedError,
 } from "../../errors/index.ts";
+import { LOAD_DEFAULTS } from "../defaults.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
 import { LlamaEngine } from "./LlamaEngine.ts";
 import { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
@@ -27,15 +28,8 @@ export function autoThreads(physicalCores: number, max = 8): number {
   return Math.max(1, Math.min(max, physicalCores - 1));
 }
 
-/** Resolved defaults of EngineLoadOptions (see its field docs). */
-export const LOAD_DEFAULTS = {
-  contextSize: 2048,
-  sequences: 4,
-  batchSize: 512,
-  useMmap: true,
-  kvCacheType: "f16",
-  embeddingContexts: 1,
-} as const;
+// Resolved defaults of EngineLoadOptions live with the other defaults; re-exported for old importers.
+export { LOAD_DEFAULTS };
 
 const kvTypes = { f32: "F32", f16: "F16", q8_0: "Q8_0", q4_0: "Q4_0" } as const;
 
@@ -83,7 +77,13 @@ export class LlamaEngineFactory implements EngineFactory {
         throw new ModelNotFoundError(`no model file at ${options.modelPath}`, { cause: err });
       },
     );
-    const llama = await getSharedLlama(this.#options);
+    const llama = await getSharedLlama(this.#options).catch((err: unknown) => {
+      // A named GPU backend whose prebuilt is missing or unusable: the caller must change runtime.gpu or install it.
+      throw new ModelUnsupportedError(
+        `the llama.cpp binding for gpu ${String(this.#options.gpu ?? false)} could not be loaded: ${(err as Error)?.message ?? String(err)}`,
+        { cause: err, details: { gpu: this.#options.gpu ?? false } },
+      );
+    });
     const threads =
       options.threads === undefined || options.threads === "auto"
         ? autoThreads(llama.cpuMathCores, this.#options.maxAutoThreads ?? 8)
@@ -138,6 +138,9 @@ export class LlamaEngineFactory implements EngineFactory {
           trainContextSize: model.trainContextSize,
           embeddingLength: model.embeddingVectorSize,
           fileSize,
+          threads,
+          batchSize,
+          gpu: llama.gpu,
         },
       });
     } catch (err) {

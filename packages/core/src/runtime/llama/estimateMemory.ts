@@ -6,6 +6,7 @@
  * state, output and compute buffer sizes to 0.1 MiB.
  */
 import { GgmlType, GgufInsights, readGgufFileInfo } from "node-llama-cpp";
+import { LOAD_DEFAULTS } from "../defaults.ts";
 import type { EngineLoadOptions } from "../engine/Engine.ts";
 
 export interface MemoryEstimate {
@@ -25,8 +26,8 @@ export interface EstimateMemoryOptions {
   runtimeBytes?: number;
 }
 
-/** Defaults of EngineLoadOptions, as the llama adapter applies them. */
-const defaults = { contextSize: 2048, sequences: 4, batchSize: 512, useMmap: true, embeddingContexts: 1 };
+// Defaults of EngineLoadOptions, as the llama adapter applies them.
+const defaults = LOAD_DEFAULTS;
 const kvTypes = { f32: GgmlType.F32, f16: GgmlType.F16, q8_0: GgmlType.Q8_0, q4_0: GgmlType.Q4_0 } as const;
 /**
  * Resident memory of a runner besides llama.cpp's buffers: Node, the binding's

@@ -1,5 +1,5 @@
 import { getLlamaGpuTypes } from "node-llama-cpp";
-import { getSharedLlama } from "./sharedLlama.ts";
+import { type GpuSetting, getSharedLlama } from "./sharedLlama.ts";
 
 /** What llama.cpp (through node-llama-cpp) finds on this machine. */
 export interface HardwareReport {
@@ -23,8 +23,8 @@ export interface HardwareReport {
 
 /** Options of {@link describeHardware}. */
 export interface DescribeHardwareOptions {
-  /** Probe GPU backends (`"auto"`) or report the CPU binding only (`false`). Defaults to `"auto"`. */
-  gpu?: false | "auto";
+  /** The binding to describe: as `runtime.gpu` would pick it (`"auto"` probes GPU backends, `false` is the CPU binding). Defaults to `"auto"`. */
+  gpu?: GpuSetting;
 }
 
 // Build options llama.cpp lists beside the CPU's instruction sets; they say nothing about the CPU.

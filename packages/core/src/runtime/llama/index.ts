@@ -12,5 +12,5 @@ export {
   LOAD_DEFAULTS,
 } from "./LlamaEngineFactory.ts";
 export { abortReason, ResourcePool } from "./ResourcePool.ts";
-export { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
+export { type GpuSetting, getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
 export { TextStreamer } from "./TextStreamer.ts";

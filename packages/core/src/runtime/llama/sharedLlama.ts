@@ -1,9 +1,16 @@
 import { getLlama, type Llama, LlamaLogLevel } from "node-llama-cpp";
 
+/** GPU backend of the binding: `false` = CPU only, `"auto"` = the best one whose prebuilt is installed, or a named one. */
+export type GpuSetting = false | "auto" | "cuda" | "vulkan" | "metal";
+
 /** How the process-wide Llama binding is obtained. */
 export interface SharedLlamaOptions {
-  /** `false` = CPU only; `"auto"` = the best GPU backend whose prebuilt binary is installed. Defaults to `false`. */
-  gpu?: false | "auto";
+  /**
+   * `false` = CPU only; `"auto"` = the best GPU backend whose prebuilt binary
+   * is installed, else the CPU; `"cuda"`, `"vulkan"` or `"metal"` = that
+   * backend or a failed load (never a silent fall back to the CPU). Defaults to `false`.
+   */
+  gpu?: GpuSetting;
 }
 
 const instances = new Map<string, Promise<Llama>>();

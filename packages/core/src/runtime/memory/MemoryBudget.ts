@@ -1,5 +1,5 @@
-import { freemem } from "node:os";
 import { AbortedError, OutOfMemoryBudgetError } from "../../errors/index.ts";
+import { autoMemoryBudgetBytes } from "./autoMemoryBudget.ts";
 import { MemoryReservation, type ModelMemoryUsage } from "./MemoryReservation.ts";
 
 /** A loaded model as the eviction source sees it. `references > 0` = busy. */
@@ -31,12 +31,16 @@ export interface AdmitRequest {
 }
 
 export interface MemoryBudgetOptions {
-  /** Bytes all loaded models may use together, or `"auto"` = `autoShare` of the RAM free at construction. Defaults to `"auto"`. */
+  /**
+   * Bytes all loaded models may use together, or `"auto"` = `autoShare` of
+   * physical memory or of the container's cgroup limit, whichever is smaller
+   * (see autoMemoryBudgetBytes). Defaults to `"auto"`.
+   */
   budgetBytes?: number | "auto";
-  /** Share of free RAM an `"auto"` budget takes. Defaults to `0.8`. */
+  /** Share of memory an `"auto"` budget takes. Defaults to `0.5`. */
   autoShare?: number;
-  /** Free RAM in bytes (for `"auto"`). Defaults to `os.freemem`. */
-  freeMemory?: () => number;
+  /** Memory an `"auto"` budget is a share of, in bytes. Defaults to physical memory capped by the cgroup limit. */
+  totalMemory?: () => number;
   /** Unloads idle models when room is needed; without one, admission only refuses. Defaults to none. */
   evictor?: () => EvictionSource | undefined;
 }
@@ -62,13 +66,18 @@ export class MemoryBudget implements MemoryAdmission {
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: MemoryBudgetOptions = {}) {
-    const share = options.autoShare ?? 0.8;
+    const share = options.autoShare ?? 0.5;
     if (!(share > 0 && share <= 1)) throw new RangeError(`autoShare must be in (0, 1], got ${share}`);
     const budget = options.budgetBytes ?? "auto";
     if (budget !== "auto" && !(Number.isFinite(budget) && budget > 0)) {
       throw new RangeError(`budgetBytes must be a positive number or "auto", got ${budget}`);
     }
-    this.budgetBytes = budget === "auto" ? Math.floor(share * (options.freeMemory ?? freemem)()) : budget;
+    this.budgetBytes =
+      budget === "auto"
+        ? options.totalMemory
+          ? Math.floor(share * options.totalMemory())
+          : autoMemoryBudgetBytes({ share })
+        : budget;
     this.#evictor = options.evictor;
   }
 

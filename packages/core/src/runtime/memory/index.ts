@@ -4,6 +4,11 @@ export {
   estimateLoadMemory,
   type MemoryEstimate,
 } from "../llama/estimateMemory.ts";
+export {
+  type AutoMemoryBudgetOptions,
+  autoMemoryBudgetBytes,
+  cgroupMemoryLimit,
+} from "./autoMemoryBudget.ts";
 export { createHostAdmission, type HostAdmissionOptions } from "./createHostAdmission.ts";
 export {
   type AdmitRequest,
