@@ -24,6 +24,7 @@ export class ModelSlot {
       contextSize: options.contextSize ?? 2048,
       sequences: options.sequences ?? 4,
       threads: options.threads ?? "auto",
+      sequenceReuse: options.sequenceReuse ?? true,
       embeddingContexts: options.embeddingContexts ?? 1,
       preload: options.preload ?? false,
       synthetic: options.synthetic ?? false,
@@ -52,6 +53,7 @@ export class ModelSlot {
       contextSize: this.options.contextSize,
       sequences: this.options.sequences,
       threads: this.options.threads,
+      sequenceReuse: this.options.sequenceReuse,
       embeddingContexts: this.options.embeddingContexts,
       ...(this.options.mmproj ? { mmprojPath: this.options.mmproj } : {}),
     };

@@ -21,6 +21,7 @@ import {
 import { renderChat } from "./chatPrompt.ts";
 import { ResourcePool } from "./ResourcePool.ts";
 import { runGeneration } from "./runGeneration.ts";
+import { type SequenceReuseStats, SequenceStore } from "./SequenceStore.ts";
 
 /** What LlamaEngineFactory hands over; the engine owns and disposes all of it. */
 export interface LlamaEngineParts {
@@ -29,14 +30,19 @@ export interface LlamaEngineParts {
   context: LlamaContext;
   embeddingContexts: LlamaEmbeddingContext[];
   info: EngineInfo;
+  /** Keep finished requests' sequences for prompts that extend them. Defaults to `true`. */
+  sequenceReuse?: boolean;
+  /** Called once when the engine is disposed (e.g. to release the thread governor). */
+  onDispose?: () => void;
 }
 
 const GRAMMAR_CACHE_SIZE = 16;
 
 /**
  * A model loaded in this process. Generation: one context with N sequences;
- * each generate() takes a sequence from a pool, so concurrent calls decode in
- * the same batch. Embeddings: a pool of embedding contexts shared first come,
+ * each generate() takes a sequence from a SequenceStore, so concurrent calls
+ * decode in the same batch, and a chat's next turn continues the sequence its
+ * previous turn left (only the new messages are evaluated). Embeddings: a pool of embedding contexts shared first come,
  * first served by all concurrent embed() calls.
  */
 export class LlamaEngine implements Engine {
@@ -44,7 +50,8 @@ export class LlamaEngine implements Engine {
   readonly #llama: Llama;
   readonly #model: LlamaModel;
   readonly #context: LlamaContext;
-  readonly #sequences: ResourcePool<LlamaContextSequence>;
+  readonly #sequences: SequenceStore;
+  readonly #onDispose: (() => void) | undefined;
   readonly #embedders: ResourcePool<LlamaEmbeddingContext> | undefined;
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
   #disposing: Promise<void> | undefined;
@@ -56,7 +63,8 @@ export class LlamaEngine implements Engine {
     this.#context = parts.context;
     const sequences: LlamaContextSequence[] = [];
     for (let i = 0; i < parts.info.sequences; i++) sequences.push(parts.context.getSequence());
-    this.#sequences = new ResourcePool(sequences);
+    this.#sequences = new SequenceStore(sequences, { reuse: parts.sequenceReuse ?? true });
+    this.#onDispose = parts.onDispose;
     this.#embedders =
       parts.embeddingContexts.length > 0 ? new ResourcePool(parts.embeddingContexts) : undefined;
   }
@@ -67,6 +75,11 @@ export class LlamaEngine implements Engine {
 
   busySequences(): number {
     return this.#sequences.busy;
+  }
+
+  /** Sequence reuse counters (hits, saved prompt tokens, evictions, kept sequences). */
+  sequenceReuse(): SequenceReuseStats {
+    return this.#sequences.stats();
   }
 
   /** Callers waiting for a free sequence (for tests and metrics). */
@@ -89,22 +102,26 @@ export class LlamaEngine implements Engine {
     validateGenerateParams(params);
     const { tokens, stops } = this.#promptTokens(params);
     const grammar = params.jsonSchema ? await this.#grammarState(params.jsonSchema) : undefined;
-    const sequence = await this.#sequences.acquire(signal);
+    const { sequence, reusedTokens } = await this.#sequences.acquire(tokens, signal);
+    // Set only when the generation ran to its end: an aborted or failed request's state is cleared.
+    let keep: readonly Token[] | undefined;
     try {
       yield* runGeneration({
         model: this.#model,
         sequence,
         promptTokens: tokens,
+        reusedTokens,
         params,
         templateStops: stops,
         grammar,
         startedAt,
         signal,
+        onComplete: () => {
+          keep = sequence.contextTokens;
+        },
       });
     } finally {
-      // The KV state of a finished request must never leak into the next one.
-      await sequence.clearHistory().catch(() => undefined);
-      this.#sequences.release(sequence);
+      this.#sequences.release(sequence, keep);
     }
   }
 
@@ -199,6 +216,7 @@ export class LlamaEngine implements Engine {
     this.#disposing ??= (async () => {
       this.#sequences.dispose();
       this.#embedders?.dispose();
+      this.#onDispose?.();
       for (const e of this.#embedders?.items() ?? []) await e.dispose().catch(() => undefined);
       await this.#context.dispose().catch(() => undefined);
       await this.#model.dispose().catch(() => undefined);

@@ -8,6 +8,7 @@ import {
   TimeoutError,
 } from "../../errors/index.ts";
 import type { EngineInfo, EngineLoadOptions } from "../engine/Engine.ts";
+import { withDecodeEnv } from "./decodeEnv.ts";
 import { type HostMessage, PROTOCOL_VERSION, type RunnerLogRecord, type RunnerMessage } from "./protocol.ts";
 import { readProcessRss } from "./readProcessRss.ts";
 import { resolveRunnerEntry } from "./resolveRunnerEntry.ts";
@@ -73,6 +74,7 @@ export class RunnerProcess {
     this.#child = fork(entry.path, [JSON.stringify(boot)], {
       execArgv: entry.execArgv,
       serialization: "advanced",
+      env: withDecodeEnv(process.env),
       // Piped, not inherited: native output goes to the host's logger as records.
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
