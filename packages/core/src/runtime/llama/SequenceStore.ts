@@ -39,7 +39,7 @@ interface Waiter {
 }
 
 /** Length of `kept` when it is a proper prefix of `prompt` (at least one token left to evaluate), else -1. */
-export function extensionLength(kept: readonly Token[], prompt: readonly Token[]): number {
+export function extensionLength<T>(kept: readonly T[], prompt: readonly T[]): number {
   if (kept.length === 0 || kept.length >= prompt.length) return -1;
   for (let i = 0; i < kept.length; i++) if (kept[i] !== prompt[i]) return -1;
   return kept.length;
