@@ -21,9 +21,15 @@ export interface LlamaBench {
   release: string;
 }
 
+/** node-llama-cpp's `llama/` folder (its package exports no package.json, so walk up from its entry). */
 function bundleDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve("node-llama-cpp/package.json")), "llama");
+  let dir = dirname(createRequire(import.meta.url).resolve("node-llama-cpp"));
+  while (!existsSync(join(dir, "llama", "llama.cpp.info.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("node-llama-cpp's llama/ folder not found");
+    dir = parent;
+  }
+  return join(dir, "llama");
 }
 
 async function sh(cmd: string, args: string[], cwd?: string): Promise<void> {
