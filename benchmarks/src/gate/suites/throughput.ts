@@ -40,7 +40,8 @@ async function open(modelPath: string, o: Opts): Promise<Sluice> {
         preload: true,
       },
     ],
-    limits: { maxQueue: 256 },
+    // No deadline: a 2-thread decode on a loaded 2-core machine can take minutes (spin barriers).
+    limits: { maxQueue: 256, requestTimeoutMs: 0 },
   });
 }
 
@@ -86,68 +87,6 @@ export const throughputSuite: Suite = {
     const rounds = ctx.rounds ?? 3;
     const prompt = "Once upon a time, in a small town by the sea, there lived";
     const cores = Math.max(1, Math.min(8, availableParallelism()));
-
-    // decode.vs-llama-bench: same file, same threads, llama.cpp built from the bundled source.
-    const bench = await findLlamaBench(root, process.env.SLUICE_BUILD_LLAMA_BENCH !== "0", ctx.log);
-    const fixed = await open(ctx.modelPath, { threads: cores, sequences: 1 });
-    let fixedIdle = 0;
-    try {
-      fixedIdle = await decodeRate(fixed, prompt, rounds);
-      m("decode.sdk.tps", `Sluice SDK (runner) decode tok/s, 1 stream, ${cores} threads`, fixedIdle, "tok/s");
-      if (bench) {
-        const tg = await llamaBenchDecode(bench, ctx.modelPath, cores, DECODE_TOKENS, rounds);
-        // The SDK again after llama-bench, so drift in the machine's load shows in both halves.
-        const again = await decodeRate(fixed, prompt, rounds);
-        ctx.log(
-          `llama-bench ${bench.path}: llama.cpp ${bench.commit} (node-llama-cpp release ${bench.release})`,
-        );
-        m(
-          "decode.llama-bench.tps",
-          `llama-bench tg${DECODE_TOKENS}, ${cores} threads, commit ${bench.commit}`,
-          tg,
-          "tok/s",
-        );
-        m(
-          "decode.vs-llama-bench",
-          "Sluice SDK (runner) decode / llama-bench tg, same file and threads",
-          median([fixedIdle, again]) / tg,
-          "x",
-        );
-      } else ctx.log("llama-bench not found and SLUICE_BUILD_LLAMA_BENCH=0: decode.vs-llama-bench skipped");
-    } finally {
-      await fixed.close();
-    }
-
-    // threads.auto: idle against the best fixed count, then with one CPU-bound competitor.
-    const auto = await open(ctx.modelPath, { threads: "auto", sequences: 1 });
-    try {
-      const one = await open(ctx.modelPath, { threads: 1, sequences: 1 });
-      const oneIdle = await decodeRate(one, prompt, rounds).finally(() => one.close());
-      const autoIdle = await decodeRate(auto, prompt, rounds);
-      const best = Math.max(oneIdle, fixedIdle);
-      m(
-        "threads.auto.idle",
-        `threads auto / best fixed (1: ${oneIdle.toFixed(1)}, ${cores}: ${fixedIdle.toFixed(1)} tok/s)`,
-        autoIdle / best,
-        "x",
-      );
-      const competitor = burner();
-      try {
-        // The governor samples every 500 ms; let it see the competitor first.
-        await new Promise((r) => setTimeout(r, 1500));
-        const autoBusy = await decodeRate(auto, prompt, rounds);
-        m(
-          "threads.auto.contended",
-          "threads auto with one CPU-bound competitor / auto idle",
-          autoBusy / autoIdle,
-          "x",
-        );
-      } finally {
-        competitor.kill("SIGKILL");
-      }
-    } finally {
-      await auto.close();
-    }
 
     // Scaling: aggregate tokens/s at 8 and 16 concurrent over 1 stream, 16 sequences.
     const many = await open(ctx.modelPath, { threads: "auto", sequences: 16 });
@@ -228,6 +167,68 @@ export const throughputSuite: Suite = {
     } finally {
       await emb.close();
     }
+    // decode.vs-llama-bench: same file, same threads, llama.cpp built from the bundled source.
+    const bench = await findLlamaBench(root, process.env.SLUICE_BUILD_LLAMA_BENCH !== "0", ctx.log);
+    const fixed = await open(ctx.modelPath, { threads: cores, sequences: 1 });
+    let fixedIdle = 0;
+    try {
+      fixedIdle = await decodeRate(fixed, prompt, rounds);
+      m("decode.sdk.tps", `Sluice SDK (runner) decode tok/s, 1 stream, ${cores} threads`, fixedIdle, "tok/s");
+      if (bench) {
+        const tg = await llamaBenchDecode(bench, ctx.modelPath, cores, DECODE_TOKENS, rounds);
+        // The SDK again after llama-bench, so drift in the machine's load shows in both halves.
+        const again = await decodeRate(fixed, prompt, rounds);
+        ctx.log(
+          `llama-bench ${bench.path}: llama.cpp ${bench.commit} (node-llama-cpp release ${bench.release})`,
+        );
+        m(
+          "decode.llama-bench.tps",
+          `llama-bench tg${DECODE_TOKENS}, ${cores} threads, commit ${bench.commit}`,
+          tg,
+          "tok/s",
+        );
+        m(
+          "decode.vs-llama-bench",
+          "Sluice SDK (runner) decode / llama-bench tg, same file and threads",
+          median([fixedIdle, again]) / tg,
+          "x",
+        );
+      } else ctx.log("llama-bench not found and SLUICE_BUILD_LLAMA_BENCH=0: decode.vs-llama-bench skipped");
+    } finally {
+      await fixed.close();
+    }
+
+    // threads.auto: idle against the best fixed count, then with one CPU-bound competitor.
+    const auto = await open(ctx.modelPath, { threads: "auto", sequences: 1 });
+    try {
+      const one = await open(ctx.modelPath, { threads: 1, sequences: 1 });
+      const oneIdle = await decodeRate(one, prompt, rounds).finally(() => one.close());
+      const autoIdle = await decodeRate(auto, prompt, rounds);
+      const best = Math.max(oneIdle, fixedIdle);
+      m(
+        "threads.auto.idle",
+        `threads auto / best fixed (1: ${oneIdle.toFixed(1)}, ${cores}: ${fixedIdle.toFixed(1)} tok/s)`,
+        autoIdle / best,
+        "x",
+      );
+      const competitor = burner();
+      try {
+        // The governor samples every 500 ms; let it see the competitor first.
+        await new Promise((r) => setTimeout(r, 1500));
+        const autoBusy = await decodeRate(auto, prompt, rounds);
+        m(
+          "threads.auto.contended",
+          "threads auto with one CPU-bound competitor / auto idle",
+          autoBusy / autoIdle,
+          "x",
+        );
+      } finally {
+        competitor.kill("SIGKILL");
+      }
+    } finally {
+      await auto.close();
+    }
+
     return out;
   },
 };
