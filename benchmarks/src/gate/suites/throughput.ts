@@ -124,7 +124,7 @@ export const throughputSuite: Suite = {
       const first = await withReuse.chat({ model: "bench", messages: turn1, maxTokens: 16, temperature: 0 });
       const turn2 = [
         ...turn1,
-        { role: "assistant" as const, content: first.text || "ok" },
+        { role: "assistant" as const, content: first.text.trim() || "ok" },
         { role: "user" as const, content: "What happened next?" },
       ];
       const reused = await withReuse.chat({ model: "bench", messages: turn2, maxTokens: 16, temperature: 0 });
