@@ -14,6 +14,7 @@ import { embeddingsSuite } from "./gate/suites/embeddings.ts";
 import { generationSuite } from "./gate/suites/generation.ts";
 import { memorySuite } from "./gate/suites/memory.ts";
 import { overheadSuite } from "./gate/suites/overhead.ts";
+import { throughputSuite } from "./gate/suites/throughput.ts";
 import type { Measurement, Suite, SuiteContext, Tier } from "./gate/types.ts";
 
 const root = join(import.meta.dirname, "..");
@@ -41,7 +42,14 @@ if (!Number.isFinite(injectDelayMs) || injectDelayMs < 0) {
   process.exit(2);
 }
 
-const all: Suite[] = [overheadSuite, generationSuite, embeddingsSuite, memorySuite, cacheSuite];
+const all: Suite[] = [
+  overheadSuite,
+  generationSuite,
+  embeddingsSuite,
+  memorySuite,
+  cacheSuite,
+  throughputSuite,
+];
 const wanted = values.suites?.split(",");
 const suites = wanted ? all.filter((s) => wanted.includes(s.name)) : all;
 

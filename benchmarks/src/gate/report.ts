@@ -100,6 +100,28 @@ export function writeReport(options: {
       }),
     });
   }
+  // The throughput suite's ratios against their targets (issue targets in the labels).
+  const throughput = [
+    { label: "decode / llama-bench (≥0.95)", value: byId(ms, "decode.vs-llama-bench") },
+    { label: "auto / best fixed (≥0.95)", value: byId(ms, "threads.auto.idle") },
+    { label: "auto contended (≥0.8)", value: byId(ms, "threads.auto.contended") },
+    { label: "8 concurrent (≥2.2)", value: byId(ms, "throughput.scaling.8x") },
+    { label: "16 concurrent (≥8x)", value: byId(ms, "throughput.scaling.16x") },
+    { label: "turn-2 TTFT (≤0.3)", value: byId(ms, "chat.turn2.ttft") },
+    { label: "extended prompt TTFT", value: byId(ms, "prompt.extend.ttft") },
+  ].filter((b): b is { label: string; value: number } => b.value !== undefined);
+  if (throughput.length > 0) {
+    charts.push({
+      file: "throughput.svg",
+      alt: "throughput ratios of the runner path, measured side by side",
+      svg: barChart({
+        title: "Throughput ratios, runner path (same run, same machine)",
+        unit: "ratio",
+        bars: throughput,
+        reference: { value: 1, label: "1×" },
+      }),
+    });
+  }
   for (const c of charts) writeFileSync(join(dir, c.file), c.svg);
 
   const failed = options.verdicts.filter((v) => v.gated && !v.pass);

@@ -32,6 +32,7 @@ export class ModelSlot {
       batchSize: options.batchSize ?? MODEL_DEFAULTS.batchSize,
       sequences: options.sequences ?? MODEL_DEFAULTS.sequences,
       threads: options.threads ?? "auto",
+      sequenceReuse: options.sequenceReuse ?? true,
       embeddingContexts: options.embeddingContexts ?? MODEL_DEFAULTS.embeddingContexts,
       preload: options.preload ?? false,
       synthetic: options.synthetic ?? false,
@@ -61,6 +62,7 @@ export class ModelSlot {
       batchSize: this.options.batchSize,
       sequences: this.options.sequences,
       threads: this.options.threads,
+      sequenceReuse: this.options.sequenceReuse,
       embeddingContexts: this.options.embeddingContexts,
       ...(this.options.mmproj ? { mmprojPath: this.options.mmproj } : {}),
     };

@@ -251,6 +251,7 @@ function recordRequestEnd(
     telemetry.record.tokens(e.modelId, e.stats.promptTokens, e.stats.generatedTokens);
     if (e.stats.generatedTokens > 0)
       telemetry.record.firstToken(e.modelId, e.stats.timeToFirstTokenMs / 1000);
+    if (e.op !== "embed") telemetry.record.sequenceReuse(e.modelId, e.stats.reusedPromptTokens ?? 0);
   }
   if (e.promptTokens) telemetry.record.tokens(e.modelId, e.promptTokens, 0);
   const stats = runtime.scheduler.stats(e.modelId);

@@ -27,8 +27,13 @@ export interface SluiceModelOptions {
   batchSize?: number;
   /** Parallel sequences (continuous batching). Defaults to `4`. */
   sequences?: number;
-  /** CPU threads. Defaults to `"auto"` (physical cores minus one, at least 1). */
+  /** CPU threads. Defaults to `"auto"` (every physical core, fewer while other processes keep cores busy). */
   threads?: number | "auto";
+  /**
+   * Keep finished requests' sequences so that a chat's next turn evaluates only
+   * its new messages (see EngineLoadOptions.sequenceReuse). Defaults to `true`.
+   */
+  sequenceReuse?: boolean;
   /** Embedding contexts (0 disables embed on this model). Defaults to `1`. */
   embeddingContexts?: number;
   /** Load at start-up instead of on first use. Defaults to `false`. */

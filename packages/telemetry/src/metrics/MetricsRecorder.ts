@@ -68,6 +68,12 @@ export class MetricsRecorder {
     return () => this.#tokenListeners.delete(listener);
   }
 
+  /** A generation's sequence reuse: `reusedTokens` > 0 is a hit that skipped that many prompt tokens. */
+  sequenceReuse(model: string, reusedTokens: number): void {
+    this.#m.sequenceReuse.inc({ model, result: reusedTokens > 0 ? "hit" : "miss" });
+    if (reusedTokens > 0) this.#m.reusedPromptTokens.inc({ model }, reusedTokens);
+  }
+
   queue(model: string, depth: number, capacity?: number): void {
     this.#m.queueDepth.set({ model }, depth);
     if (capacity !== undefined) this.#m.queueCapacity.set({ model }, capacity);

@@ -21,6 +21,10 @@ export interface SluiceMetrics {
   readonly timeToFirstToken: Histogram<"model">;
   /** Tokens processed; `kind` is prompt | generated. */
   readonly tokens: Counter<"model" | "kind">;
+  /** Generations by whether they continued a kept sequence; `result` is hit | miss. */
+  readonly sequenceReuse: Counter<"model" | "result">;
+  /** Prompt tokens not evaluated because a kept sequence already held them. */
+  readonly reusedPromptTokens: Counter<"model">;
   /** Requests waiting in the model's queue now. */
   readonly queueDepth: Gauge<"model">;
   /** Configured bound of the model's queue, so saturation is depth / capacity. */
@@ -88,6 +92,18 @@ export function createMetrics(registry: Registry, options: CreateMetricsOptions 
       name: "sluice_tokens_total",
       help: "Tokens processed, by kind (prompt | generated).",
       labelNames: ["model", "kind"] as const,
+      registers,
+    }),
+    sequenceReuse: new Counter({
+      name: "sluice_sequence_reuse_total",
+      help: "Generations by whether their prompt extended a kept sequence (hit) or not (miss).",
+      labelNames: ["model", "result"] as const,
+      registers,
+    }),
+    reusedPromptTokens: new Counter({
+      name: "sluice_prompt_tokens_reused_total",
+      help: "Prompt tokens not evaluated because a kept sequence already held them.",
+      labelNames: ["model"] as const,
       registers,
     }),
     queueDepth: new Gauge({

@@ -30,6 +30,8 @@ describe("createMetrics", () => {
       "sluice_requests_total",
       "sluice_memory_budget_bytes",
       "sluice_config_reloads_total",
+      "sluice_sequence_reuse_total",
+      "sluice_prompt_tokens_reused_total",
     ]) {
       expect(names).toContain(name);
     }
@@ -90,6 +92,13 @@ describe("MetricsRecorder", () => {
     expect(body).toContain('sluice_breaker_state{model="b"} 1');
     expect(body).toContain('sluice_tokens_total{model="a",kind="prompt"} 12');
     expect(body).toContain('sluice_tokens_total{model="a",kind="generated"} 3');
+    record.sequenceReuse("a", 0);
+    record.sequenceReuse("a", 40);
+    record.sequenceReuse("a", 2);
+    const reuse = (await renderMetrics(registry)).body;
+    expect(reuse).toContain('sluice_sequence_reuse_total{model="a",result="hit"} 2');
+    expect(reuse).toContain('sluice_sequence_reuse_total{model="a",result="miss"} 1');
+    expect(reuse).toContain('sluice_prompt_tokens_reused_total{model="a"} 42');
   });
 
   it("forgets a model's memory gauges on unload", async () => {

@@ -12,7 +12,10 @@ export interface EngineLoadOptions {
   contextSize?: number;
   /** Parallel sequences in the generation context (continuous batching). Defaults to `4`. */
   sequences?: number;
-  /** CPU threads. Defaults to `"auto"` = the machine's physical cores minus one (at least 1, at most 8). */
+  /**
+   * CPU threads. Defaults to `"auto"` = every physical core (at most 8), fewer
+   * while other processes keep cores busy (re-measured every 500 ms on Linux).
+   */
   threads?: number | "auto";
   /** Prompt-processing batch size in tokens. Defaults to `512`. */
   batchSize?: number;
@@ -22,6 +25,13 @@ export interface EngineLoadOptions {
   kvCacheType?: "f32" | "f16" | "q8_0" | "q4_0";
   /** Embedding contexts kept for embed() (0 = embeddings disabled). Defaults to `1`. */
   embeddingContexts?: number;
+  /**
+   * Keep a finished request's sequence and its tokens; a later prompt that
+   * extends those tokens exactly (a chat's next turn) continues it and
+   * evaluates only the new suffix. Kept sequences are cleared least recently
+   * used first when a prompt needs a sequence. Defaults to `true`.
+   */
+  sequenceReuse?: boolean;
   /** Path of a multimodal projector (vision engines only). */
   mmprojPath?: string;
 }
@@ -112,6 +122,8 @@ export interface GenerateStats {
   decodeMs: number;
   /** `tool_calls` when the answer ended with calls the caller should run. */
   finishReason: "stop" | "length" | "abort" | "tool_calls";
+  /** Prompt tokens not evaluated because a kept sequence already held them (absent when none). */
+  reusedPromptTokens?: number;
   /** Present when GenerateParams.confidence was set. */
   confidence?: ConfidenceStats;
 }

@@ -22,6 +22,7 @@ import { buildToolGrammar, extractToolCalls } from "../tools/index.ts";
 import { renderChat } from "./chatPrompt.ts";
 import { ResourcePool } from "./ResourcePool.ts";
 import { runGeneration } from "./runGeneration.ts";
+import { type SequenceReuseStats, SequenceStore } from "./SequenceStore.ts";
 
 /** What LlamaEngineFactory hands over; the engine owns and disposes all of it. */
 export interface LlamaEngineParts {
@@ -30,14 +31,19 @@ export interface LlamaEngineParts {
   context: LlamaContext;
   embeddingContexts: LlamaEmbeddingContext[];
   info: EngineInfo;
+  /** Keep finished requests' sequences for prompts that extend them. Defaults to `true`. */
+  sequenceReuse?: boolean;
+  /** Called once when the engine is disposed (e.g. to release the thread governor). */
+  onDispose?: () => void;
 }
 
 const GRAMMAR_CACHE_SIZE = 16;
 
 /**
  * A model loaded in this process. Generation: one context with N sequences;
- * each generate() takes a sequence from a pool, so concurrent calls decode in
- * the same batch. Embeddings: a pool of embedding contexts shared first come,
+ * each generate() takes a sequence from a SequenceStore, so concurrent calls
+ * decode in the same batch, and a chat's next turn continues the sequence its
+ * previous turn left (only the new messages are evaluated). Embeddings: a pool of embedding contexts shared first come,
  * first served by all concurrent embed() calls.
  */
 export class LlamaEngine implements Engine {
@@ -45,7 +51,8 @@ export class LlamaEngine implements Engine {
   readonly #llama: Llama;
   readonly #model: LlamaModel;
   readonly #context: LlamaContext;
-  readonly #sequences: ResourcePool<LlamaContextSequence>;
+  readonly #sequences: SequenceStore;
+  readonly #onDispose: (() => void) | undefined;
   readonly #embedders: ResourcePool<LlamaEmbeddingContext> | undefined;
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
   #disposing: Promise<void> | undefined;
@@ -57,7 +64,8 @@ export class LlamaEngine implements Engine {
     this.#context = parts.context;
     const sequences: LlamaContextSequence[] = [];
     for (let i = 0; i < parts.info.sequences; i++) sequences.push(parts.context.getSequence());
-    this.#sequences = new ResourcePool(sequences);
+    this.#sequences = new SequenceStore(sequences, { reuse: parts.sequenceReuse ?? true });
+    this.#onDispose = parts.onDispose;
     this.#embedders =
       parts.embeddingContexts.length > 0 ? new ResourcePool(parts.embeddingContexts) : undefined;
   }
@@ -68,6 +76,11 @@ export class LlamaEngine implements Engine {
 
   busySequences(): number {
     return this.#sequences.busy;
+  }
+
+  /** Sequence reuse counters (hits, saved prompt tokens, evictions, kept sequences). */
+  sequenceReuse(): SequenceReuseStats {
+    return this.#sequences.stats();
   }
 
   /** Callers waiting for a free sequence (for tests and metrics). */
@@ -91,24 +104,28 @@ export class LlamaEngine implements Engine {
     const tools = params.toolChoice !== "none" && (params.tools?.length ?? 0) > 0 ? params.tools : undefined;
     const { tokens, stops } = this.#promptTokens(params, tools);
     const grammar = await this.#grammarFor(params, tools);
-    const sequence = await this.#sequences.acquire(signal);
+    const { sequence, reusedTokens } = await this.#sequences.acquire(tokens, signal);
+    // Set only when the generation ran to its end: an aborted or failed request's state is cleared.
+    let keep: readonly Token[] | undefined;
     try {
       const events = runGeneration({
         model: this.#model,
         sequence,
         promptTokens: tokens,
+        reusedTokens,
         params,
         templateStops: stops,
         grammar,
         specialTokens: tools !== undefined,
         startedAt,
         signal,
+        onComplete: () => {
+          keep = sequence.contextTokens;
+        },
       });
       yield* tools ? extractToolCalls(events) : events;
     } finally {
-      // The KV state of a finished request must never leak into the next one.
-      await sequence.clearHistory().catch(() => undefined);
-      this.#sequences.release(sequence);
+      this.#sequences.release(sequence, keep);
     }
   }
 
@@ -226,6 +243,7 @@ export class LlamaEngine implements Engine {
     this.#disposing ??= (async () => {
       this.#sequences.dispose();
       this.#embedders?.dispose();
+      this.#onDispose?.();
       for (const e of this.#embedders?.items() ?? []) await e.dispose().catch(() => undefined);
       await this.#context.dispose().catch(() => undefined);
       await this.#model.dispose().catch(() => undefined);

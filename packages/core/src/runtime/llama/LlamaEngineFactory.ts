@@ -10,6 +10,7 @@ import { LOAD_DEFAULTS } from "../defaults.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
 import { LlamaEngine } from "./LlamaEngine.ts";
 import { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
+import { acquireThreadGovernor } from "./threadGovernor.ts";
 
 /** Options of the in-process node-llama-cpp engine factory. */
 export interface LlamaEngineFactoryOptions extends SharedLlamaOptions {
@@ -18,14 +19,13 @@ export interface LlamaEngineFactoryOptions extends SharedLlamaOptions {
 }
 
 /**
- * Threads `"auto"` gives: the physical cores minus one, kept for Node's event
- * loop (and, in runner mode, the host process). llama.cpp's workers spin-wait
- * at every barrier, so one descheduled worker stalls the whole decode: on this
- * project's 2-core machines lfm2-tiny decoded 3.6 tokens/s with 2 threads while
- * anything else ran, and 3,300 tokens/s with 1.
+ * Threads `"auto"` starts with: every physical core (at most `max`). Decode is
+ * memory-bound, and on an idle 2-core machine two threads read the weights
+ * ~40 % faster than one. Contention is handled while running, not by leaving a
+ * core idle up front: see ThreadGovernor.
  */
 export function autoThreads(physicalCores: number, max = 8): number {
-  return Math.max(1, Math.min(max, physicalCores - 1));
+  return Math.max(1, Math.min(max, physicalCores));
 }
 
 // Resolved defaults of EngineLoadOptions live with the other defaults; re-exported for old importers.
@@ -84,10 +84,12 @@ export class LlamaEngineFactory implements EngineFactory {
         { cause: err, details: { gpu: this.#options.gpu ?? false } },
       );
     });
-    const threads =
-      options.threads === undefined || options.threads === "auto"
-        ? autoThreads(llama.cpuMathCores, this.#options.maxAutoThreads ?? 8)
-        : checkInt("threads", options.threads, 1, 1024);
+    const auto = options.threads === undefined || options.threads === "auto";
+    const threads = auto
+      ? autoThreads(llama.cpuMathCores, this.#options.maxAutoThreads ?? 8)
+      : checkInt("threads", options.threads as number, 1, 1024);
+    // "auto" engines share one governor that lowers llama.maxThreads while other processes hold cores.
+    const releaseGovernor = auto ? acquireThreadGovernor(llama, threads) : undefined;
 
     let model: LlamaModel | undefined;
     const embedders: LlamaEmbeddingContext[] = [];
@@ -113,6 +115,9 @@ export class LlamaEngineFactory implements EngineFactory {
         failedCreationRemedy: false,
         ...kv,
       };
+      // node-llama-cpp caps a context's threads at llama.maxThreads when it is created; the
+      // governor may have lowered that for a busy machine, so lift it for the creation.
+      if (auto && llama.maxThreads < threads) llama.maxThreads = threads;
       const context = await model.createContext(contextOptions);
       for (let i = 0; i < embeddingContexts; i++) {
         // A whole text must fit one batch for pooled embeddings.
@@ -130,6 +135,8 @@ export class LlamaEngineFactory implements EngineFactory {
         model,
         context,
         embeddingContexts: embedders,
+        sequenceReuse: options.sequenceReuse ?? true,
+        onDispose: releaseGovernor,
         info: {
           modelPath: options.modelPath,
           architecture: String(model.fileInfo.metadata.general?.architecture ?? "unknown"),
@@ -144,6 +151,7 @@ export class LlamaEngineFactory implements EngineFactory {
         },
       });
     } catch (err) {
+      releaseGovernor?.();
       for (const e of embedders) await e.dispose().catch(() => undefined);
       await model?.dispose().catch(() => undefined);
       if (isSluiceError(err)) throw err;

@@ -22,6 +22,8 @@ export interface GenerationInput {
   model: LlamaModel;
   sequence: LlamaContextSequence;
   promptTokens: Token[];
+  /** Leading prompt tokens already in the sequence's state (a reused sequence); only the rest is evaluated. */
+  reusedTokens: number;
   params: GenerateParams;
   /** Extra stop strings from a chat template. */
   templateStops: readonly string[];
@@ -31,6 +33,8 @@ export interface GenerationInput {
   /** performance.now() when the caller asked. */
   startedAt: number;
   signal: AbortSignal | undefined;
+  /** Called after the last token, before the done event, when the generation was not aborted and did not fail. */
+  onComplete?: () => void;
 }
 
 const ABORTED = Symbol("aborted");
@@ -54,7 +58,8 @@ function penaltiesOf(params: GenerateParams, generated: Token[]): SequenceEvalua
  * `evaluateWithMetadata` itself (rather than LlamaCompletion) so that every
  * token's probability is available for the confidence score and so that
  * concurrent loops on sibling sequences are batched into one decode by the
- * context. The sequence must be empty on entry; the caller clears it after.
+ * context. The sequence holds exactly `promptTokens.slice(0, reusedTokens)` on
+ * entry; on completion it holds the prompt and the generated tokens evaluated.
  */
 export async function* runGeneration(input: GenerationInput): AsyncGenerator<GenerateEvent, void, undefined> {
   const { model, sequence, promptTokens, params, signal } = input;
@@ -79,7 +84,7 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
   let finishReason: GenerateStats["finishReason"] = "length";
 
   const iterator = sequence.evaluateWithMetadata(
-    promptTokens,
+    input.reusedTokens > 0 ? promptTokens.slice(input.reusedTokens) : promptTokens,
     {
       confidence: params.confidence === true || logprobs !== undefined,
       probabilities: logprobs !== undefined,
@@ -129,6 +134,7 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
     if (onAbort) signal?.removeEventListener("abort", onAbort);
     await iterator.return(undefined).catch(() => undefined);
   }
+  input.onComplete?.();
   const rest = streamer.flush();
   if (rest.length > 0)
     yield logprobs
@@ -142,6 +148,7 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
     decodeMs: firstTokenAt > 0 ? end - firstTokenAt : 0,
     finishReason,
   };
+  if (input.reusedTokens > 0) stats.reusedPromptTokens = input.reusedTokens;
   if (confidence) stats.confidence = confidence.stats();
   yield { type: "done", text: streamer.text, stats, ...(logprobs ? { logprobs: logprobs.entries } : {}) };
 }

@@ -9,6 +9,7 @@ import {
   TimeoutError,
 } from "../../errors/index.ts";
 import type { EngineInfo, EngineLoadOptions } from "../engine/Engine.ts";
+import { withDecodeEnv } from "./decodeEnv.ts";
 import { type HostMessage, PROTOCOL_VERSION, type RunnerLogRecord, type RunnerMessage } from "./protocol.ts";
 import { readProcessRss } from "./readProcessRss.ts";
 import { resolveRunnerEntry } from "./resolveRunnerEntry.ts";
@@ -81,9 +82,10 @@ export class RunnerProcess {
       engineModule: options.engineModule,
       engineOptions: options.engineOptions,
     };
-    // Never the host's environment: API keys, cache and audit keys stay in the host.
+    // Never the host's environment: API keys, cache and audit keys stay in the host;
+    // the decode settings (RUNNER_DECODE_ENV) go on top.
     // Typed as the spawn options want it (apps may declare required variables such as NODE_ENV).
-    const env = runnerEnvironment() as NodeJS.ProcessEnv;
+    const env = withDecodeEnv(runnerEnvironment());
     // Piped, not inherited: native output goes to the host's logger as records.
     const stdio: ["ignore", "pipe", "pipe", "ipc"] = ["ignore", "pipe", "pipe", "ipc"];
     const sandbox = options.sandbox;

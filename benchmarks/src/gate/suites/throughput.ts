@@ -1,0 +1,234 @@
+/**
+ * Throughput of the runner path (the default deployment) on the same machine
+ * in one run, as ratios: decode speed against llama.cpp's own llama-bench,
+ * concurrency scaling, threads "auto" idle and under contention, a chat's
+ * second turn with and without sequence reuse, and a batch of embeddings.
+ * Absolute figures on a shared machine are noisy; the ratios are taken side
+ * by side so that both halves see the same load.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { createSluice, type Sluice } from "@sluice/sdk";
+import { findLlamaBench, llamaBenchDecode } from "../llamaBench.ts";
+import { median } from "../stats.ts";
+import { type Measurement, type Suite, WrongResultError } from "../types.ts";
+
+const root = join(import.meta.dirname, "..", "..", "..", "..");
+const DECODE_TOKENS = 128;
+
+interface Opts {
+  threads: number | "auto";
+  sequences: number;
+  contextSize?: number;
+  sequenceReuse?: boolean;
+}
+
+async function open(modelPath: string, o: Opts): Promise<Sluice> {
+  return createSluice({
+    runtime: "runner",
+    cache: false,
+    models: [
+      {
+        id: "bench",
+        source: modelPath,
+        contextSize: o.contextSize ?? 1024,
+        sequences: o.sequences,
+        threads: o.threads,
+        sequenceReuse: o.sequenceReuse ?? true,
+        embeddingContexts: 1,
+        preload: true,
+      },
+    ],
+    // No deadline: a 2-thread decode on a loaded 2-core machine can take minutes (spin barriers).
+    limits: { maxQueue: 256, requestTimeoutMs: 0 },
+  });
+}
+
+/** Single-stream decode tokens/s (after the first token), median of `rounds`. */
+async function decodeRate(sluice: Sluice, prompt: string, rounds: number): Promise<number> {
+  const rates: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = await sluice.complete({
+      model: "bench",
+      prompt: `${prompt} ${i}`,
+      maxTokens: DECODE_TOKENS,
+      temperature: 0,
+    });
+    rates.push((r.stats.generatedTokens - 1) / (r.stats.decodeMs / 1000));
+  }
+  return median(rates);
+}
+
+/** Aggregate generated tokens/s of `c` concurrent requests. */
+async function aggregate(sluice: Sluice, prompt: string, c: number): Promise<number> {
+  const start = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: c }, (_, i) =>
+      sluice.complete({ model: "bench", prompt: `${prompt} ${i}`, maxTokens: DECODE_TOKENS, temperature: 0 }),
+    ),
+  );
+  const tokens = results.reduce((n, r) => n + r.stats.generatedTokens, 0);
+  return tokens / ((performance.now() - start) / 1000);
+}
+
+function burner(): ChildProcess {
+  return spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" });
+}
+
+export const throughputSuite: Suite = {
+  name: "throughput",
+  async run(ctx) {
+    const out: Measurement[] = [];
+    const m = (id: string, what: string, value: number, unit: string) => {
+      out.push({ id, suite: "throughput", what, value, unit });
+      ctx.log(`${id} = ${value.toFixed(3)} ${unit}`);
+    };
+    const rounds = ctx.rounds ?? 3;
+    const prompt = "Once upon a time, in a small town by the sea, there lived";
+    const cores = Math.max(1, Math.min(8, availableParallelism()));
+
+    // Scaling: aggregate tokens/s at 8 and 16 concurrent over 1 stream, 16 sequences.
+    const many = await open(ctx.modelPath, { threads: "auto", sequences: 16 });
+    try {
+      const single = await aggregate(many, prompt, 1);
+      const c8 = await aggregate(many, prompt, 8);
+      const c16 = await aggregate(many, prompt, 16);
+      m(
+        "throughput.scaling.8x",
+        `aggregate tok/s at 8 concurrent / 1 stream (${single.toFixed(1)} → ${c8.toFixed(1)})`,
+        c8 / single,
+        "x",
+      );
+      m(
+        "throughput.scaling.16x",
+        `aggregate tok/s at 16 concurrent / 1 stream (${c16.toFixed(1)})`,
+        c16 / single,
+        "x",
+      );
+    } finally {
+      await many.close();
+    }
+
+    // chat.turn2.ttft: ~1,500-token history, reuse on vs off, same greedy output.
+    const history = `${prompt} ${"and the story went on and on through the long summer days ".repeat(60)}`;
+    const turn1 = [{ role: "user" as const, content: history }];
+    const withReuse = await open(ctx.modelPath, { threads: "auto", sequences: 2, contextSize: 2048 });
+    const noReuse = await open(ctx.modelPath, {
+      threads: "auto",
+      sequences: 2,
+      contextSize: 2048,
+      sequenceReuse: false,
+    });
+    try {
+      const first = await withReuse.chat({ model: "bench", messages: turn1, maxTokens: 16, temperature: 0 });
+      const turn2 = [
+        ...turn1,
+        { role: "assistant" as const, content: first.text.trim() || "ok" },
+        { role: "user" as const, content: "What happened next?" },
+      ];
+      const reused = await withReuse.chat({ model: "bench", messages: turn2, maxTokens: 16, temperature: 0 });
+      const fresh = await noReuse.chat({ model: "bench", messages: turn2, maxTokens: 16, temperature: 0 });
+      if (reused.text !== fresh.text)
+        throw new WrongResultError("turn 2 with sequence reuse differs from turn 2 without it");
+      ctx.log(
+        `chat turn 2: ${fresh.stats.promptTokens} prompt tokens, ${reused.stats.reusedPromptTokens ?? 0} reused`,
+      );
+      m(
+        "chat.turn2.reused",
+        "turn-2 prompt tokens taken from the kept sequence",
+        reused.stats.reusedPromptTokens ?? 0,
+        "tokens",
+      );
+      m(
+        "chat.turn2.ttft",
+        `turn-2 TTFT with reuse / without (${reused.stats.timeToFirstTokenMs.toFixed(0)} / ${fresh.stats.timeToFirstTokenMs.toFixed(0)} ms)`,
+        reused.stats.timeToFirstTokenMs / fresh.stats.timeToFirstTokenMs,
+        "x",
+      );
+    } finally {
+      await withReuse.close();
+      await noReuse.close();
+    }
+
+    // embeddings.batch: 32 short texts in one request.
+    const emb = await open(ctx.modelPath, { threads: "auto", sequences: 1 });
+    try {
+      const texts = Array.from({ length: 32 }, (_, i) => `short text number ${i} about the sea`);
+      await emb.embed({ model: "bench", texts: texts.slice(0, 2) });
+      const start = performance.now();
+      await emb.embed({ model: "bench", texts });
+      m(
+        "embeddings.batch",
+        "texts/s, 32 short texts in one request",
+        32 / ((performance.now() - start) / 1000),
+        "texts/s",
+      );
+    } finally {
+      await emb.close();
+    }
+    // decode.vs-llama-bench: same file, same threads, llama.cpp built from the bundled source.
+    const bench = await findLlamaBench(root, process.env.SLUICE_BUILD_LLAMA_BENCH !== "0", ctx.log);
+    const fixed = await open(ctx.modelPath, { threads: cores, sequences: 1 });
+    let fixedIdle = 0;
+    try {
+      fixedIdle = await decodeRate(fixed, prompt, rounds);
+      m("decode.sdk.tps", `Sluice SDK (runner) decode tok/s, 1 stream, ${cores} threads`, fixedIdle, "tok/s");
+      if (bench) {
+        const tg = await llamaBenchDecode(bench, ctx.modelPath, cores, DECODE_TOKENS, rounds);
+        // The SDK again after llama-bench, so drift in the machine's load shows in both halves.
+        const again = await decodeRate(fixed, prompt, rounds);
+        ctx.log(
+          `llama-bench ${bench.path}: llama.cpp ${bench.commit} (node-llama-cpp release ${bench.release})`,
+        );
+        m(
+          "decode.llama-bench.tps",
+          `llama-bench tg${DECODE_TOKENS}, ${cores} threads, commit ${bench.commit}`,
+          tg,
+          "tok/s",
+        );
+        m(
+          "decode.vs-llama-bench",
+          "Sluice SDK (runner) decode / llama-bench tg, same file and threads",
+          median([fixedIdle, again]) / tg,
+          "x",
+        );
+      } else ctx.log("llama-bench not found and SLUICE_BUILD_LLAMA_BENCH=0: decode.vs-llama-bench skipped");
+    } finally {
+      await fixed.close();
+    }
+
+    // threads.auto: idle against the best fixed count, then with one CPU-bound competitor.
+    const auto = await open(ctx.modelPath, { threads: "auto", sequences: 1 });
+    try {
+      const one = await open(ctx.modelPath, { threads: 1, sequences: 1 });
+      const oneIdle = await decodeRate(one, prompt, rounds).finally(() => one.close());
+      const autoIdle = await decodeRate(auto, prompt, rounds);
+      const best = Math.max(oneIdle, fixedIdle);
+      m(
+        "threads.auto.idle",
+        `threads auto / best fixed (1: ${oneIdle.toFixed(1)}, ${cores}: ${fixedIdle.toFixed(1)} tok/s)`,
+        autoIdle / best,
+        "x",
+      );
+      const competitor = burner();
+      try {
+        // The governor samples every 500 ms; let it see the competitor first.
+        await new Promise((r) => setTimeout(r, 1500));
+        const autoBusy = await decodeRate(auto, prompt, rounds);
+        m(
+          "threads.auto.contended",
+          "threads auto with one CPU-bound competitor / auto idle",
+          autoBusy / autoIdle,
+          "x",
+        );
+      } finally {
+        competitor.kill("SIGKILL");
+      }
+    } finally {
+      await auto.close();
+    }
+
+    return out;
+  },
+};
