@@ -9,6 +9,7 @@ import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
 import { RedisRateLimiter } from "./auth/RedisRateLimiter.ts";
 import { type ChosenModel, chooseDefaultModel, SYNTHETIC_NOTICE } from "./defaultModel.ts";
 import type { ServerEnv } from "./env.ts";
+import { MetricsHistory } from "./http/MetricsHistory.ts";
 import { SluiceHttpServer } from "./http/SluiceHttpServer.ts";
 import { installRoot } from "./paths.ts";
 import { redactedConfig, resolveSettings, type ServeFlags } from "./settings.ts";
@@ -164,8 +165,10 @@ export async function startServer(
         })
       : new MemoryRateLimiter(settings.rateLimit);
   }
+  const history = new MetricsHistory({ render: async () => (await sluice.metrics()).body });
   const http = new SluiceHttpServer({
     sluice,
+    metricsHistory: () => ({ intervalMs: history.intervalMs, snapshots: history.snapshots() }),
     keys,
     ...(rateLimiter ? { rateLimiter } : {}),
     bodyLimitBytes: config.server.maxBodyBytes,
@@ -207,6 +210,7 @@ export async function startServer(
     sluice,
     shutdown: async (deadlineMs) => {
       watcher.close();
+      history.close();
       await http.shutdown(deadlineMs ?? config.server.shutdownGraceMs);
     },
   };

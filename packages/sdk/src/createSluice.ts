@@ -16,6 +16,7 @@ import {
 } from "@sluice/core";
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
 import { CascadeRouter } from "./CascadeRouter.ts";
+import { catalogExtras } from "./catalogExtras.ts";
 import { InferenceCache } from "./InferenceCache.ts";
 import { LocalModelResolver } from "./LocalModelResolver.ts";
 import { ModelAdmin } from "./ModelAdmin.ts";
@@ -162,6 +163,7 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
         .catch((err: unknown) => log.error({ err }, "audit append failed"));
     },
     (id) => runtime.scheduler.stats(id),
+    store ? catalogExtras(store, slots, defaultModel, runtime.host, resolver, budget?.budgetBytes) : {},
   );
 
   const parts: SluiceParts = {
