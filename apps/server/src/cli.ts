@@ -1,5 +1,16 @@
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
+<<<<<<< HEAD
+=======
+import { auditCommand } from "./commands/audit.ts";
+import { benchCommand } from "./commands/bench.ts";
+import { doctorCommand } from "./commands/doctor.ts";
+import { modelsCommand } from "./commands/models.ts";
+import { psCommand } from "./commands/ps.ts";
+import { runCommand } from "./commands/run.ts";
+import { serveCommand } from "./commands/serve.ts";
+>>>>>>> be56710 (cli: sluice run (terminal chat), sluice ps, --version; models ls shows present/served/size/digest; verify stops its bar before printing OK)
 
 /** Builds one `sluice` command group. Each group lives in its own file under `commands/`. */
 export type CommandGroup = () => Command;
@@ -22,6 +33,7 @@ export interface LazyCommandGroup {
  * doctor, …) is a file under `commands/` exporting a `Command` factory, plus
  * one entry here (its description as the factory gives it).
  */
+<<<<<<< HEAD
 export const commandGroups: LazyCommandGroup[] = [
   {
     name: "serve",
@@ -48,12 +60,23 @@ export const commandGroups: LazyCommandGroup[] = [
     description: "Check this machine and the configuration; print problems with their fixes",
     load: async () => (await import("./commands/doctor.ts")).doctorCommand(),
   },
+=======
+export const commandGroups: CommandGroup[] = [
+  () => serveCommand(),
+  () => runCommand(),
+  () => psCommand(),
+  () => modelsCommand(),
+  () => benchCommand(),
+  () => auditCommand(),
+  () => doctorCommand(),
+>>>>>>> be56710 (cli: sluice run (terminal chat), sluice ps, --version; models ls shows present/served/size/digest; verify stops its bar before printing OK)
 ];
 
 /** The program every group hangs off, so usage lines read `sluice <group> …`. */
 function program(): Command {
   return new Command("sluice")
     .description("Sluice: run Liquid AI LFM2 models in production")
+<<<<<<< HEAD
     .showHelpAfterError()
     .enablePositionalOptions();
 }
@@ -77,6 +100,17 @@ export function buildCli(groups: readonly (CommandGroup | LazyCommandGroup)[] = 
   const cli = program();
   for (const group of groups) cli.addCommand(typeof group === "function" ? group() : lazyCommand(group));
   return cli;
+=======
+    .version(`sluice ${version()}`, "-V, --version", "print the version")
+    .showHelpAfterError();
+  for (const group of groups) program.addCommand(group());
+  return program;
+>>>>>>> be56710 (cli: sluice run (terminal chat), sluice ps, --version; models ls shows present/served/size/digest; verify stops its bar before printing OK)
+}
+
+/** This package's version (apps/server/package.json, one level above src/ and dist/ alike). */
+export function version(): string {
+  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 }
 
 /** Runs the CLI on an argv (`process.argv` form); exit status goes to `process.exitCode`. */
