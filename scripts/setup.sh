@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Sluice needs on a fresh Debian/Node machine: pnpm (pinned),
 # the Debian packages the tests use (redis-server, prometheus for promtool,
-# chromium for the playground's browser tests, haproxy for the scale-out test),
-# and the workspace's packages.
+# chromium for the playground's browser tests, haproxy for the scale-out test,
+# tmux for the terminal tests of `sluice run` and `sluice models verify`), and
+# the workspace's packages.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,7 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v promtool >/dev/null || need_apt+=(prometheus)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v haproxy >/dev/null || need_apt+=(haproxy)
+command -v tmux >/dev/null || need_apt+=(tmux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
