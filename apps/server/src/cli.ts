@@ -1,16 +1,6 @@
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
-<<<<<<< HEAD
-=======
-import { auditCommand } from "./commands/audit.ts";
-import { benchCommand } from "./commands/bench.ts";
-import { doctorCommand } from "./commands/doctor.ts";
-import { modelsCommand } from "./commands/models.ts";
-import { psCommand } from "./commands/ps.ts";
-import { runCommand } from "./commands/run.ts";
-import { serveCommand } from "./commands/serve.ts";
->>>>>>> be56710 (cli: sluice run (terminal chat), sluice ps, --version; models ls shows present/served/size/digest; verify stops its bar before printing OK)
 
 /** Builds one `sluice` command group. Each group lives in its own file under `commands/`. */
 export type CommandGroup = () => Command;
@@ -33,12 +23,21 @@ export interface LazyCommandGroup {
  * doctor, …) is a file under `commands/` exporting a `Command` factory, plus
  * one entry here (its description as the factory gives it).
  */
-<<<<<<< HEAD
 export const commandGroups: LazyCommandGroup[] = [
   {
     name: "serve",
     description: "serve the HTTP API until SIGTERM/SIGINT (then drain in-flight requests and exit 0)",
     load: async () => (await import("./commands/serve.ts")).serveCommand(),
+  },
+  {
+    name: "run",
+    description: "Chat with a model of a running server in the terminal (/bye to leave)",
+    load: async () => (await import("./commands/run.ts")).runCommand(),
+  },
+  {
+    name: "ps",
+    description: "Show the models a running server has loaded, their memory and busy sequences",
+    load: async () => (await import("./commands/ps.ts")).psCommand(),
   },
   {
     name: "models",
@@ -60,23 +59,13 @@ export const commandGroups: LazyCommandGroup[] = [
     description: "Check this machine and the configuration; print problems with their fixes",
     load: async () => (await import("./commands/doctor.ts")).doctorCommand(),
   },
-=======
-export const commandGroups: CommandGroup[] = [
-  () => serveCommand(),
-  () => runCommand(),
-  () => psCommand(),
-  () => modelsCommand(),
-  () => benchCommand(),
-  () => auditCommand(),
-  () => doctorCommand(),
->>>>>>> be56710 (cli: sluice run (terminal chat), sluice ps, --version; models ls shows present/served/size/digest; verify stops its bar before printing OK)
 ];
 
 /** The program every group hangs off, so usage lines read `sluice <group> …`. */
 function program(): Command {
   return new Command("sluice")
     .description("Sluice: run Liquid AI LFM2 models in production")
-<<<<<<< HEAD
+    .version(`sluice ${version()}`, "-V, --version", "print the version")
     .showHelpAfterError()
     .enablePositionalOptions();
 }
@@ -100,12 +89,6 @@ export function buildCli(groups: readonly (CommandGroup | LazyCommandGroup)[] = 
   const cli = program();
   for (const group of groups) cli.addCommand(typeof group === "function" ? group() : lazyCommand(group));
   return cli;
-=======
-    .version(`sluice ${version()}`, "-V, --version", "print the version")
-    .showHelpAfterError();
-  for (const group of groups) program.addCommand(group());
-  return program;
->>>>>>> be56710 (cli: sluice run (terminal chat), sluice ps, --version; models ls shows present/served/size/digest; verify stops its bar before printing OK)
 }
 
 /** This package's version (apps/server/package.json, one level above src/ and dist/ alike). */

@@ -161,7 +161,10 @@ export async function startServer(
           url: settings.redisUrl,
           ...settings.rateLimit,
           onError: (err) =>
-            telemetry.logger.warn({ err: String(err) }, "rate limiter: redis unavailable, limiting per replica"),
+            telemetry.logger.warn(
+              { err: String(err) },
+              "rate limiter: redis unavailable, limiting per replica",
+            ),
         })
       : new MemoryRateLimiter(settings.rateLimit);
   }

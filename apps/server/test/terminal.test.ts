@@ -10,7 +10,7 @@ import { TmuxSession } from "./tmux.ts";
 
 const serverDir = fileURLToPath(new URL("..", import.meta.url));
 /** The CLI as `pnpm sluice` runs it (tsx on the sources), without pnpm's own start-up in between. */
-const SLUICE = `${JSON.stringify(process.execPath)} --import tsx src/cli.ts`;
+const SLUICE = `${JSON.stringify(process.execPath)} --import tsx --conditions=@sluice/source src/cli.ts`;
 
 let server: RunningServer;
 const sessions: TmuxSession[] = [];

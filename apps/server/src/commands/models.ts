@@ -17,11 +17,8 @@ import {
 import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import { readEnv } from "../env.ts";
-<<<<<<< HEAD
 import { installRoot } from "../paths.ts";
-=======
 import { type ServedModel, serverClient, table } from "./client.ts";
->>>>>>> be56710 (cli: sluice run (terminal chat), sluice ps, --version; models ls shows present/served/size/digest; verify stops its bar before printing OK)
 
 /** Where the command writes and how it exits; tests pass collectors. */
 export interface ModelsCommandIo {
