@@ -19,8 +19,6 @@ beforeAll(async () => {
     // Room for an answer long enough to still be streaming when the test looks.
     SLUICE_CONTEXT_SIZE: 32768,
     SLUICE_LIMITS__MAX_TOKENS: "30000",
-    // One thread: on a loaded machine two OpenMP threads per runner wait on each other at every op.
-    SLUICE_THREADS: 1,
   });
   page = await stack.browser.newPage();
 });

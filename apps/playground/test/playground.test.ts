@@ -158,7 +158,7 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
     await expect.poll(() => row.getByTestId("model-state").textContent(), { timeout: 60_000 }).toBe("ready");
     // Pulling a model the store already holds runs to the "done" phase.
     await page.getByLabel("Model id or URI to pull").fill("lfm2-tiny");
-    await page.getByRole("button", { name: "Pull" }).click();
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
     await expect
       .poll(async () => (await page.getByTestId("pull-progress").textContent()) ?? "", { timeout: 30_000 })
       .toMatch(/^\s*done\b/);
