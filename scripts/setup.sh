@@ -2,7 +2,8 @@
 # Installs everything Sluice needs on a fresh Debian/Node machine: pnpm (pinned),
 # the Debian packages the tests use (redis-server, prometheus for promtool,
 # chromium for the playground's browser tests, haproxy for the scale-out test,
-# bubblewrap for the runner sandbox), and the workspace's packages.
+# bubblewrap for the runner sandbox, tmux for the terminal tests of `sluice run`
+# and `sluice models verify`), and the workspace's packages.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,7 @@ command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v haproxy >/dev/null || need_apt+=(haproxy)
 # Runners are sandboxed with bubblewrap where it can run (runtime.sandbox).
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
+command -v tmux >/dev/null || need_apt+=(tmux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

@@ -8,7 +8,9 @@
 // SLUICE_PORT, SLUICE_PLAYGROUND_PORT, SLUICE_HOST (both ports; the server
 // itself stays on loopback without API keys) and SLUICE_MODEL override;
 // without a model on disk and no network the server runs on the generated
-// lfm2-tiny (synthetic weights: output is noise).
+// lfm2-tiny (synthetic weights: output is noise). Beside the default it
+// serves stories260K from models/fixtures (a real trained model shipped in
+// git), so the playground shows real text offline.
 // Ctrl-C / SIGTERM stops both (the server drains in-flight requests first).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
@@ -22,8 +24,12 @@ const port = process.env.SLUICE_PORT ?? "8080";
 const playgroundPort = process.env.SLUICE_PLAYGROUND_PORT ?? "3000";
 const host = process.env.SLUICE_HOST ?? "127.0.0.1";
 const apiUrl = `http://127.0.0.1:${port}`;
+const fixtures = join(root, "models", "fixtures");
 const env = {
   ...process.env,
+  // Added to, never replacing, directories and preloads the user set.
+  SLUICE_MODEL_DIRS: [process.env.SLUICE_MODEL_DIRS, fixtures].filter(Boolean).join(":"),
+  SLUICE_MODELS__PRELOAD: process.env.SLUICE_MODELS__PRELOAD ?? "[stories260K]",
   SLUICE_PORT: port,
   SLUICE_PLAYGROUND_PORT: playgroundPort,
   NEXT_PUBLIC_SLUICE_API_URL: process.env.NEXT_PUBLIC_SLUICE_API_URL ?? apiUrl,

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -22,6 +22,8 @@ function newest(dir: string): number {
  * does not cost a rebuild.
  */
 export default function setup(): void {
+  // Screenshots of this run only; every test file adds its own.
+  rmSync(join(root, "test-results", "screenshots"), { recursive: true, force: true });
   const buildId = join(root, ".next", "standalone", "apps", "playground", ".next", "BUILD_ID");
   const sourcesChanged = Math.max(newest(join(root, "src")), statSync(join(root, "next.config.ts")).mtimeMs);
   if (existsSync(buildId) && statSync(buildId).mtimeMs > sourcesChanged) return;

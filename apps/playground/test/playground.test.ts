@@ -4,21 +4,12 @@ import { join } from "node:path";
 import { encodePng } from "@sluice/gguf-synth";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  cascadeConfig,
-  freePort,
-  removeScreenshots,
-  type Stack,
-  screenshots,
-  startNext,
-  startStack,
-} from "./harness.ts";
+import { cascadeConfig, freePort, type Stack, screenshots, startNext, startStack } from "./harness.ts";
 
 let stack: Stack;
 let page: Page;
 
 beforeAll(async () => {
-  removeScreenshots();
   stack = await startStack({}, { config: cascadeConfig() });
   page = await stack.browser.newPage();
 });
@@ -33,6 +24,8 @@ afterAll(async () => {
  */
 async function openChat(maxTokens: number, model = ""): Promise<void> {
   await page.goto(`${stack.playgroundUrl}/chat`);
+  // Each test starts its own conversation (the last one reopens after a navigation).
+  await page.getByRole("button", { name: "New chat" }).click();
   await page.getByLabel("Max tokens").fill(String(maxTokens));
   await page.getByLabel("Model or tier").fill(model);
   await page.getByLabel("Seed").fill("7");
@@ -165,7 +158,7 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
     await expect.poll(() => row.getByTestId("model-state").textContent(), { timeout: 60_000 }).toBe("ready");
     // Pulling a model the store already holds runs to the "done" phase.
     await page.getByLabel("Model id or URI to pull").fill("lfm2-tiny");
-    await page.getByRole("button", { name: "Pull" }).click();
+    await page.getByRole("button", { name: "Pull", exact: true }).click();
     await expect
       .poll(async () => (await page.getByTestId("pull-progress").textContent()) ?? "", { timeout: 30_000 })
       .toMatch(/^\s*done\b/);

@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Command } from "commander";
 
@@ -29,6 +30,16 @@ export const commandGroups: LazyCommandGroup[] = [
     load: async () => (await import("./commands/serve.ts")).serveCommand(),
   },
   {
+    name: "run",
+    description: "Chat with a model of a running server in the terminal (/bye to leave)",
+    load: async () => (await import("./commands/run.ts")).runCommand(),
+  },
+  {
+    name: "ps",
+    description: "Show the models a running server has loaded, their memory and busy sequences",
+    load: async () => (await import("./commands/ps.ts")).psCommand(),
+  },
+  {
     name: "models",
     description: "List, download, verify and remove model files",
     load: async () => (await import("./commands/models.ts")).modelsCommand(),
@@ -54,6 +65,7 @@ export const commandGroups: LazyCommandGroup[] = [
 function program(): Command {
   return new Command("sluice")
     .description("Sluice: run Liquid AI LFM2 models in production")
+    .version(`sluice ${version()}`, "-V, --version", "print the version")
     .showHelpAfterError()
     .enablePositionalOptions();
 }
@@ -77,6 +89,11 @@ export function buildCli(groups: readonly (CommandGroup | LazyCommandGroup)[] = 
   const cli = program();
   for (const group of groups) cli.addCommand(typeof group === "function" ? group() : lazyCommand(group));
   return cli;
+}
+
+/** This package's version (apps/server/package.json, one level above src/ and dist/ alike). */
+export function version(): string {
+  return (createRequire(import.meta.url)("../package.json") as { version: string }).version;
 }
 
 /** Runs the CLI on an argv (`process.argv` form); exit status goes to `process.exitCode`. */

@@ -63,6 +63,10 @@ export const envSchema = z.looseObject({
   SLUICE_CONFIG: z.string().optional(),
   /** Where the synthetic fallback model is generated. Defaults to `.sluice/synth` in the server's install root. */
   SLUICE_SYNTH_DIR: z.string().min(1).optional(),
+  /** Server the client commands (`ps`, `run`, `models ls`) talk to. Defaults to `http://127.0.0.1:<SLUICE_PORT or 8080>`. */
+  SLUICE_URL: z.url().optional(),
+  /** API key the client commands send, when the server has keys. */
+  SLUICE_API_KEY: z.string().min(1).optional(),
   SLUICE_ENV: z.string().optional(),
 });
 export type ServerEnv = z.infer<typeof envSchema>;

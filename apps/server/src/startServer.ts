@@ -18,6 +18,7 @@ import { MemoryRateLimiter, type RateLimiter } from "./auth/RateLimiter.ts";
 import { RedisRateLimiter } from "./auth/RedisRateLimiter.ts";
 import { type ChosenModel, chooseDefaultModel, SYNTHETIC_NOTICE } from "./defaultModel.ts";
 import type { ServerEnv } from "./env.ts";
+import { MetricsHistory } from "./http/MetricsHistory.ts";
 import { SluiceHttpServer } from "./http/SluiceHttpServer.ts";
 import { installRoot } from "./paths.ts";
 import { redactedConfig, resolveSettings, type ServeFlags } from "./settings.ts";
@@ -223,8 +224,10 @@ export async function startServer(
   const fa = config.limits.failedAuth;
   const failedAuth = new FailedAuthLimiter({ perMinute: Math.max(fa.perMinute, 1), burst: fa.burst });
   let failedAuthOn = fa.perMinute > 0;
+  const history = new MetricsHistory({ render: async () => (await sluice.metrics()).body });
   const http = new SluiceHttpServer({
     sluice,
+    metricsHistory: () => ({ intervalMs: history.intervalMs, snapshots: history.snapshots() }),
     keys,
     ...(rateLimiter ? { rateLimiter } : {}),
     failedAuth: {
@@ -306,6 +309,7 @@ export async function startServer(
     reload: () => void watcher.reload(),
     shutdown: async (deadlineMs) => {
       watcher.close();
+      history.close();
       await http.shutdown(deadlineMs ?? config.server.shutdownGraceMs);
     },
   };

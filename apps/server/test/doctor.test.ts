@@ -89,7 +89,33 @@ describe("doctor checks", () => {
     const facts = healthy();
     facts.models = [{ ...facts.models[0]!, path: undefined }];
     facts.disk.freeBytes = 600 * MiB;
-    expect(problemsOf(facts)[0]).toMatch(/only 600 MiB free in \/models; the default model needs 379 MiB/);
+    expect(problemsOf(facts)).toContainEqual(
+      expect.stringMatching(/only 600 MiB free in \/models; the default model needs 379 MiB/),
+    );
+  });
+
+  it("flag a default model that is not on disk: offline, the server would serve synthetic noise", () => {
+    const facts = healthy();
+    facts.models = [{ ...facts.models[0]!, path: undefined }];
+    const [problem] = diagnose(facts);
+    expect(problem?.problem).toBe(
+      "the default model lfm2-350m-q8_0 is not on disk: `sluice serve` downloads it at start, and without network serves the generated lfm2-tiny instead (synthetic weights: output is noise)",
+    );
+    expect(problem?.fix).toContain("pnpm sluice models pull lfm2-350m-q8_0");
+    expect(problem?.fix).toContain("stories260K");
+  });
+
+  it("flag a synthetic preset as the default model, with a real model as the fix", () => {
+    const facts = healthy();
+    facts.config = sluiceConfigSchema.parse({ models: { default: "lfm2-tiny" } });
+    facts.models = [];
+    expect(diagnose(facts)).toEqual([
+      {
+        problem:
+          "models.default is lfm2-tiny, a generated model with synthetic weights: every answer is noise",
+        fix: "set models.default to a catalog model (`pnpm sluice models pull lfm2-350m-q8_0`), or to stories260K with models.dirs: [models/fixtures] for real text offline",
+      },
+    ]);
   });
 
   it("flag a public bind without auth, unknown variables and config errors", () => {

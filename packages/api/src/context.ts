@@ -18,10 +18,19 @@ export interface CascadeView {
   abSummary(): unknown;
 }
 
+/** One metrics snapshot the host kept: when, and the Prometheus text of the families the playground charts. */
+export interface MetricsSnapshot {
+  /** Milliseconds since the epoch. */
+  at: number;
+  text: string;
+}
+
 /** What the router needs from its host; passed once to {@link createContextFactory}. */
 export interface ApiDeps {
   sluice: Sluice;
   cascade?: CascadeView;
+  /** The host's recent metrics snapshots, oldest first. Defaults to none (an empty history). */
+  metricsHistory?: () => { intervalMs: number; snapshots: MetricsSnapshot[] };
 }
 
 /** Per-request inputs the transport supplies. */

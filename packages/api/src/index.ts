@@ -3,6 +3,7 @@ export {
   type ApiDeps,
   type CascadeView,
   createContextFactory,
+  type MetricsSnapshot,
   type Principal,
   type RequestInfo,
   type Scope,

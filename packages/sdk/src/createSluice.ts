@@ -17,6 +17,7 @@ import {
 import { createTelemetry, type Telemetry, type TelemetryOptions } from "@sluice/telemetry";
 import { createAdmission } from "./admission.ts";
 import { CascadeRouter } from "./CascadeRouter.ts";
+import { catalogExtras } from "./catalogExtras.ts";
 import { InferenceCache } from "./InferenceCache.ts";
 import { LocalModelResolver } from "./LocalModelResolver.ts";
 import { ModelAdmin } from "./ModelAdmin.ts";
@@ -186,7 +187,12 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
         .catch((err: unknown) => log.error({ err }, "audit append failed"));
     },
     (id) => runtime.scheduler.stats(id),
-    (id) => memory.of(id),
+    {
+      memory: (id) => memory.of(id),
+      ...(store
+        ? catalogExtras(store, slots, defaultModel, runtime.host, resolver, budget?.budgetBytes)
+        : {}),
+    },
   );
 
   const parts: SluiceParts = {

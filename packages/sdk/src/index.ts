@@ -61,6 +61,7 @@ export { StoreModelResolver } from "./StoreModelResolver.ts";
 export type {
   CallOptions,
   CascadeInfo,
+  CatalogModel,
   ChatRequest,
   EmbedRequest,
   EmbedResult,

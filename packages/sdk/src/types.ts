@@ -109,6 +109,29 @@ export interface ModelStatus {
   memory?: ModelMemoryReport;
 }
 
+/** A catalog model as the model picker shows it: on disk or pullable, its size and whether it fits. */
+export interface CatalogModel {
+  id: string;
+  name: string;
+  role: "chat" | "embed" | "vision" | "projector";
+  uri: string;
+  architecture?: string;
+  quantization?: string;
+  parameters?: string;
+  license?: string;
+  description?: string;
+  /** File size: measured when on disk, else the catalog's (approximate). */
+  sizeBytes?: number;
+  /** The file is in the models directory or an extra directory. */
+  present: boolean;
+  /** RAM one load needs (GGUF header when present, else approximated from the size). */
+  needBytes?: number;
+  /** `needBytes` is within the memory budget; absent without a budget. */
+  fits?: boolean;
+  /** State of the configured model with this id; absent when not configured. */
+  state?: ModelState;
+}
+
 export interface HealthReport {
   status: "ok" | "degraded" | "closing";
   /** The default model is loaded and accepting requests. */

@@ -40,11 +40,21 @@ export function StatusBanner() {
     );
   }
   const synthetic = models.data?.find((m) => m.isDefault && m.synthetic);
+  const real = models.data?.find((m) => m.role === "chat" && !m.synthetic && m.state === "ready");
   if (synthetic) {
     banners.push(
       <p key="synthetic" className="banner warn" role="status" data-testid="banner-synthetic">
-        Synthetic weights: the default model <code>{synthetic.id}</code> has random weights, so its output is
-        noise. Speed and memory figures are still real.
+        The API default <code>{synthetic.id}</code> has synthetic weights: its output is noise (speed and
+        memory figures are real).{" "}
+        {real ? (
+          <span data-testid="banner-real">
+            For real text the chat uses <code>{real.id}</code>, a real trained model.
+          </span>
+        ) : (
+          <>
+            For real text, pull a model on the <a href="/models">Models</a> page.
+          </>
+        )}
       </p>,
     );
   }

@@ -11,12 +11,10 @@ import {
 } from "@sluice/config";
 import { probeBubblewrap, type RunnerSandboxMode } from "@sluice/core";
 import { isSluiceError } from "@sluice/core/errors";
-import { createModelStore, getCatalog, type ListedModel } from "@sluice/core/models";
+import { createModelStore, fitModels, getCatalog } from "@sluice/core/models";
 import { Command } from "commander";
 import { envSchema, rawEnv } from "../env.ts";
 import {
-  approxFileBytes,
-  approxNeedBytes,
   budgetOf,
   type DoctorFacts,
   type DoctorProblem,
@@ -173,40 +171,6 @@ async function probeHardware(
   }
 }
 
-async function fitModels(
-  config: SluiceConfig,
-  listed: readonly ListedModel[],
-  budget: number,
-): Promise<ModelFit[]> {
-  const { DEFAULT_RUNTIME_BYTES, estimateLoadMemory } = await import("@sluice/core");
-  const fits: ModelFit[] = [];
-  for (const l of listed) {
-    if (l.entry.role === "projector") continue;
-    const fit: ModelFit = { entry: l.entry, exact: false };
-    if (l.path) fit.path = l.path;
-    fit.fileBytes = l.sizeBytes ?? approxFileBytes(l.entry);
-    if (l.path) {
-      try {
-        const estimate = await estimateLoadMemory({
-          modelPath: l.path,
-          contextSize: config.runtime.contextSize,
-          sequences: config.runtime.sequences,
-          batchSize: config.runtime.batchSize,
-        });
-        fit.needBytes = estimate.totalBytes;
-        fit.exact = true;
-      } catch {
-        // An unreadable header is the verify command's business; fall back to the size.
-      }
-    }
-    if (fit.needBytes === undefined && fit.fileBytes !== undefined)
-      fit.needBytes = approxNeedBytes(fit.fileBytes, DEFAULT_RUNTIME_BYTES);
-    if (fit.needBytes !== undefined) fit.fits = fit.needBytes <= budget;
-    fits.push(fit);
-  }
-  return fits;
-}
-
 function modelTable(fits: readonly ModelFit[]): string[] {
   const rows = fits.map((f) => [
     f.entry.id,
@@ -267,7 +231,12 @@ export function doctorCommand(io: DoctorIo = {}): Command {
       const dirExists = existsSync(modelsDir);
       // Listing only stats files; it creates nothing, so a missing directory is reported, not made.
       const listed = await createModelStore({ modelsDir, extraDirs, catalog: getCatalog() }).list();
-      const models = await fitModels(config, listed, budgetBytes);
+      const models = await fitModels(listed, {
+        contextSize: config.runtime.contextSize,
+        sequences: config.runtime.sequences,
+        batchSize: config.runtime.batchSize,
+        budgetBytes,
+      });
       const diskFree = await freeDisk(modelsDir);
       const defaultPath = isAbsolute(config.models.default)
         ? config.models.default

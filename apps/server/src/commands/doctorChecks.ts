@@ -1,6 +1,9 @@
 import { isIP } from "node:net";
 import { type ConfigProblem, describeConfig, type SluiceConfig } from "@sluice/config";
-import type { ModelEntry } from "@sluice/core/models";
+import { getCatalog, type ModelFit } from "@sluice/core/models";
+import { isPresetName } from "@sluice/gguf-synth";
+
+export { approxFileBytes, approxNeedBytes, type ModelFit } from "@sluice/core/models";
 
 /** A problem `sluice doctor` found and what to do about it. */
 export interface DoctorProblem {
@@ -13,19 +16,8 @@ export type HardwareFacts =
   | { ok: true; gpu: string | false; cpuMathCores: number; maxThreads: number }
   | { ok: false; error: string };
 
-/** One catalog model with its memory need under the current runtime settings. */
-export interface ModelFit {
-  entry: ModelEntry;
-  /** Local file, when present. */
-  path?: string;
-  /** File size: measured when present, else from the catalog (approximate). */
-  fileBytes?: number;
-  /** RAM one load needs; from the GGUF header when present, else approximated from the size. */
-  needBytes?: number;
-  /** `needBytes` comes from the GGUF header (not an approximation). */
-  exact: boolean;
-  fits?: boolean;
-}
+/** The catalog's default chat model, named in fixes. */
+const getDefaultChatId = (): string => getCatalog().defaultModel("chat")?.id ?? "lfm2-350m-q8_0";
 
 /** Everything the checks look at; gathered by the doctor command, built by hand in tests. */
 export interface DoctorFacts {
@@ -58,37 +50,6 @@ export function budgetOf(config: SluiceConfig, totalBytes: number, cgroupLimitBy
   const budget = config.runtime.memoryBudgetBytes;
   if (budget !== "auto") return budget;
   return Math.floor(0.5 * Math.min(totalBytes, cgroupLimitBytes ?? Number.POSITIVE_INFINITY));
-}
-
-/** Bits per weight of common GGUF quantisations, for models not downloaded yet. */
-const BITS_PER_WEIGHT: Record<string, number> = {
-  F32: 32,
-  F16: 16,
-  BF16: 16,
-  Q8_0: 8.5,
-  Q6_K: 6.56,
-  Q5_K_M: 5.69,
-  Q4_K_M: 4.85,
-  Q4_0: 4.5,
-};
-
-/** Approximate file size of a catalog entry: its listed size, else parameters × bits per weight. */
-export function approxFileBytes(entry: ModelEntry): number | undefined {
-  if (entry.sizeBytes ?? entry.approxSizeBytes) return entry.sizeBytes ?? entry.approxSizeBytes;
-  const params = /^([\d.]+)\s*([KMB])$/i.exec(entry.parameters ?? "");
-  const bits = BITS_PER_WEIGHT[entry.quantization?.toUpperCase() ?? ""];
-  if (!params || bits === undefined) return undefined;
-  const scale = { K: 1e3, M: 1e6, B: 1e9 }[(params[2] as string).toUpperCase() as "K" | "M" | "B"];
-  return Math.round((Number(params[1]) * scale * bits) / 8);
-}
-
-/**
- * RAM a load needs, approximated from the file size when the GGUF header
- * cannot be read (model not downloaded): the weights, a quarter more for the
- * context and compute buffers, and the runner process.
- */
-export function approxNeedBytes(fileBytes: number, runtimeBytes: number): number {
-  return Math.round(fileBytes * 1.25) + runtimeBytes;
 }
 
 /** Edit distance, for "did you mean" on misspelt fields. */
@@ -176,10 +137,25 @@ export function diagnose(f: DoctorFacts): DoctorProblem[] {
     });
 
   const dflt = f.models.find((m) => m.entry.id === c.models.default);
-  if (!dflt && !f.defaultIsFile && !/^(hf:|https:\/\/)/.test(c.models.default))
+  if (
+    !dflt &&
+    !f.defaultIsFile &&
+    !isPresetName(c.models.default) &&
+    !/^(hf:|https:\/\/)/.test(c.models.default)
+  )
     out.push({
       problem: `models.default "${c.models.default}" is neither a catalog model nor an existing file`,
       fix: "set models.default to a catalog id (`pnpm sluice models ls`), a GGUF path or an hf:/https URI",
+    });
+  if (isPresetName(c.models.default))
+    out.push({
+      problem: `models.default is ${c.models.default}, a generated model with synthetic weights: every answer is noise`,
+      fix: `set models.default to a catalog model (\`pnpm sluice models pull ${getDefaultChatId()}\`), or to stories260K with models.dirs: [models/fixtures] for real text offline`,
+    });
+  if (dflt && !dflt.path && c.models.allowDownload)
+    out.push({
+      problem: `the default model ${dflt.entry.id} is not on disk: \`sluice serve\` downloads it at start, and without network serves the generated lfm2-tiny instead (synthetic weights: output is noise)`,
+      fix: `run \`pnpm sluice models pull ${dflt.entry.id}\` on a machine with network (or copy the file into ${c.models.dir}); \`pnpm start\` also serves stories260K from models/fixtures for real text offline`,
     });
   if (dflt) {
     if (!dflt.path && !c.models.allowDownload)

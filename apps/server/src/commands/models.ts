@@ -1,19 +1,24 @@
+import { stat } from "node:fs/promises";
 import { delimiter, join, resolve } from "node:path";
 // Subpath imports: the models area alone loads in a fraction of the whole core barrel.
 import { isSluiceError, toSluiceError } from "@sluice/core/errors";
 import {
   createModelStore,
+  DigestLock,
   getCatalog,
+  type ListedModel,
   loadCatalog,
   type ModelProgress,
   type ModelStore,
   type ModelStoreOptions,
   type ResolvedModel,
+  VerificationRecords,
 } from "@sluice/core/models";
 import { SingleBar } from "cli-progress";
 import { Command, Option } from "commander";
 import { readEnv } from "../env.ts";
 import { installRoot } from "../paths.ts";
+import { type ServedModel, serverClient, table } from "./client.ts";
 
 /** Where the command writes and how it exits; tests pass collectors. */
 export interface ModelsCommandIo {
@@ -142,36 +147,68 @@ export function modelsCommand(io: ModelsCommandIo = {}): Command {
 
   models
     .command("ls")
-    .description("List catalog models and whether they are present")
+    .description("List models on disk and those a running server serves (--all: the whole catalog)")
     .option("--json", "print JSON")
+    .option("--all", "list every catalog model, present or not")
+    .option(
+      "--url <url>",
+      "server asked what it serves (default: $SLUICE_URL or http://127.0.0.1:$SLUICE_PORT|8080)",
+    )
+    .option("--api-key <key>", "API key for that server (default: $SLUICE_API_KEY)")
     .action(
-      run(async (store, options: { json?: boolean }) => {
+      run(async (store, options: { json?: boolean; all?: boolean; url?: string; apiKey?: string }) => {
         const listed = await store.list();
+        // What a running server serves; nothing answering is normal, not an error.
+        const served = await serverClient(options)
+          .getJson<{ data: ServedModel[] }>("/v1/models", 1500)
+          .then((r) => r.data.filter((m) => m.sluice?.role !== "cascade"))
+          .catch(() => undefined);
+        const servedState = new Map((served ?? []).map((m) => [m.id, m.sluice?.state ?? "?"]));
+        const digests = await digestStates(store, listed);
         if (options.json) {
           out(
             `${JSON.stringify(
-              listed.map((l) => ({ ...l.entry, path: l.path, location: l.location })),
+              listed.map((l) => ({
+                ...l.entry,
+                path: l.path,
+                location: l.location,
+                served: servedState.get(l.entry.id) ?? null,
+                digest: digests.get(l.entry.id),
+              })),
               null,
               2,
             )}\n`,
           );
           return 0;
         }
-        const rows = listed.map((l) => [
+        const shown = options.all ? listed : listed.filter((l) => l.path || servedState.has(l.entry.id));
+        const rows = shown.map((l) => [
           `${l.entry.id}${l.entry.default ? " *" : ""}`,
           l.entry.role,
           l.entry.architecture,
           l.entry.quantization ?? "",
+          l.path ? "yes" : "no",
+          servedState.get(l.entry.id) ?? "-",
           l.sizeBytes !== undefined
             ? mib(l.sizeBytes)
             : l.entry.approxSizeBytes
               ? `~${mib(l.entry.approxSizeBytes)}`
               : "",
-          l.entry.license,
+          digests.get(l.entry.id) ?? "",
           l.path ?? "-",
         ]);
-        out(table(["ID", "ROLE", "ARCH", "QUANT", "SIZE", "LICENCE", "PATH"], rows));
-        out("* default model of its role\n");
+        // Served models the catalog does not name (a generated preset, a file, a URI).
+        const catalogIds = new Set(listed.map((l) => l.entry.id));
+        for (const m of served ?? []) {
+          if (catalogIds.has(m.id)) continue;
+          const note = m.sluice?.synthetic ? "synthetic" : "";
+          rows.push([m.id, m.sluice?.role ?? "?", "", "", "", m.sluice?.state ?? "?", "", note, "(served)"]);
+        }
+        out(table(["ID", "ROLE", "ARCH", "QUANT", "PRESENT", "SERVED", "SIZE", "DIGEST", "PATH"], rows));
+        if (rows.length === 0) out("no models on disk; `sluice models ls --all` shows the catalog\n");
+        out(
+          `* default model of its role · SERVED: ${served ? `state on the server at ${serverClient(options).url}` : "no server answered"}\n`,
+        );
         return 0;
       }),
     );
@@ -209,15 +246,21 @@ export function modelsCommand(io: ModelsCommandIo = {}): Command {
               path: resolve(options.path),
               ...(options.sha256 ? { sha256: options.sha256 } : {}),
             };
-            out(`OK ${describe(await store.verify(target, { onProgress: bar.onProgress }))}\n`);
+            const checked = await store.verify(target, { onProgress: bar.onProgress });
+            // The bar redraws its line: it is gone before a result is printed, so it never erases one.
+            bar.stop();
+            out(`OK ${describe(checked)}\n`);
             return 0;
           }
           const refs = ref ? [ref] : (await store.list()).filter((l) => l.path).map((l) => l.entry.id);
           let failures = 0;
           for (const r of refs) {
             try {
-              out(`OK ${describe(await store.verify(r, { onProgress: bar.onProgress }))}\n`);
+              const checked = await store.verify(r, { onProgress: bar.onProgress });
+              bar.stop();
+              out(`OK ${describe(checked)}\n`);
             } catch (error) {
+              bar.stop();
               if (refs.length === 1) throw error;
               const e = toSluiceError(error);
               err(`error ${e.code}: ${r}: ${e.message}\n`);
@@ -246,17 +289,31 @@ export function modelsCommand(io: ModelsCommandIo = {}): Command {
   return models;
 }
 
+/**
+ * What is known of each model's digest: `verified` (a record of this exact
+ * file state matches), `unverified` (present, hashed at the next load or
+ * verify), else for absent files `catalog` (the catalog names it), `pinned`
+ * (pinned on an earlier download) or `none`.
+ */
+async function digestStates(store: ModelStore, listed: readonly ListedModel[]): Promise<Map<string, string>> {
+  const records = new VerificationRecords(join(store.modelsDir, ".sluice-verified.json"));
+  const lock = new DigestLock(store.lockFile);
+  const out = new Map<string, string>();
+  for (const l of listed) {
+    const expected = l.entry.sha256 ?? (await lock.get(l.entry.id).catch(() => undefined))?.sha256;
+    if (l.path) {
+      const s = await stat(l.path, { bigint: true }).catch(() => undefined);
+      const recorded = s ? await records.lookup(s).catch(() => undefined) : undefined;
+      out.set(
+        l.entry.id,
+        recorded === undefined ? "unverified" : expected && recorded !== expected ? "MISMATCH" : "verified",
+      );
+    } else out.set(l.entry.id, l.entry.sha256 ? "catalog" : expected ? "pinned" : "none");
+  }
+  return out;
+}
+
 function describe(r: ResolvedModel): string {
   const name = r.entry?.id ?? r.path;
   return `${name} ${r.path} sha256=${r.sha256} (${r.summary.architecture}, ${mib(r.summary.fileSize)})`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    `${cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd()}\n`;
-  return [line(header), ...rows.map(line)].join("");
 }

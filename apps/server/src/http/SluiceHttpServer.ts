@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  type ApiDeps,
   type AppRouter,
   appRouter,
   BODY_TOO_LARGE,
@@ -51,6 +52,8 @@ export interface SluiceHttpServerOptions {
   /** Origins CORS allows (the playground's). Defaults to none. */
   corsOrigins?: readonly string[];
   cascade?: CascadeView;
+  /** Recent metrics snapshots for `system.metricsHistory`. Defaults to none (an empty history). */
+  metricsHistory?: ApiDeps["metricsHistory"];
   /** Path of the Prometheus endpoint; `null` turns it off. Defaults to `"/metrics"`. */
   metricsPath?: string | null;
   /** Bucket of 401/403 answers per client address. Defaults to none (no limit). */
@@ -98,6 +101,7 @@ export class SluiceHttpServer {
     const contextFor = createContextFactory({
       sluice: options.sluice,
       ...(options.cascade ? { cascade: options.cascade } : {}),
+      ...(options.metricsHistory ? { metricsHistory: options.metricsHistory } : {}),
     });
     this.#trpc = createHTTPHandler({
       router: appRouter,

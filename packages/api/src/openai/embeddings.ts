@@ -86,6 +86,9 @@ export function listModels(sluice: Sluice, createdAt: number): { object: "list";
           // Loaded models only: the GGUF estimate and, in runner mode, the runner's RSS.
           ...(m.memory ? { memory: m.memory } : {}),
           ...(m.engine ? { engine: m.engine } : {}),
+          sequences: m.sequences,
+          busySequences: m.busySequences,
+          queued: m.queued,
         },
       })),
       ...cascade,

@@ -5,6 +5,8 @@ import { adminProcedure, inferProcedure, router } from "../trpc.ts";
 /** Model administration; reading needs `infer`, changing needs `admin`. */
 export const modelsRouter = router({
   list: inferProcedure.query(({ ctx }) => ctx.sluice.models.list()),
+  /** The catalog: on disk or pullable, size, quantization, memory fit, and the configured state. */
+  catalog: inferProcedure.query(({ ctx }) => ctx.sluice.models.catalog()),
   status: inferProcedure.input(modelRef).query(({ input, ctx }) => ctx.sluice.models.status(input.id)),
   load: adminProcedure
     .input(modelRef)

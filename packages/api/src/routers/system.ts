@@ -6,6 +6,10 @@ export const systemRouter = router({
   health: publicProcedure.query(({ ctx }) => ctx.sluice.health()),
   /** Prometheus text of this instance. */
   metrics: adminProcedure.query(async ({ ctx }) => (await ctx.sluice.metrics()).body),
+  /** Recent metrics snapshots kept by the host (a short ring buffer), so charts start with history. */
+  metricsHistory: adminProcedure.query(
+    ({ ctx }) => ctx.metricsHistory?.() ?? { intervalMs: 0, snapshots: [] as { at: number; text: string }[] },
+  ),
   /** The configuration in effect, secrets removed. */
   config: adminProcedure.query(({ ctx }) => ctx.sluice.effectiveConfig()),
 });

@@ -20,6 +20,13 @@ export {
   SyntheticPresetSchema,
 } from "./catalog/schema.ts";
 export {
+  approxFileBytes,
+  approxNeedBytes,
+  type FitOptions,
+  fitModels,
+  type ModelFit,
+} from "./fit/fitModels.ts";
+export {
   CHECKED_ARCHITECTURES,
   LLAMA_CPP_ARCHITECTURES,
   PROJECTOR_ARCHITECTURE,

@@ -113,7 +113,48 @@ function Summary({ summary }: { summary: SummaryView | null }) {
   );
 }
 
+const SNIPPET = `# config/default.yaml (or the file given with --config / SLUICE_CONFIG)
+cascade:
+  enabled: true
+  tiers:                      # cheapest healthy tier first
+    - model: stories260K      # catalog id, path or hf: URI
+      cost: 1
+      confidenceThreshold: 0.5  # escalate answers less sure than this
+    - model: lfm2-350m-q8_0
+      cost: 4
+      confidenceThreshold: 0`;
+
+/** A default install routes nothing: say how to turn the cascade on instead of showing empty tables. */
+function NoCascade() {
+  return (
+    <section className="panel" data-testid="cascade-howto">
+      <h2>No cascade is configured</h2>
+      <p>
+        Requests for model <code>auto</code> go to the default model. To route them through tiers (a cheap
+        model first, a larger one when the answer&apos;s confidence is low), add tiers to the server&apos;s
+        config and restart it:
+      </p>
+      <pre className="snippet">
+        <code>{SNIPPET}</code>
+      </pre>
+      <p className="muted small">
+        Routing decisions and A/B results then appear on this page. See <code>docs/configuration.md</code> for
+        every cascade field.
+      </p>
+    </section>
+  );
+}
+
 export function CascadeView() {
+  const trpc = useTRPC();
+  const config = useQuery({ ...trpc.system.config.queryOptions(), retry: false });
+  const cascade = (config.data as { cascade?: { enabled?: boolean; tiers?: unknown[] } } | undefined)
+    ?.cascade;
+  if (config.isSuccess && !(cascade?.enabled && (cascade.tiers?.length ?? 0) > 0)) return <NoCascade />;
+  return <Routing />;
+}
+
+function Routing() {
   const trpc = useTRPC();
   const traces = useQuery({ ...trpc.cascade.traces.queryOptions({ limit: 50 }), refetchInterval: 5000 });
   const summary = useQuery({ ...trpc.cascade.abSummary.queryOptions(), refetchInterval: 10_000 });

@@ -1,11 +1,16 @@
 "use client";
 
-import { type ChangeEvent, type FormEvent, type KeyboardEvent, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { type ChangeEvent, type FormEvent, type KeyboardEvent, useEffect, useRef, useState } from "react";
+import { useTRPC } from "../../lib/trpc.ts";
 import { ErrorNote } from "../ErrorNote.tsx";
+import { ConversationList } from "./ConversationList.tsx";
 import { MessageList } from "./MessageList.tsx";
 import { ParamsForm } from "./ParamsForm.tsx";
 import { DEFAULT_PARAMS } from "./types.ts";
 import { useChatStream } from "./useChatStream.ts";
+import { useConversation } from "./useConversation.ts";
+import { useFollow } from "./useFollow.ts";
 
 function announce(status: string | undefined): string {
   if (status === "streaming") return "Sluice is answering";
@@ -18,12 +23,41 @@ function announce(status: string | undefined): string {
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 const IMAGE_TYPES = "image/png,image/jpeg,image/webp";
 
+/**
+ * The model a first visit chats with: the server's default, unless that one
+ * has synthetic weights and a real chat model is loaded beside it (`pnpm
+ * start` serves stories260K), so the first answer is text, not noise.
+ */
+function useSuggestedModel(): string | undefined {
+  const trpc = useTRPC();
+  const models = useQuery({ ...trpc.models.list.queryOptions(), retry: false });
+  const list = models.data ?? [];
+  if (!list.find((m) => m.isDefault)?.synthetic) return undefined;
+  return list.find((m) => m.role === "chat" && !m.synthetic && m.state === "ready")?.id;
+}
+
 export function ChatView() {
   const [params, setParams] = useState(DEFAULT_PARAMS);
+  const [modelTouched, setModelTouched] = useState(false);
   const [draft, setDraft] = useState("");
   const [image, setImage] = useState<{ name: string; url: string } | null>(null);
   const [imageError, setImageError] = useState<string | null>(null);
-  const chat = useChatStream();
+  const [sideOpen, setSideOpen] = useState(true);
+  const conversation = useConversation();
+  const chat = useChatStream(conversation.entries, conversation.setEntries);
+  const suggested = useSuggestedModel();
+  // The composer sits right below the last message: keeping it in view follows the stream.
+  const endRef = useRef<HTMLFormElement>(null);
+  useFollow(endRef, conversation.entries, chat.streaming);
+
+  useEffect(() => {
+    if (suggested && !modelTouched && params.model === "") setParams((p) => ({ ...p, model: suggested }));
+  }, [suggested, modelTouched, params.model]);
+
+  // Phones start with the settings folded, so the conversation comes first.
+  useEffect(() => {
+    if (window.matchMedia("(max-width: 800px)").matches) setSideOpen(false);
+  }, []);
 
   function submit(event?: FormEvent) {
     event?.preventDefault();
@@ -66,23 +100,42 @@ export function ChatView() {
     }
   }
 
+  const switchTo = (action: () => void) => {
+    chat.stop();
+    action();
+  };
+
   return (
     <div className="chat">
+      <ConversationList
+        conversations={conversation.conversations}
+        currentId={conversation.currentId}
+        onSelect={(id) => switchTo(() => conversation.select(id))}
+        onNew={() => switchTo(conversation.startNew)}
+        onDelete={(id) => switchTo(() => conversation.remove(id))}
+      />
       <section className="chat-main" aria-label="Conversation">
-        <MessageList entries={chat.entries} />
+        <MessageList
+          entries={conversation.entries}
+          actions={{
+            busy: chat.streaming,
+            onRegenerate: () => chat.regenerate(params),
+            onEdit: (id, text) => chat.editAndResend(id, text, params),
+          }}
+        />
         {/* Announces the answer's state once, rather than every streamed token. */}
         <p className="visually-hidden" role="status">
-          {announce(chat.entries.at(-1)?.status)}
+          {announce(conversation.entries.at(-1)?.status)}
         </p>
         {chat.error ? <ErrorNote error={chat.error} /> : null}
-        <form className="composer" onSubmit={submit}>
+        <form className="composer" onSubmit={submit} ref={endRef} data-testid="composer">
           <label htmlFor="prompt" className="visually-hidden">
             Message
           </label>
           <textarea
             id="prompt"
             name="prompt"
-            rows={3}
+            rows={2}
             placeholder="Message (Enter sends, Shift+Enter adds a line, Esc stops)"
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
@@ -105,6 +158,15 @@ export function ChatView() {
             </p>
           ) : null}
           <div className="composer-actions">
+            {chat.streaming ? (
+              <button type="button" className="danger" onClick={chat.stop}>
+                Stop
+              </button>
+            ) : (
+              <button type="submit" disabled={!draft.trim()}>
+                Send
+              </button>
+            )}
             <label className="button secondary file-button">
               Attach image
               <input
@@ -115,30 +177,26 @@ export function ChatView() {
                 data-testid="image-input"
               />
             </label>
-            {chat.streaming ? (
-              <button type="button" className="danger" onClick={chat.stop}>
-                Stop
-              </button>
-            ) : (
-              <button type="submit" disabled={!draft.trim()}>
-                Send
-              </button>
-            )}
-            <button
-              type="button"
-              className="secondary"
-              onClick={chat.clear}
-              disabled={chat.entries.length === 0}
-            >
-              Clear
-            </button>
+            <span className="muted small composer-model" data-testid="composer-model">
+              {params.model.trim() || "server default"}
+            </span>
           </div>
         </form>
       </section>
       <aside className="chat-side">
-        <details open className="params-box">
+        <details
+          open={sideOpen}
+          className="params-box"
+          onToggle={(e) => setSideOpen((e.target as HTMLDetailsElement).open)}
+        >
           <summary>Model and sampling</summary>
-          <ParamsForm value={params} onChange={setParams} />
+          <ParamsForm
+            value={params}
+            onChange={(p) => {
+              if (p.model !== params.model) setModelTouched(true);
+              setParams(p);
+            }}
+          />
         </details>
         <p className="muted small">
           Images (PNG, JPEG, WebP, up to 10 MiB) go to vision models, those started with a projector (

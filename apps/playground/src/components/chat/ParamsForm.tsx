@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { useTRPC } from "../../lib/trpc.ts";
 import type { ChatParams } from "./types.ts";
 
@@ -34,6 +35,34 @@ export function ParamsForm({ value, onChange }: { value: ChatParams; onChange: (
           ))}
         </datalist>
       </label>
+      {chatModels.length > 0 ? (
+        <ul className="model-chips" aria-label="Served chat models" data-testid="chat-model-chips">
+          {chatModels.map((m) => (
+            <li key={m.id}>
+              <button
+                type="button"
+                className="chip"
+                aria-pressed={value.model === m.id || (value.model === "" && m.isDefault)}
+                onClick={() => set("model", m.id)}
+              >
+                <span className="chip-id">{m.id}</span>
+                <span className="chip-note">
+                  {[
+                    m.isDefault ? "API default" : null,
+                    m.synthetic ? "synthetic: noise" : "real weights",
+                    m.state,
+                  ]
+                    .filter(Boolean)
+                    .join(" · ")}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <p className="muted small">
+        More models: <Link href="/models">Models</Link> (catalog, pull, load).
+      </p>
       <label>
         Temperature <output>{value.temperature.toFixed(2)}</output>
         <input

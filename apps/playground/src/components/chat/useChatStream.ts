@@ -1,10 +1,10 @@
 "use client";
 
 import type { TRPCClientError } from "@trpc/client";
-import { useCallback, useRef, useState } from "react";
+import { type Dispatch, type SetStateAction, useCallback, useRef, useState } from "react";
 import { describeError, type ShownError } from "../../lib/errors.ts";
 import { newRequestId, useTRPCClient } from "../../lib/trpc.ts";
-import type { ChatEntry, ChatParams } from "./types.ts";
+import type { AnswerMeta, ChatEntry, ChatParams } from "./types.ts";
 
 type StreamInput = Parameters<ReturnType<typeof useTRPCClient>["chat"]["stream"]["subscribe"]>[0];
 
@@ -39,27 +39,47 @@ export function buildInput(params: ChatParams, history: ChatEntry[]): StreamInpu
   return input;
 }
 
-/** Streams one answer at a time into `entries`; `stop()` cancels it on the server at once. */
-export function useChatStream() {
+function emptyMeta(requestId: string): AnswerMeta {
+  return {
+    requestId,
+    model: null,
+    firstTokenMs: null,
+    serverFirstTokenMs: null,
+    tokensPerSecond: null,
+    generatedTokens: null,
+    confidence: null,
+    cached: false,
+    finishReason: null,
+    degraded: false,
+  };
+}
+
+/**
+ * Streams one answer at a time into the conversation's entries (owned by the
+ * caller, so they can be kept in the browser); `stop()` cancels it on the
+ * server at once and keeps the figures measured so far.
+ */
+export function useChatStream(entries: ChatEntry[], setEntries: Dispatch<SetStateAction<ChatEntry[]>>) {
   const client = useTRPCClient();
-  const [entries, setEntries] = useState<ChatEntry[]>([]);
   const [error, setError] = useState<ShownError | null>(null);
   const [streaming, setStreaming] = useState(false);
   const stopRef = useRef<(() => void) | null>(null);
 
-  const update = useCallback((id: string, change: (e: ChatEntry) => ChatEntry) => {
-    setEntries((all) => all.map((e) => (e.id === id ? change(e) : e)));
-  }, []);
+  const update = useCallback(
+    (id: string, change: (e: ChatEntry) => ChatEntry) => {
+      setEntries((all) => all.map((e) => (e.id === id ? change(e) : e)));
+    },
+    [setEntries],
+  );
 
-  const send = useCallback(
-    (text: string, params: ChatParams, image?: string) => {
+  /** Streams an answer to `history` (which ends with the user's message). */
+  const answer = useCallback(
+    (history: ChatEntry[], params: ChatParams) => {
       setError(null);
-      const user: ChatEntry = { id: newRequestId(), role: "user", content: text, status: "done", pieces: 0 };
-      if (image) user.image = image;
       const requestId = newRequestId();
       let input: StreamInput;
       try {
-        input = buildInput(params, [...entries, user]);
+        input = buildInput(params, history);
       } catch (e) {
         setError({
           code: "INVALID_INPUT",
@@ -70,29 +90,19 @@ export function useChatStream() {
         });
         return;
       }
-      const answer: ChatEntry = {
+      const reply: ChatEntry = {
         id: requestId,
         role: "assistant",
         content: "",
         status: "streaming",
         pieces: 0,
-        meta: {
-          requestId,
-          model: null,
-          firstTokenMs: null,
-          serverFirstTokenMs: null,
-          tokensPerSecond: null,
-          generatedTokens: null,
-          confidence: null,
-          cached: false,
-          finishReason: null,
-          degraded: false,
-        },
+        meta: emptyMeta(requestId),
       };
-      setEntries((all) => [...all, user, answer]);
+      setEntries([...history, reply]);
       setStreaming(true);
       const started = performance.now();
-      let firstTokenMs: number | null = null;
+      let firstTokenAt: number | null = null;
+      let pieces = 0;
       // A retryable error reaches the page only as a connection state; keep it for the report.
       let stateError: TRPCClientError<never> | null = null;
       const finish = () => {
@@ -103,13 +113,14 @@ export function useChatStream() {
         context: { requestId },
         onData(event) {
           if (event.type === "token") {
-            firstTokenMs ??= performance.now() - started;
-            const ttft = firstTokenMs;
+            firstTokenAt ??= performance.now();
+            pieces++;
+            const ttft = firstTokenAt - started;
             update(requestId, (e) => ({
               ...e,
               content: e.content + event.text,
               pieces: e.pieces + 1,
-              meta: { ...(e.meta as NonNullable<ChatEntry["meta"]>), model: event.model, firstTokenMs: ttft },
+              meta: { ...(e.meta ?? emptyMeta(requestId)), model: event.model, firstTokenMs: ttft },
             }));
             return;
           }
@@ -124,7 +135,7 @@ export function useChatStream() {
               requestId,
               // With model "auto" the cascade says which tier answered and how sure it was.
               model: event.cascade?.tier ?? event.model,
-              firstTokenMs: firstTokenMs ?? performance.now() - started,
+              firstTokenMs: firstTokenAt === null ? performance.now() - started : firstTokenAt - started,
               serverFirstTokenMs: s.timeToFirstTokenMs,
               tokensPerSecond: tps,
               generatedTokens: s.generatedTokens,
@@ -161,13 +172,61 @@ export function useChatStream() {
         },
       });
       stopRef.current = () => {
+        // The server's figures never come after a stop, so the page keeps its
+        // own: one token per streamed piece, decoded since the first one.
+        const stoppedAt = performance.now();
+        const seconds = firstTokenAt === null ? 0 : (stoppedAt - firstTokenAt) / 1000;
+        const streamed = pieces;
         // Marked first: unsubscribing completes the observer, which would call it done.
-        update(requestId, (e) => (e.status === "streaming" ? { ...e, status: "stopped" } : e));
+        update(requestId, (e) =>
+          e.status === "streaming"
+            ? {
+                ...e,
+                status: "stopped",
+                meta: {
+                  ...(e.meta ?? emptyMeta(requestId)),
+                  generatedTokens: streamed,
+                  tokensPerSecond: seconds > 0 && streamed > 1 ? (streamed - 1) / seconds : null,
+                  finishReason: "stopped",
+                },
+              }
+            : e,
+        );
         sub.unsubscribe();
         finish();
       };
     },
-    [client, entries, update],
+    [client, setEntries, update],
+  );
+
+  const send = useCallback(
+    (text: string, params: ChatParams, image?: string) => {
+      const user: ChatEntry = { id: newRequestId(), role: "user", content: text, status: "done", pieces: 0 };
+      if (image) user.image = image;
+      answer([...entries, user], params);
+    },
+    [answer, entries],
+  );
+
+  /** Asks again for the last answer: everything after the last user message is replaced. */
+  const regenerate = useCallback(
+    (params: ChatParams) => {
+      const lastUser = entries.findLastIndex((e) => e.role === "user");
+      if (lastUser < 0) return;
+      answer(entries.slice(0, lastUser + 1), params);
+    },
+    [answer, entries],
+  );
+
+  /** Replaces a user message's text and answers it again; later messages are dropped. */
+  const editAndResend = useCallback(
+    (id: string, text: string, params: ChatParams) => {
+      const at = entries.findIndex((e) => e.id === id && e.role === "user");
+      if (at < 0) return;
+      const edited = { ...(entries[at] as ChatEntry), content: text };
+      answer([...entries.slice(0, at), edited], params);
+    },
+    [answer, entries],
   );
 
   const stop = useCallback(() => stopRef.current?.(), []);
@@ -175,7 +234,7 @@ export function useChatStream() {
     stopRef.current?.();
     setEntries([]);
     setError(null);
-  }, []);
+  }, [setEntries]);
 
-  return { entries, error, streaming, send, stop, clear };
+  return { entries, error, streaming, send, regenerate, editAndResend, stop, clear };
 }

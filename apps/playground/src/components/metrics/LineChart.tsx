@@ -6,8 +6,8 @@ export interface Series {
 }
 
 const W = 400;
-const H = 150;
-const PAD = { left: 52, right: 8, top: 10, bottom: 20 };
+const H = 160;
+const PAD = { left: 52, right: 8, top: 10, bottom: 30 };
 
 /** Splits values into runs without gaps, as SVG point lists. */
 function runs(values: (number | null)[], x: (i: number) => number, y: (v: number) => number): string[][] {
@@ -25,19 +25,39 @@ function runs(values: (number | null)[], x: (i: number) => number, y: (v: number
   return out;
 }
 
-/** A small inline-SVG line chart over the last snapshots; the newest is on the right. */
+/** The newest non-null value of each series: what the legend (and the page's cards) show. */
+export function latestOf(values: (number | null)[]): number | null {
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i];
+    if (v !== null && v !== undefined && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+const minutes = (ms: number) => {
+  const m = ms / 60_000;
+  return m >= 1 ? `−${Number.isInteger(m) ? m : m.toFixed(1)} min` : `−${Math.round(ms / 1000)} s`;
+};
+
+/** A small inline-SVG line chart over a time span that ends now; the newest is on the right. */
 export function LineChart({
   title,
   series,
-  capacity,
+  times,
+  now,
+  spanMs,
   format,
   testId,
   integer = false,
 }: {
   title: string;
   series: Series[];
-  /** Snapshots the x axis holds. */
-  capacity: number;
+  /** When each value was taken (ms since the epoch), one per value. */
+  times: number[];
+  /** Right edge of the time axis (ms since the epoch). */
+  now: number;
+  /** Width of the time axis. */
+  spanMs: number;
   format: (v: number) => string;
   testId: string;
   /** Counts: the axis is scaled so its gridlines fall on whole numbers. */
@@ -47,11 +67,12 @@ export function LineChart({
   const top = Math.max(...all, 0);
   const max = integer ? Math.max(2, Math.ceil(top / 2) * 2) : top || 1;
   const x = (i: number) => {
-    const offset = capacity - (series[0]?.values.length ?? 0);
-    return PAD.left + ((i + offset) / Math.max(1, capacity - 1)) * (W - PAD.left - PAD.right);
+    const at = times[i] ?? now;
+    const f = Math.min(1, Math.max(0, 1 - (now - at) / spanMs));
+    return PAD.left + f * (W - PAD.left - PAD.right);
   };
   const y = (v: number) => PAD.top + (1 - v / max) * (H - PAD.top - PAD.bottom);
-  const latest = series.map((s) => [...s.values].reverse().find((v) => v !== null) ?? null);
+  const latest = series.map((s) => latestOf(s.values));
   return (
     <figure className="chart" data-testid={testId} data-points={all.length}>
       <h2>{title}</h2>
@@ -75,8 +96,20 @@ export function LineChart({
             </text>
           </g>
         ))}
-        <text x={W - PAD.right} y={H - 4} textAnchor="end" fontSize={12} fill="#57606a">
-          now
+        {[1, 0.5, 0].map((f) => (
+          <text
+            key={f}
+            x={PAD.left + (1 - f) * (W - PAD.left - PAD.right)}
+            y={H - 14}
+            textAnchor={f === 1 ? "start" : f === 0 ? "end" : "middle"}
+            fontSize={11}
+            fill="#57606a"
+          >
+            {f === 0 ? "now" : minutes(spanMs * f)}
+          </text>
+        ))}
+        <text x={(PAD.left + W - PAD.right) / 2} y={H - 2} textAnchor="middle" fontSize={11} fill="#57606a">
+          time
         </text>
         {series.map((s) =>
           runs(s.values, x, y).map((points, k) =>
@@ -107,7 +140,11 @@ export function LineChart({
       </svg>
       <ul className="legend">
         {series.map((s, i) => (
-          <li key={s.label} style={{ "--swatch": s.color } as React.CSSProperties}>
+          <li
+            key={s.label}
+            style={{ "--swatch": s.color } as React.CSSProperties}
+            data-testid={`${testId}-${s.label}`}
+          >
             {s.label}: {latest[i] === null ? "–" : format(latest[i] as number)}
           </li>
         ))}

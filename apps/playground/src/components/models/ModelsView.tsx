@@ -7,7 +7,8 @@ import { type Sample, sum } from "../../lib/prometheus.ts";
 import { useTRPC } from "../../lib/trpc.ts";
 import { useMetricsSamples } from "../../lib/useMetricsText.ts";
 import { ErrorNote } from "../ErrorNote.tsx";
-import { PullForm } from "./PullForm.tsx";
+import { CatalogView } from "./CatalogView.tsx";
+import { PullForm, usePull } from "./PullForm.tsx";
 
 const BREAKER = ["closed", "half-open", "open"] as const;
 
@@ -50,6 +51,7 @@ export function ModelsView() {
   const { samples, query: metrics } = useMetricsSamples(5000);
   const [actionError, setActionError] = useState<ShownError | null>(null);
   const [verified, setVerified] = useState<string | null>(null);
+  const pull = usePull();
   const onError = (err: unknown) => setActionError(describeError(err));
   const onSuccess = () => {
     setActionError(null);
@@ -170,8 +172,14 @@ export function ModelsView() {
         </div>
       ) : null}
       {actionError ? <ErrorNote error={actionError} title="Model action failed" /> : null}
+      <h2>Catalog</h2>
+      <p className="muted small">
+        Every model Sluice knows: loaded, on disk, or pullable from Hugging Face. Sizes marked ~ are the
+        catalog&apos;s; &quot;fits&quot; compares what a load needs with the server&apos;s memory budget.
+      </p>
+      <CatalogView pull={pull} />
       <h2>Pull a model</h2>
-      <PullForm />
+      <PullForm pull={pull} />
     </>
   );
 }

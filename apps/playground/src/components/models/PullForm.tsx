@@ -1,7 +1,7 @@
 "use client";
 
 import { useQueryClient } from "@tanstack/react-query";
-import { type FormEvent, useRef, useState } from "react";
+import { type FormEvent, useCallback, useRef, useState } from "react";
 import { describeError, type ShownError } from "../../lib/errors.ts";
 import { newRequestId, useTRPCClient } from "../../lib/trpc.ts";
 import { ErrorNote } from "../ErrorNote.tsx";
@@ -12,56 +12,95 @@ interface Progress {
   totalBytes: number;
 }
 
+/** Where a pull stands; only `running` animates. */
+export type PullState = "idle" | "running" | "done" | "failed" | "cancelled";
+
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
-/** Fetches a catalog model into the store, with the server's progress events as a bar (admin). */
-export function PullForm() {
+/** One pull at a time, with the server's progress events; shared by the form and the catalog's buttons. */
+export function usePull() {
   const client = useTRPCClient();
   const queryClient = useQueryClient();
-  const [id, setId] = useState("");
+  const [target, setTarget] = useState<string | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
-  const [running, setRunning] = useState(false);
+  const [state, setState] = useState<PullState>("idle");
   const cancel = useRef<(() => void) | null>(null);
+
+  const start = useCallback(
+    (id: string) => {
+      cancel.current?.();
+      setTarget(id);
+      setError(null);
+      setProgress({ phase: "resolve", transferredBytes: 0, totalBytes: 0 });
+      setState("running");
+      const requestId = newRequestId();
+      // Once failed, done or cancelled, later callbacks change nothing.
+      let over = false;
+      const end = (next: PullState, err?: ShownError) => {
+        if (over) return;
+        over = true;
+        cancel.current = null;
+        sub.unsubscribe();
+        setState(next);
+        if (err) setError(err);
+        void queryClient.invalidateQueries();
+      };
+      const sub = client.models.pull.subscribe(
+        { id },
+        {
+          context: { requestId },
+          onData: (p) => {
+            if (!over) setProgress(p);
+          },
+          onConnectionStateChange: (s) => {
+            // A server error would make tRPC reconnect; a failed pull is over.
+            if (s.error?.data) end("failed", describeError(s.error, requestId));
+          },
+          onError: (err) => end("failed", describeError(err, requestId)),
+          onComplete: () => end("done"),
+        },
+      );
+      cancel.current = () => end("cancelled");
+    },
+    [client, queryClient],
+  );
+
+  return { target, progress, error, state, start, cancel: () => cancel.current?.() };
+}
+
+export type Pull = ReturnType<typeof usePull>;
+
+/** The bar and figures of a pull; the bar animates only while the pull runs. */
+export function PullProgress({ pull }: { pull: Pull }) {
+  const { progress, state } = pull;
+  if (!progress || state === "idle") return null;
+  const fraction = progress.totalBytes > 0 ? progress.transferredBytes / progress.totalBytes : null;
+  // An indeterminate <progress> animates for ever; after the end it gets a value.
+  const value = state === "running" ? (fraction ?? undefined) : state === "done" ? 1 : (fraction ?? 0);
+  return (
+    <div className="pull-progress" role="status" data-testid="pull-progress" data-state={state}>
+      <progress className="progress" max={1} value={value} aria-label="Pull progress" />{" "}
+      <span className="small">
+        {state === "running" || state === "done" ? progress.phase : state}
+        {pull.target ? ` ${pull.target}` : ""}
+        {progress.totalBytes > 0 ? ` ${mib(progress.transferredBytes)} of ${mib(progress.totalBytes)}` : ""}
+      </span>
+    </div>
+  );
+}
+
+/** Fetches a catalog model or an `hf:`/https URI into the store (admin). */
+export function PullForm({ pull }: { pull: Pull }) {
+  const [id, setId] = useState("");
+  const running = pull.state === "running";
 
   function submit(event: FormEvent) {
     event.preventDefault();
     if (!id.trim() || running) return;
-    setError(null);
-    setProgress({ phase: "resolve", transferredBytes: 0, totalBytes: 0 });
-    setRunning(true);
-    const requestId = newRequestId();
-    const sub = client.models.pull.subscribe(
-      { id: id.trim() },
-      {
-        context: { requestId },
-        onData: (p) => setProgress(p),
-        onConnectionStateChange: (state) => {
-          // A server error would make tRPC reconnect; a failed pull is over.
-          if (state.error?.data) {
-            sub.unsubscribe();
-            setError(describeError(state.error, requestId));
-            setRunning(false);
-          }
-        },
-        onError: (err) => {
-          setError(describeError(err, requestId));
-          setRunning(false);
-        },
-        onComplete: () => {
-          setRunning(false);
-          void queryClient.invalidateQueries();
-        },
-      },
-    );
-    cancel.current = () => {
-      sub.unsubscribe();
-      setRunning(false);
-    };
+    pull.start(id.trim());
   }
 
-  const fraction =
-    progress && progress.totalBytes > 0 ? progress.transferredBytes / progress.totalBytes : null;
   return (
     <form className="admin-form" onSubmit={submit} aria-label="Pull a model">
       <label>
@@ -69,12 +108,12 @@ export function PullForm() {
         <input
           value={id}
           onChange={(e) => setId(e.target.value)}
-          placeholder="lfm2-350m-q8"
+          placeholder="lfm2-350m-q8_0 or hf:owner/repo/file.gguf"
           spellCheck={false}
         />
       </label>
       {running ? (
-        <button type="button" className="danger" onClick={() => cancel.current?.()}>
+        <button type="button" className="danger" onClick={pull.cancel}>
           Cancel
         </button>
       ) : (
@@ -82,20 +121,12 @@ export function PullForm() {
           Pull
         </button>
       )}
-      {progress ? (
-        <div style={{ flexBasis: "100%" }} role="status" data-testid="pull-progress">
-          <progress className="progress" max={1} value={fraction ?? undefined} aria-label="Pull progress" />{" "}
-          <span className="small">
-            {progress.phase}
-            {progress.totalBytes > 0
-              ? ` ${mib(progress.transferredBytes)} of ${mib(progress.totalBytes)}`
-              : ""}
-          </span>
-        </div>
-      ) : null}
-      {error ? (
+      <div style={{ flexBasis: "100%" }}>
+        <PullProgress pull={pull} />
+      </div>
+      {pull.error ? (
         <div style={{ flexBasis: "100%" }}>
-          <ErrorNote error={error} title="Pull failed" />
+          <ErrorNote error={pull.error} title="Pull failed" />
         </div>
       ) : null}
     </form>

@@ -85,7 +85,7 @@ export class RunnerProcess {
     // Never the host's environment: API keys, cache and audit keys stay in the host;
     // the decode settings (RUNNER_DECODE_ENV) go on top.
     // Typed as the spawn options want it (apps may declare required variables such as NODE_ENV).
-    const env = withDecodeEnv(runnerEnvironment());
+    const env = withDecodeEnv(runnerEnvironment() as NodeJS.ProcessEnv);
     // Piped, not inherited: native output goes to the host's logger as records.
     const stdio: ["ignore", "pipe", "pipe", "ipc"] = ["ignore", "pipe", "pipe", "ipc"];
     const sandbox = options.sandbox;

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureSynthModel, workspaceRoot } from "@sluice/gguf-synth";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSluice, type Sluice } from "../src/index.ts";
+
+// The store sees models/fixtures (stories260K, shipped in git) as an extra
+// directory; only the synthetic lfm2-tiny is configured.
+let sluice: Sluice;
+const modelsDir = mkdtempSync(join(tmpdir(), "sluice-catalog-"));
+
+beforeAll(async () => {
+  const path = await ensureSynthModel({ preset: "lfm2-tiny" });
+  sluice = await createSluice({
+    models: [
+      {
+        id: "tiny",
+        source: path,
+        contextSize: 512,
+        sequences: 2,
+        threads: 1,
+        preload: true,
+        synthetic: true,
+      },
+    ],
+    store: { modelsDir, extraDirs: [join(workspaceRoot(), "models", "fixtures")] },
+    memoryBudgetBytes: 8 * 2 ** 30,
+  });
+});
+afterAll(async () => {
+  await sluice?.close();
+  rmSync(modelsDir, { recursive: true, force: true });
+});
+
+describe("catalog models at run time", () => {
+  it("lists the catalog: present or pullable, size, quantization and fit", async () => {
+    const catalog = await sluice.models.catalog();
+    const stories = catalog.find((m) => m.id === "stories260K");
+    expect(stories).toMatchObject({ present: true, sizeBytes: 1_185_376, quantization: "F32", fits: true });
+    expect(stories?.state).toBeUndefined();
+    const lfm2 = catalog.find((m) => m.id === "lfm2-350m-q8_0");
+    expect(lfm2).toMatchObject({ present: false, quantization: "Q8_0", sizeBytes: 379_000_000 });
+    expect(lfm2?.needBytes).toBeGreaterThan(379_000_000);
+  });
+
+  it("loads a catalog model that was not configured, then answers with it", async () => {
+    const status = await sluice.models.load("stories260K");
+    expect(status).toMatchObject({ id: "stories260K", state: "ready", role: "chat" });
+    expect(sluice.models.list().map((m) => m.id)).toEqual(["tiny", "stories260K"]);
+    expect((await sluice.models.catalog()).find((m) => m.id === "stories260K")?.state).toBe("ready");
+    const answer = await sluice.chat({
+      model: "stories260K",
+      messages: [{ role: "user", content: "Once upon a time" }],
+      maxTokens: 24,
+      temperature: 0,
+    });
+    expect(answer.model).toBe("stories260K");
+    expect(answer.text.match(/\b(the|was|a|and|to|she|he|her)\b/gi)?.length ?? 0).toBeGreaterThanOrEqual(2);
+  });
+
+  it("refuses a name that is neither configured, in the catalog, nor a URI", async () => {
+    await expect(sluice.models.load("no-such-model")).rejects.toMatchObject({ code: "MODEL_NOT_FOUND" });
+    expect(sluice.models.list().map((m) => m.id)).not.toContain("no-such-model");
+  });
+});
