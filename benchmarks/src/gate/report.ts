@@ -15,14 +15,14 @@ const fmt = (v: number) =>
 
 export function verdictTable(verdicts: readonly Verdict[]): string {
   const rows = verdicts.map((v) => [
-    v.pass ? (v.gated ? "PASS" : "info") : v.gated ? "FAIL" : "miss",
+    v.pass ? "PASS" : "FAIL",
     v.budget.id,
     v.measurement ? `${fmt(v.measurement.value)} ${v.budget.unit}` : "not measured",
+    v.measurement?.model ?? "-",
     `${v.budget.op} ${fmt(v.effectiveLimit)} ${v.budget.unit}`,
-    v.gated ? "gate" : "report",
     `${v.budget.op} ${fmt(v.budget.limit)} ${v.budget.unit}: ${v.planMet ? "met" : "NOT met"}`,
   ]);
-  const head = ["result", "budget", "measured", "limit", "mode", "plan target"];
+  const head = ["result", "budget", "measured", "model", "gate", "plan target"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");

@@ -49,29 +49,30 @@ describe.skipIf(storiesPath === undefined)("runner protocol", () => {
     expect(await complete(engine)).not.toBe("");
   });
 
-  it("aborts a streaming generation at once and frees the runner's sequence", async () => {
+  it("aborts a streaming generation mid-stream and frees the runner's sequence for an exact next answer", async () => {
     const engine = await load();
+    const reference = await complete(engine);
     const controller = new AbortController();
-    let abortedAt = 0;
+    let tokens = 0;
     const failure = await (async () => {
       for await (const event of engine.generate(
         { prompt: "Once upon a time", maxTokens: 1500 },
         controller.signal,
       )) {
-        if (event.type === "token" && abortedAt === 0) {
-          abortedAt = performance.now();
-          controller.abort();
-        }
+        if (event.type === "token" && ++tokens === 1) controller.abort();
       }
     })().catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: "ABORTED" });
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    // Only tokens already on their way when the abort came may follow it; the runner stops decoding.
+    expect(tokens).toBeLessThan(100);
     expect(engine.busySequences()).toBe(0);
-    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).not.toBe("");
+    // The only sequence, reused: any state the aborted request left behind would change this answer.
+    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).toBe(reference);
   });
 
   it("cancels the runner's work when the consumer stops reading early", async () => {
     const engine = await load();
+    const reference = await complete(engine);
     for await (const event of engine.generate({
       prompt: "Once upon a time",
       maxTokens: 1500,
@@ -79,7 +80,7 @@ describe.skipIf(storiesPath === undefined)("runner protocol", () => {
     })) {
       if (event.type === "token") break;
     }
-    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).not.toBe("");
+    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).toBe(reference);
   });
 
   it("streams tokens of concurrent requests to the right callers", async () => {
