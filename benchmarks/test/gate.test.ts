@@ -37,6 +37,26 @@ describe("budget verdicts", () => {
     expect(v).toMatchObject({ measurement: undefined, pass: false, planMet: false });
   });
 
+  it("holds a target raw node-llama-cpp also misses to a ratio of raw, and reports it NOT met", () => {
+    const verdict = (sluice: number, raw: number) =>
+      judge(
+        budgets,
+        [on350m("embedding.p95.64tok.1client", sluice), on350m("embedding.p95.64tok.1client.raw", raw)],
+        "fast",
+      ).find((v) => v.budget.id === "embedding.p95.64tok.1client");
+    // Raw meets the target: Sluice must too, no ratio allowed.
+    expect(verdict(520, 400)).toMatchObject({ outOfReach: false, pass: false, planMet: false });
+    expect(verdict(480, 400)).toMatchObject({ outOfReach: false, pass: true, planMet: true });
+    // Raw misses it: out of reach here; Sluice gated at 1.25x raw, the target still NOT met.
+    expect(verdict(700, 600)).toMatchObject({
+      outOfReach: true,
+      pass: true,
+      planMet: false,
+      effectiveLimit: 750,
+    });
+    expect(verdict(800, 600)).toMatchObject({ outOfReach: true, pass: false, planMet: false });
+  });
+
   it("fails a gated budget that was not measured", () => {
     const v = judge(budgets, [], "fast").find((x) => x.budget.id === "generation.scaling.8x");
     expect(v).toMatchObject({ gated: true, pass: false });

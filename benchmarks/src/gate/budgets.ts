@@ -13,6 +13,13 @@ const budgetSchema = z.object({
   gate: z.object({ fast: z.number().optional(), full: z.number().optional() }).optional(),
   /** Why a gate differs from the plan target. */
   why: z.string().optional(),
+  /**
+   * Raw node-llama-cpp's figure for the same work, measured in the same run.
+   * When it misses the target too, the target is out of this machine's reach
+   * in this run: the budget then gates Sluice at `maxRatio` × that figure and
+   * the report says the target is NOT met.
+   */
+  reach: z.object({ baseline: z.string(), maxRatio: z.number().min(1) }).optional(),
 });
 const fileSchema = z.object({
   typicalGeneration: z.object({ promptTokens: z.number().int(), newTokens: z.number().int() }),
@@ -34,6 +41,9 @@ export interface Verdict {
   pass: boolean;
   /** Whether the plan target itself (`budget.limit`, no margin) is met. */
   planMet: boolean;
+  /** Raw node-llama-cpp missed the target too (budgets with `reach`): out of this machine's reach in this run. */
+  outOfReach: boolean;
+  baseline: Measurement | undefined;
 }
 
 /**
@@ -49,11 +59,20 @@ export function judge(file: BudgetFile, measurements: readonly Measurement[], ti
     const measurement = measurements.find(
       (m) => m.id === budget.id && (budget.kind === "ratio" || m.model === TARGET_SHAPE),
     );
-    const effectiveLimit = budget.gate?.[tier] ?? budget.limit;
-    const meets = (limit: number) =>
-      measurement !== undefined &&
-      Number.isFinite(measurement.value) &&
-      (budget.op === "<=" ? measurement.value <= limit : measurement.value >= limit);
+    const baseline = budget.reach
+      ? measurements.find((m) => m.id === budget.reach?.baseline && m.model === measurement?.model)
+      : undefined;
+    const meetsWith = (value: number | undefined, limit: number) =>
+      value !== undefined && Number.isFinite(value) && (budget.op === "<=" ? value <= limit : value >= limit);
+    const meets = (limit: number) => meetsWith(measurement?.value, limit);
+    const outOfReach = baseline !== undefined && !meetsWith(baseline.value, budget.limit);
+    const reachLimit =
+      outOfReach && budget.reach
+        ? budget.op === "<="
+          ? baseline.value * budget.reach.maxRatio
+          : baseline.value / budget.reach.maxRatio
+        : undefined;
+    const effectiveLimit = reachLimit ?? budget.gate?.[tier] ?? budget.limit;
     return {
       budget,
       measurement,
@@ -61,6 +80,8 @@ export function judge(file: BudgetFile, measurements: readonly Measurement[], ti
       gated: true,
       pass: meets(effectiveLimit),
       planMet: meets(budget.limit),
+      outOfReach,
+      baseline,
     };
   });
 }

@@ -4,6 +4,7 @@ import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { promptOfTokens } from "../prompts.ts";
 import { sdkTarget } from "../sdkTarget.ts";
 import { median, percentile, timed } from "../stats.ts";
+import { rawTarget } from "../targets.ts";
 import { type Measurement, type Suite, TARGET_SHAPE, WrongResultError } from "../types.ts";
 
 const MB = 1024 * 1024;
@@ -22,6 +23,7 @@ export const targetsSuite: Suite = {
     const tokenizer = await vocabOnly(modelPath);
     const prompt = await promptOfTokens(tokenizer, 64);
     const text = prompt;
+    const raw = await rawTarget(modelPath, { contextSize: 1024, sequences: 1 });
     const sluice = await sdkTarget(
       "runner",
       { modelPath, contextSize: 1024, sequences: 4 },
@@ -38,20 +40,34 @@ export const targetsSuite: Suite = {
         throw new WrongResultError("350M-shape embedding is not a finite, deterministic 1024-d vector");
       const first = await sluice.generate(prompt, 32);
       if (first.tokens !== 32) throw new WrongResultError(`asked for 32 tokens, got ${first.tokens}`);
+      if ((await raw.generate(prompt, 32)).text !== first.text)
+        throw new WrongResultError("Sluice's greedy text differs from raw node-llama-cpp's");
 
-      const rounds = ctx.rounds ?? 20;
+      const rounds = ctx.rounds ?? 12;
       const embedMs: number[] = [];
-      for (let i = 0; i < rounds; i++) embedMs.push((await timed(() => sluice.embed([text])))[0]);
+      const rawEmbedMs: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        rawEmbedMs.push((await timed(() => raw.embed([text])))[0]);
+        embedMs.push((await timed(() => sluice.embed([text])))[0]);
+      }
       m(
         "embedding.p95.64tok.1client",
         "embedding p95, 64-token text, 1 client",
         percentile(embedMs, 95),
         "ms",
       );
+      m(
+        "embedding.p95.64tok.1client.raw",
+        "raw node-llama-cpp, same embedding, p95",
+        percentile(rawEmbedMs, 95),
+        "ms",
+      );
       m("embedding.p50.64tok.1client", "embedding p50, 64-token text, 1 client", median(embedMs), "ms");
 
       const genMs: number[] = [];
-      for (let i = 0; i < Math.max(3, Math.ceil(rounds / 4)); i++) {
+      const rawGenMs: number[] = [];
+      for (let i = 0; i < Math.max(3, Math.ceil(rounds / 3)); i++) {
+        rawGenMs.push((await timed(() => raw.generate(prompt, 32)))[0]);
         const [ms, r] = await timed(() => sluice.generate(prompt, 32));
         if (r.text !== first.text) throw new WrongResultError("greedy generation changed between rounds");
         genMs.push(ms);
@@ -60,6 +76,12 @@ export const targetsSuite: Suite = {
         "generation.typical.total",
         "typical generation (64-token prompt, 32 new), median",
         median(genMs),
+        "ms",
+      );
+      m(
+        "generation.typical.total.raw",
+        "raw node-llama-cpp, same generation, median",
+        median(rawGenMs),
         "ms",
       );
 
@@ -104,6 +126,7 @@ export const targetsSuite: Suite = {
         "MB",
       );
     } finally {
+      await raw.close();
       await sluice.close();
       await tokenizer.dispose();
     }
