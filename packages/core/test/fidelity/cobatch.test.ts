@@ -36,7 +36,9 @@ describe.each(models)("co-batched generation on $name", (m) => {
       expect(d.nearTie, describeDivergence(prompt, reference, text, d)).toBe(true);
       nearTies++;
     }
-    console.info(`${m.name}: ${outputs.length - nearTies}/${outputs.length} equal, ${nearTies} near-tie flips`);
+    console.info(
+      `${m.name}: ${outputs.length - nearTies}/${outputs.length} equal, ${nearTies} near-tie flips`,
+    );
     return { equal: outputs.length - nearTies, nearTies };
   }
 
@@ -69,7 +71,11 @@ describe.each(models)("co-batched generation on $name", (m) => {
       started.push(
         (async (): Promise<[string, string]> => {
           let text = "";
-          for await (const e of engine.generate({ prompt, maxTokens: NEW_TOKENS, temperature: 0 }) as AsyncIterable<GenerateEvent>) {
+          for await (const e of engine.generate({
+            prompt,
+            maxTokens: NEW_TOKENS,
+            temperature: 0,
+          }) as AsyncIterable<GenerateEvent>) {
             if (e.type === "token" && ++tokensSeen % 3 === 0 && next < 4) startNext();
             if (e.type === "done") text = e.text;
           }

@@ -7,7 +7,12 @@ export interface FidelityModel {
   prompts: string[];
 }
 
-const STORY_PROMPTS = ["Once upon a time", "The little dog", "Lily and Ben went to the park and", "Tom had a red ball"];
+const STORY_PROMPTS = [
+  "Once upon a time",
+  "The little dog",
+  "Lily and Ben went to the park and",
+  "Tom had a red ball",
+];
 const SYNTH_PROMPTS = ["The quick brown fox", "hello world", "a cache remembers", "sluice gates open"];
 
 /**
@@ -35,7 +40,10 @@ export async function fidelityModels(): Promise<FidelityModel[]> {
 
 /** Sixteen distinct prompts from a model's four. */
 export function sixteen(prompts: readonly string[]): string[] {
-  return Array.from({ length: 16 }, (_, i) => `${prompts[i % prompts.length]} ${["and", "the", "she", "he"][i % 4]} ${i}`);
+  return Array.from(
+    { length: 16 },
+    (_, i) => `${prompts[i % prompts.length]} ${["and", "the", "she", "he"][i % 4]} ${i}`,
+  );
 }
 
 export const FIDELITY_LOAD = { contextSize: 256, threads: 1, batchSize: 256, sequences: 4 } as const;

@@ -113,7 +113,11 @@ export class RawModel {
     const sequence = this.context.getSequence();
     const steps: ReferenceStep[] = [];
     try {
-      const iterator = sequence.evaluateWithMetadata(promptTokens, { probabilities: true }, { temperature: 0 });
+      const iterator = sequence.evaluateWithMetadata(
+        promptTokens,
+        { probabilities: true },
+        { temperature: 0 },
+      );
       for await (const step of iterator) {
         if (this.model.isEogToken(step.token)) break;
         let [p1, p2] = [0, 0];
@@ -129,6 +133,19 @@ export class RawModel {
     }
     const tokens = steps.map((s) => s.token);
     return { promptTokens, tokens, steps, text: this.detokenize(promptTokens, tokens) };
+  }
+
+  /** An embedding from node-llama-cpp's own embedding context. */
+  async embed(text: string): Promise<readonly number[]> {
+    const embedder = await this.model.createEmbeddingContext({
+      contextSize: this.context.contextSize,
+      threads: this.context.currentThreads,
+    });
+    try {
+      return (await embedder.getEmbeddingFor(text)).vector;
+    } finally {
+      await embedder.dispose();
+    }
   }
 
   detokenize(promptTokens: readonly Token[], tokens: readonly Token[]): string {
@@ -152,7 +169,11 @@ export interface Divergence {
  * Where `text` first departs from the reference continuation, and whether the
  * reference's top-2 probabilities there were a near-tie. Undefined when equal.
  */
-export function firstDivergence(raw: RawModel, reference: ReferenceRun, text: string): Divergence | undefined {
+export function firstDivergence(
+  raw: RawModel,
+  reference: ReferenceRun,
+  text: string,
+): Divergence | undefined {
   if (text === reference.text) return undefined;
   let common = 0;
   while (common < text.length && text[common] === reference.text[common]) common++;
@@ -168,7 +189,12 @@ export function firstDivergence(raw: RawModel, reference: ReferenceRun, text: st
 }
 
 /** An assertion message that shows both continuations from the divergence on. */
-export function describeDivergence(prompt: string, reference: ReferenceRun, text: string, d: Divergence): string {
+export function describeDivergence(
+  prompt: string,
+  reference: ReferenceRun,
+  text: string,
+  d: Divergence,
+): string {
   return [
     `output diverges from the solo reference at generated token ${d.index} ` +
       `(solo top-2 probabilities ${d.step.p1.toFixed(4)} / ${d.step.p2.toFixed(4)}: ` +
