@@ -17,7 +17,7 @@ export default defineConfig({
       include: ["src/**/*.{ts,tsx}"],
       exclude: ["src/**/*.test.ts"],
       reporter: ["text-summary", "json-summary"],
-      thresholds: { lines: 0, branches: 0 },
+      thresholds: { lines: 90, branches: 85 },
     },
   },
 });
