@@ -17,6 +17,8 @@ export default defineConfig({
       include: ["src/**/*.{ts,tsx}"],
       exclude: ["src/**/*.test.ts"],
       reporter: ["text-summary", "json-summary"],
+      // No passing coverage run of this package yet (the shared machine timed it out):
+      // 0 until CI's first merged report gives the figure to floor.
       thresholds: { lines: 0, branches: 0 },
     },
   },
