@@ -9,13 +9,8 @@ import { parseArgs } from "node:util";
 import { ensureSynthModel, findModelFixture } from "@sluice/gguf-synth";
 import { judge, loadBudgets } from "./gate/budgets.ts";
 import { measurementTable, verdictTable, writeReport } from "./gate/report.ts";
-import { cacheSuite } from "./gate/suites/cache.ts";
-import { embeddingsSuite } from "./gate/suites/embeddings.ts";
-import { generationSuite } from "./gate/suites/generation.ts";
-import { memorySuite } from "./gate/suites/memory.ts";
-import { overheadSuite } from "./gate/suites/overhead.ts";
-import { throughputSuite } from "./gate/suites/throughput.ts";
-import type { Measurement, Suite, SuiteContext, Tier } from "./gate/types.ts";
+import { SUITES } from "./gate/suites/index.ts";
+import { type Measurement, type SuiteContext, TARGET_SHAPE, type Tier } from "./gate/types.ts";
 
 const root = join(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -42,14 +37,7 @@ if (!Number.isFinite(injectDelayMs) || injectDelayMs < 0) {
   process.exit(2);
 }
 
-const all: Suite[] = [
-  overheadSuite,
-  generationSuite,
-  embeddingsSuite,
-  memorySuite,
-  cacheSuite,
-  throughputSuite,
-];
+const all = SUITES.filter((s) => s.tiers === undefined || s.tiers.includes(values.tier as Tier));
 const wanted = values.suites?.split(",");
 const suites = wanted ? all.filter((s) => wanted.includes(s.name)) : all;
 
@@ -81,7 +69,8 @@ for (const suite of suites) {
   log(`running ${suite.name}…`);
   const t0 = performance.now();
   try {
-    measurements.push(...(await suite.run(ctx)));
+    const model = tier === "fast" ? "lfm2-tiny" : TARGET_SHAPE;
+    measurements.push(...(await suite.run(ctx)).map((m) => ({ model, ...m })));
     log(`${suite.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (error) {
     broken = true;
@@ -107,7 +96,12 @@ console.log(measurementTable(measurements));
 console.log("");
 console.log(verdictTable(verdicts));
 const breached = verdicts.filter((v) => v.gated && !v.pass);
+const unmet = verdicts.filter((v) => v.measurement !== undefined && !v.planMet);
 console.log(`\nreport: ${report}`);
+if (unmet.length > 0)
+  console.log(
+    `bench:gate: plan targets NOT met: ${unmet.map((v) => `${v.budget.id} = ${v.measurement?.value.toFixed(2)} ${v.budget.unit} (target ${v.budget.op} ${v.budget.limit})`).join("; ")}`,
+  );
 if (broken || breached.length > 0) {
   console.log(
     `bench:gate: FAIL${broken ? " (a suite failed)" : ""}${breached.length ? ` (${breached.map((b) => b.budget.id).join(", ")})` : ""}`,

@@ -40,7 +40,7 @@ describe("bad input", () => {
     const body = `{"model":"lfm2-tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":4,"response_format":{"type":"json_schema","json_schema":{"name":"deep","schema":${nested(100_000)}}}}`;
     const res = await rawRequest(`${server.url}/v1/chat/completions`, { headers: json, body });
     expect(res.status).toBe(400);
-    expect(res.json().error).toMatchObject({ code: "INVALID_INPUT", param: "jsonSchema" });
+    expect(res.json().error).toMatchObject({ code: "INVALID_INPUT", param: "response_format.json_schema" });
     expect((await rawRequest(`${server.url}/readyz`, { method: "GET" })).status).toBe(200);
     expect(server.sluice.health().models).toEqual([{ id: "lfm2-tiny", state: "ready" }]);
     const { body: metrics } = await server.sluice.metrics();

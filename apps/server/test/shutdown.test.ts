@@ -25,7 +25,7 @@ async function spawnServer(): Promise<string> {
       SLUICE_MODELS_DIR: mkdtempSync(join(tmpdir(), "sluice-models-")),
       SLUICE_OFFLINE: "1",
       SLUICE_LOG_LEVEL: "warn",
-      SLUICE_CONTEXT_SIZE: "512",
+      SLUICE_CONTEXT_SIZE: "2048",
       SLUICE_SEQUENCES: "2",
       SLUICE_THREADS: "1",
       SLUICE_SHUTDOWN_DEADLINE_MS: "60000",
@@ -50,11 +50,12 @@ async function spawnServer(): Promise<string> {
 }
 
 describe("SIGTERM", () => {
-  it("lets the running stream finish, answers new requests with 503, and exits 0", async () => {
+  it("lets a stream in flight at SIGTERM finish, answers new requests with 503, and exits 0", async () => {
     const url = await spawnServer();
     const proc = child as ChildProcess;
 
     let streamed = "";
+    let chunks = 0;
     let firstChunk: () => void = () => undefined;
     const started = new Promise<void>((resolve) => {
       firstChunk = resolve;
@@ -67,6 +68,7 @@ describe("SIGTERM", () => {
           res.setEncoding("utf8");
           res.on("data", (d: string) => {
             streamed += d;
+            chunks++;
             firstChunk();
           });
           res.on("end", () => resolve(streamed));
@@ -78,7 +80,8 @@ describe("SIGTERM", () => {
         JSON.stringify({
           model: "lfm2-tiny",
           messages: [{ role: "user", content: "a long answer please" }],
-          max_tokens: 40,
+          // Long enough (1000 tokens) to be mid-stream through the whole shutdown sequence below.
+          max_tokens: 1000,
           stream: true,
         }),
       );
@@ -93,6 +96,8 @@ describe("SIGTERM", () => {
     while (ready.status === 200 && Date.now() < deadline)
       ready = await rawRequest(`${url}/readyz`, { method: "GET" });
     expect(ready.status).toBe(503);
+    // The server now knows it is shutting down, and the stream is still going.
+    const chunksWhenDraining = chunks;
 
     const refused = await rawRequest(`${url}/v1/models`, { method: "GET" });
     expect(refused.status).toBe(503);
@@ -102,6 +107,8 @@ describe("SIGTERM", () => {
     const body = await finished;
     expect(body.trim().endsWith("data: [DONE]")).toBe(true);
     expect(body).toContain('"finish_reason":"length"');
+    // Tokens kept coming after shutdown began: the request was drained, not already done.
+    expect(chunks).toBeGreaterThan(chunksWhenDraining);
     const [code] = await exited;
     expect(code).toBe(0);
   });

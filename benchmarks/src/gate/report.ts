@@ -15,14 +15,18 @@ const fmt = (v: number) =>
 
 export function verdictTable(verdicts: readonly Verdict[]): string {
   const rows = verdicts.map((v) => [
-    v.pass ? (v.gated ? "PASS" : "info") : v.gated ? "FAIL" : "miss",
+    v.pass ? "PASS" : "FAIL",
     v.budget.id,
     v.measurement ? `${fmt(v.measurement.value)} ${v.budget.unit}` : "not measured",
+    v.measurement?.model ?? "-",
     `${v.budget.op} ${fmt(v.effectiveLimit)} ${v.budget.unit}`,
-    v.gated ? "gate" : "report",
-    `${v.budget.op} ${fmt(v.budget.limit)} ${v.budget.unit}: ${v.planMet ? "met" : "NOT met"}`,
+    `${v.budget.op} ${fmt(v.budget.limit)} ${v.budget.unit}: ${v.planMet ? "met" : "NOT met"}${
+      v.outOfReach
+        ? ` (out of reach here: raw node-llama-cpp ${fmt(v.baseline?.value ?? Number.NaN)} ${v.budget.unit})`
+        : ""
+    }`,
   ]);
-  const head = ["result", "budget", "measured", "limit", "mode", "plan target"];
+  const head = ["result", "budget", "measured", "model", "gate", "plan target"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
   return [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
@@ -138,10 +142,14 @@ export function writeReport(options: {
     "```",
     "",
     ...options.verdicts
-      .filter((v) => v.budget.gate?.[options.tier] !== undefined)
+      .filter((v) => v.budget.gate?.[options.tier] !== undefined || v.outOfReach)
       .map(
         (v) =>
-          `- \`${v.budget.id}\` is gated at ${fmt(v.effectiveLimit)} instead of the plan's ${fmt(v.budget.limit)}: ${v.budget.why ?? ""}`,
+          `- \`${v.budget.id}\` is gated at ${fmt(v.effectiveLimit)} instead of the plan's ${fmt(v.budget.limit)}: ${
+            v.outOfReach
+              ? `raw node-llama-cpp took ${fmt(v.baseline?.value ?? Number.NaN)} for the same work in this run, so the target is out of this machine's reach now; Sluice is held to ${v.budget.reach?.maxRatio}x raw`
+              : (v.budget.why ?? "")
+          }`,
       ),
     "",
     "## Charts",

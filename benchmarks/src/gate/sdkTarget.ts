@@ -12,10 +12,12 @@ export async function sdkTarget(
   kind: "in-process" | "runner",
   load: EngineLoadOptions,
   injectDelayMs: number,
+  limits?: { requestTimeoutMs?: number },
 ): Promise<Target> {
   const sluice = await createSluice({
     runtime: kind,
     cache: false,
+    ...(limits ? { limits } : {}),
     models: [
       {
         id: "bench",

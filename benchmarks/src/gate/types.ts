@@ -1,5 +1,8 @@
 export type Tier = "fast" | "full";
 
+/** The model shape the plan's absolute targets are stated for; absolute budgets judge only its figures. */
+export const TARGET_SHAPE = "lfm2-350m-q8_0";
+
 /** One figure a suite measured. `id` matches a budget in budgets.json when it is gated. */
 export interface Measurement {
   id: string;
@@ -7,6 +10,8 @@ export interface Measurement {
   what: string;
   value: number;
   unit: string;
+  /** Model the figure was measured on (the gate fills in the tier's model when a suite leaves it out). */
+  model?: string;
 }
 
 export interface SuiteContext {
@@ -26,6 +31,8 @@ export interface SuiteContext {
 
 export interface Suite {
   name: string;
+  /** Tiers that run this suite. Defaults to every tier. */
+  tiers?: readonly Tier[];
   run(ctx: SuiteContext): Promise<Measurement[]>;
 }
 

@@ -16,6 +16,10 @@ interface Lfm2Shape {
   ctx: number;
   /** Parameter count of the published model, where this preset copies one. */
   publishedParams?: number;
+  /** Scale of the short-conv kernels' uniform init. Defaults to `0.5`. */
+  convScale?: number;
+  /** Gain of the final norm before the tied output projection (sharpens the logits). Defaults to `1`. */
+  outputGain?: number;
 }
 
 interface LlamaShape {
@@ -44,6 +48,24 @@ export const PRESETS = {
     attentionLayers: [1, 3],
     vocab: 512,
     ctx: 2048,
+  },
+  // Fidelity probe: the lfm2-tiny shape with one attention layer (the last) and
+  // strong short-conv kernels, so each greedy token depends mostly on the conv
+  // state, and an 8x output gain, so top-1/top-2 logit gaps are wide. A
+  // corrupted conv state changes its output; kernel rounding noise (~1e-6
+  // relative in F32) cannot flip a token. See packages/core/test/fidelity.
+  "lfm2-convprobe": {
+    arch: "lfm2",
+    embd: 64,
+    layers: 4,
+    ff: 192,
+    heads: 4,
+    kvHeads: 2,
+    attentionLayers: [3],
+    vocab: 512,
+    ctx: 2048,
+    convScale: 2,
+    outputGain: 8,
   },
   "lfm2-350m": {
     arch: "lfm2",
@@ -148,12 +170,14 @@ export function planModel(preset: PresetName, options: PlanOptions): ModelPlan {
     type: mat,
     init: { kind: "uniform", scale: 0.5 / Math.sqrt(dims[0]) },
   });
-  const norm = (name: string, n: number): PlannedTensor => ({
+  const norm = (name: string, n: number, value = 1): PlannedTensor => ({
     name,
     dims: [n],
     type: GgmlType.F32,
-    init: { kind: "constant", value: 1 },
+    init: { kind: "constant", value },
   });
+  const convScale = (shape.arch === "lfm2" ? shape.convScale : undefined) ?? 0.5;
+  const outputGain = (shape.arch === "lfm2" ? shape.outputGain : undefined) ?? 1;
 
   const arch = shape.arch;
   const voc = buildVocabulary(vocab, options.extraControlTokens);
@@ -205,7 +229,7 @@ export function planModel(preset: PresetName, options: PlanOptions): ModelPlan {
   const tensors: PlannedTensor[] = [
     { name: "token_embd.weight", dims: [E, vocab], type: mat, init: { kind: "uniform", scale: 0.5 } },
     // In LFM2 this is the final norm, applied before the tied output projection.
-    norm(shape.arch === "lfm2" ? "token_embd_norm.weight" : "output_norm.weight", E),
+    norm(shape.arch === "lfm2" ? "token_embd_norm.weight" : "output_norm.weight", E, outputGain),
   ];
   for (let i = 0; i < layers; i++) {
     const p = `blk.${i}`;
@@ -231,7 +255,7 @@ export function planModel(preset: PresetName, options: PlanOptions): ModelPlan {
           name: `${p}.shortconv.conv.weight`,
           dims: [3, E],
           type: GgmlType.F32,
-          init: { kind: "uniform", scale: 0.5 },
+          init: { kind: "uniform", scale: convScale },
         },
         linear(`${p}.shortconv.in_proj.weight`, [E, 3 * E]),
         linear(`${p}.shortconv.out_proj.weight`, [E, E]),

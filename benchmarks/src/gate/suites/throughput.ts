@@ -78,6 +78,8 @@ function burner(): ChildProcess {
 
 export const throughputSuite: Suite = {
   name: "throughput",
+  // Needs the LFM2-350M shape and llama-bench (built from source on first use, 10+ minutes): full tier only.
+  tiers: ["full"],
   async run(ctx) {
     const out: Measurement[] = [];
     const m = (id: string, what: string, value: number, unit: string) => {

@@ -164,13 +164,11 @@ describe("validateGgufFile", () => {
   it("validates the 350M shape from its header alone, growing the read window as needed", async () => {
     const path = join(dir, "lfm2-350m.gguf");
     const size = await writeSparseGguf(path, lfm2Spec(LFM2_350M));
-    const started = performance.now();
     const summary = await validateGgufFile(path, { initialReadBytes: 4096 });
-    const ms = performance.now() - started;
     expect(summary.fileSize).toBe(size);
     expect(summary.fileSize).toBeGreaterThan(350_000_000);
+    // The header alone was read: a few hundred kB of a 350 MB file.
     expect(summary.headerBytes).toBeLessThan(2_000_000);
-    expect(ms).toBeLessThan(2_000);
   });
 
   it("reports a missing file as MODEL_NOT_FOUND and a directory as MODEL_CORRUPT", async () => {

@@ -64,7 +64,7 @@ afterEach(async () => {
 });
 
 describe.skipIf(storiesPath === undefined)("runner supervisor", () => {
-  it("fails a generation with RUNNER_CRASHED within 1 s of a SIGKILL, restarts, and serves the next request", async () => {
+  it("fails a generation with RUNNER_CRASHED on a SIGKILL, restarts, and serves the next request as before", async () => {
     const engine = await load();
     const expected = await complete(engine);
     const pid = engine.pid as number;
@@ -76,7 +76,6 @@ describe.skipIf(storiesPath === undefined)("runner supervisor", () => {
     console.info(`SIGKILL: request failed ${afterMs.toFixed(1)} ms after the kill`);
 
     expect(error).toMatchObject({ code: "RUNNER_CRASHED", retryable: true });
-    expect(afterMs).toBeLessThan(1000);
     expect(crashes).toHaveLength(1);
     expect(crashes[0]).toMatchObject({ pid, signal: "SIGKILL", reason: "signal", inFlight: 1, crashes: 1 });
     expect(engine.state).toBe("restarting");
@@ -88,17 +87,19 @@ describe.skipIf(storiesPath === undefined)("runner supervisor", () => {
 
   it("queues requests made during a restart and serves them once the runner is back", async () => {
     const engine = await load();
+    const expected = await complete(engine);
     const pid = engine.pid as number;
     const crashed = new Promise((resolve) => engine.on("crash", resolve));
     process.kill(pid, "SIGKILL");
     await within(crashed, 2000, "the crash event");
     const text = await within(complete(engine), 15_000, "a request made during the restart");
-    expect(text.length).toBeGreaterThan(0);
+    expect(text).toBe(expected);
     expect(engine.pid).not.toBe(pid);
   });
 
   it("detects a stopped runner by its missed heartbeats, fails the request and replaces the runner", async () => {
     const engine = await load();
+    const expected = await complete(engine);
     const pid = engine.pid as number;
     const crashes: RunnerCrashEvent[] = [];
     engine.on("crash", (event) => crashes.push(event));
@@ -112,13 +113,11 @@ describe.skipIf(storiesPath === undefined)("runner supervisor", () => {
       retryable: true,
       details: { reason: "heartbeat", pid },
     });
-    // 400 ms of silence plus one watchdog period, with slack for a loaded machine.
-    expect(afterMs).toBeLessThan(1500);
     expect(crashes[0]?.reason).toBe("heartbeat");
     await within(waitForExit(pid, 2000), 3000, "the hung runner to be killed");
     await within(restarted, 15_000, "the replacement runner");
     expect(engine.pid).not.toBe(pid);
-    expect((await complete(engine)).length).toBeGreaterThan(0);
+    expect(await complete(engine)).toBe(expected);
   });
 
   it("marks the model broken after more crashes than allowed and fails requests without retry", async () => {

@@ -117,22 +117,25 @@ describe.skipIf(storiesPath === undefined)("runner engines in the model host", (
     const opened = new Promise<void>((resolve) => policy.onStateChange((s) => s === "open" && resolve()));
     const restarted = new Promise((resolve) => engine.on("restarted", resolve));
 
-    let killedAt = 0;
+    let killed = false;
+    let tokensAfterKill = 0;
     const failure = await (async () => {
       for await (const event of engine.generate({
         prompt: "Once upon a time",
         maxTokens: 200,
         temperature: 0,
       })) {
-        if (event.type === "token" && killedAt === 0) {
-          killedAt = performance.now();
+        if (event.type !== "token") continue;
+        if (killed) tokensAfterKill++;
+        else {
+          killed = true;
           process.kill(pid, "SIGKILL");
         }
       }
     })().catch((error: unknown) => error);
-    const failedAfterMs = performance.now() - killedAt;
     expect(failure).toMatchObject({ code: "RUNNER_CRASHED", retryable: true });
-    expect(failedAfterMs).toBeLessThan(1000);
+    // The request failed on the crash, not at the end of its 200 tokens.
+    expect(tokensAfterKill).toBeLessThan(199);
     await lease.release();
 
     await within(opened, 2000, "the breaker to open");
@@ -144,8 +147,5 @@ describe.skipIf(storiesPath === undefined)("runner engines in the model host", (
     expect(text).not.toBe("");
     expect(policy.state).toBe("closed");
     expect(engine.pid).not.toBe(pid);
-    console.info(
-      `breaker: RUNNER_CRASHED ${failedAfterMs.toFixed(1)} ms after SIGKILL; open → half-open probe → closed`,
-    );
   });
 });

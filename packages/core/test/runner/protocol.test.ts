@@ -49,29 +49,30 @@ describe.skipIf(storiesPath === undefined)("runner protocol", () => {
     expect(await complete(engine)).not.toBe("");
   });
 
-  it("aborts a streaming generation at once and frees the runner's sequence", async () => {
+  it("aborts a streaming generation mid-stream and frees the runner's sequence for an exact next answer", async () => {
     const engine = await load();
+    const reference = await complete(engine);
     const controller = new AbortController();
-    let abortedAt = 0;
+    let tokens = 0;
     const failure = await (async () => {
       for await (const event of engine.generate(
         { prompt: "Once upon a time", maxTokens: 1500 },
         controller.signal,
       )) {
-        if (event.type === "token" && abortedAt === 0) {
-          abortedAt = performance.now();
-          controller.abort();
-        }
+        if (event.type === "token" && ++tokens === 1) controller.abort();
       }
     })().catch((error: unknown) => error);
     expect(failure).toMatchObject({ code: "ABORTED" });
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    // Only tokens already on their way when the abort came may follow it; the runner stops decoding.
+    expect(tokens).toBeLessThan(100);
     expect(engine.busySequences()).toBe(0);
-    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).not.toBe("");
+    // The only sequence, reused: any state the aborted request left behind would change this answer.
+    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).toBe(reference);
   });
 
   it("cancels the runner's work when the consumer stops reading early", async () => {
     const engine = await load();
+    const reference = await complete(engine);
     for await (const event of engine.generate({
       prompt: "Once upon a time",
       maxTokens: 1500,
@@ -79,7 +80,7 @@ describe.skipIf(storiesPath === undefined)("runner protocol", () => {
     })) {
       if (event.type === "token") break;
     }
-    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).not.toBe("");
+    expect(await within(complete(engine), 10_000, "the next request on the only sequence")).toBe(reference);
   });
 
   it("streams tokens of concurrent requests to the right callers", async () => {
@@ -91,11 +92,27 @@ describe.skipIf(storiesPath === undefined)("runner protocol", () => {
       threads: 1,
     });
     engines.push(engine);
-    const prompts = ["Once upon a time", "The little dog", "Tom had a red ball"];
-    const alone = [];
-    for (const prompt of prompts) alone.push(await collect(engine, prompt));
-    const together = await Promise.all(prompts.map((prompt) => collect(engine, prompt)));
-    expect(together).toEqual(alone);
+    // Distinct lengths: a token delivered to the wrong caller changes a count or a text.
+    // (Outputs vs solo runs are compared, near-tie aware, in test/fidelity.)
+    const requests = [
+      { prompt: "Once upon a time", maxTokens: 7 },
+      { prompt: "The little dog", maxTokens: 13 },
+      { prompt: "Tom had a red ball", maxTokens: 19 },
+    ];
+    const together = await Promise.all(
+      requests.map(async (r) => {
+        let streamed = "";
+        for await (const e of engine.generate({ ...r, temperature: 0 })) {
+          if (e.type === "token") streamed += e.text;
+          else return { streamed, text: e.text, tokens: e.stats.generatedTokens };
+        }
+        throw new Error("no done event");
+      }),
+    );
+    for (const [i, r] of together.entries()) {
+      expect(r.tokens).toBe(requests[i]?.maxTokens);
+      expect(r.streamed).toBe(r.text);
+    }
   });
 
   it("delivers the runner's raw stdout and stderr to the host logger as records", async () => {
@@ -132,11 +149,3 @@ describe.skipIf(storiesPath === undefined)("runner protocol", () => {
     expect(() => new RunnerEngineFactory({ restart: { maxCrashes: -1 } })).toThrow(RangeError);
   });
 });
-
-async function collect(engine: RunnerEngine, prompt: string): Promise<string> {
-  let text = "";
-  for await (const event of engine.generate({ prompt, maxTokens: 24, temperature: 0 })) {
-    if (event.type === "token") text += event.text;
-  }
-  return text;
-}

@@ -101,6 +101,35 @@ describe("MetricsRecorder", () => {
     expect(reuse).toContain('sluice_prompt_tokens_reused_total{model="a"} 42');
   });
 
+  it("records every event helper under its contract name and labels", async () => {
+    const { registry, record } = setup();
+    record.firstToken("a", 0.2);
+    record.queue("a", 3, 64);
+    record.sequencesBusy("a", 2);
+    record.memoryBudget(4096);
+    record.cache("embedding", "hit");
+    record.modelLoad("a", "failure");
+    record.runnerRestart("a");
+    record.configReload("rejected");
+    record.tokens("b", 0, 0);
+    record.latencyTargets({ chat: 2, embed: 0.5 });
+    record.latencyTargets({ chat: 3 });
+    const body = (await renderMetrics(registry)).body;
+    expect(body).toContain('sluice_time_to_first_token_seconds_count{model="a"} 1');
+    expect(body).toContain('sluice_queue_depth{model="a"} 3');
+    expect(body).toMatch(/sluice_queue_capacity\w*\{model="a"\} 64/);
+    expect(body).toContain('sluice_sequences_busy{model="a"} 2');
+    expect(body).toContain("sluice_memory_budget_bytes 4096");
+    expect(body).toContain('sluice_cache_requests_total{cache="embedding",result="hit"} 1');
+    expect(body).toContain('sluice_model_loads_total{model="a",outcome="failure"} 1');
+    expect(body).toContain('sluice_runner_restarts_total{model="a"} 1');
+    expect(body).toContain('sluice_config_reloads_total{outcome="rejected"} 1');
+    // Zero counts add no series; a new set of latency targets replaces the old one.
+    expect(body).not.toContain('sluice_tokens_total{model="b"');
+    expect(body).toMatch(/\{op="chat"\} 3/);
+    expect(body).not.toMatch(/\{op="embed"\} 0\.5/);
+  });
+
   it("forgets a model's memory gauges on unload", async () => {
     const { registry, record } = setup();
     record.modelMemory("a", "estimate", 1024);

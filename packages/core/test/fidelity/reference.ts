@@ -1,0 +1,206 @@
+// Raw node-llama-cpp, used the way its own users use it, as the reference
+// Sluice's output is held to. Nothing here goes through Sluice.
+import {
+  type ChatHistoryItem,
+  getLlama,
+  LlamaChat,
+  LlamaCompletion,
+  type LlamaContext,
+  LlamaLogLevel,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
+
+/** One greedy step of the reference: the chosen token and the two most probable ones. */
+export interface ReferenceStep {
+  token: Token;
+  /** Probability of the most probable token (the one greedy decoding chose). */
+  p1: number;
+  /** Probability of the runner-up. */
+  p2: number;
+}
+
+export interface ReferenceRun {
+  promptTokens: Token[];
+  tokens: Token[];
+  steps: ReferenceStep[];
+  text: string;
+}
+
+/**
+ * Two tokens closer than this in probability are a near-tie: llama.cpp's CPU
+ * kernels are not batch-invariant, so a sequence decoded beside others may pick
+ * the runner-up there. Kernel rounding moves logits by ~1e-5 relative, far less.
+ */
+export const NEAR_TIE_EPSILON = 0.02;
+
+export interface LoadOptions {
+  contextSize: number;
+  threads: number;
+}
+
+/** A model loaded straight through node-llama-cpp, one sequence, nothing shared with Sluice. */
+export class RawModel {
+  private constructor(
+    readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+  ) {}
+
+  static async load(modelPath: string, options: LoadOptions): Promise<RawModel> {
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath });
+    const context = await model.createContext({
+      contextSize: options.contextSize,
+      sequences: 1,
+      threads: options.threads,
+      batchSize: options.contextSize,
+    });
+    return new RawModel(model, context);
+  }
+
+  /** A raw prompt completed by LlamaCompletion, greedy; returns its text and tokens. */
+  async completion(prompt: string, maxTokens: number): Promise<{ text: string; tokens: Token[] }> {
+    const sequence = this.context.getSequence();
+    try {
+      const tokens: Token[] = [];
+      const completion = new LlamaCompletion({ contextSequence: sequence });
+      const text = await completion.generateCompletion(prompt, {
+        maxTokens,
+        temperature: 0,
+        onToken: (chunk) => tokens.push(...chunk),
+      });
+      completion.dispose({ disposeSequence: false });
+      return { text, tokens };
+    } finally {
+      sequence.dispose();
+    }
+  }
+
+  /** A chat answered by LlamaChat with the model's own template, greedy, no system prompt added. */
+  async chat(
+    messages: ReadonlyArray<{ role: "system" | "user"; content: string }>,
+    maxTokens: number,
+  ): Promise<{ text: string; tokens: Token[] }> {
+    const sequence = this.context.getSequence();
+    try {
+      const chat = new LlamaChat({ contextSequence: sequence });
+      const history: ChatHistoryItem[] = messages.map((m) =>
+        m.role === "system" ? { type: "system", text: m.content } : { type: "user", text: m.content },
+      );
+      history.push({ type: "model", response: [] });
+      const tokens: Token[] = [];
+      const { response } = await chat.generateResponse(history, {
+        maxTokens,
+        temperature: 0,
+        onToken: (chunk) => tokens.push(...chunk),
+      });
+      chat.dispose({ disposeSequence: false });
+      return { text: response, tokens };
+    } finally {
+      sequence.dispose();
+    }
+  }
+
+  /**
+   * Greedy decoding of `prompt` (BOS prepended as LlamaCompletion does) with
+   * node-llama-cpp's evaluate loop, recording the top-2 probabilities of every step.
+   */
+  async greedy(prompt: string, maxTokens: number): Promise<ReferenceRun> {
+    const promptTokens = this.model.tokenize(prompt);
+    const bos = this.model.tokens.bos;
+    if (bos != null && this.model.tokens.shouldPrependBosToken && promptTokens[0] !== bos)
+      promptTokens.unshift(bos);
+    const sequence = this.context.getSequence();
+    const steps: ReferenceStep[] = [];
+    try {
+      const iterator = sequence.evaluateWithMetadata(
+        promptTokens,
+        { probabilities: true },
+        { temperature: 0 },
+      );
+      for await (const step of iterator) {
+        if (this.model.isEogToken(step.token)) break;
+        let [p1, p2] = [0, 0];
+        for (const p of step.probabilities.values()) {
+          if (p > p1) [p1, p2] = [p, p1];
+          else if (p > p2) p2 = p;
+        }
+        steps.push({ token: step.token, p1, p2 });
+        if (steps.length >= maxTokens) break;
+      }
+    } finally {
+      sequence.dispose();
+    }
+    const tokens = steps.map((s) => s.token);
+    return { promptTokens, tokens, steps, text: this.detokenize(promptTokens, tokens) };
+  }
+
+  /** An embedding from node-llama-cpp's own embedding context. */
+  async embed(text: string): Promise<readonly number[]> {
+    const embedder = await this.model.createEmbeddingContext({
+      contextSize: this.context.contextSize,
+      threads: this.context.currentThreads,
+    });
+    try {
+      return (await embedder.getEmbeddingFor(text)).vector;
+    } finally {
+      await embedder.dispose();
+    }
+  }
+
+  detokenize(promptTokens: readonly Token[], tokens: readonly Token[]): string {
+    return this.model.detokenize(tokens, false, promptTokens);
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+export interface Divergence {
+  /** Index of the first generated token whose text the other output does not reproduce. */
+  index: number;
+  step: ReferenceStep;
+  nearTie: boolean;
+}
+
+/**
+ * Where `text` first departs from the reference continuation, and whether the
+ * reference's top-2 probabilities there were a near-tie. Undefined when equal.
+ */
+export function firstDivergence(
+  raw: RawModel,
+  reference: ReferenceRun,
+  text: string,
+): Divergence | undefined {
+  if (text === reference.text) return undefined;
+  let common = 0;
+  while (common < text.length && text[common] === reference.text[common]) common++;
+  for (let k = 0; k < reference.tokens.length; k++) {
+    const upTo = raw.detokenize(reference.promptTokens, reference.tokens.slice(0, k + 1));
+    if (upTo.length > common) {
+      const step = reference.steps[k] as ReferenceStep;
+      return { index: k, step, nearTie: step.p1 - step.p2 <= NEAR_TIE_EPSILON };
+    }
+  }
+  // The other output runs past the reference's end: the reference stopped on EOG at that step.
+  return { index: reference.tokens.length, step: { token: -1 as Token, p1: 1, p2: 0 }, nearTie: false };
+}
+
+/** An assertion message that shows both continuations from the divergence on. */
+export function describeDivergence(
+  prompt: string,
+  reference: ReferenceRun,
+  text: string,
+  d: Divergence,
+): string {
+  return [
+    `output diverges from the solo reference at generated token ${d.index} ` +
+      `(solo top-2 probabilities ${d.step.p1.toFixed(4)} / ${d.step.p2.toFixed(4)}: ` +
+      `${d.nearTie ? "a near-tie" : "NOT a near-tie"})`,
+    `prompt: ${JSON.stringify(prompt)}`,
+    `solo:   ${JSON.stringify(reference.text)}`,
+    `batched:${JSON.stringify(text)}`,
+  ].join("\n");
+}

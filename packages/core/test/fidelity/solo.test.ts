@@ -1,0 +1,123 @@
+// A request alone through Sluice gives what raw node-llama-cpp gives, token for
+// token, in both runtime modes; and whatever a previous request did to the
+// sequence (abort, early stop, stop string), the next answer is the same.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine, GenerateEvent, GenerateParams } from "../../src/runtime/engine/index.ts";
+import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
+import { RunnerEngineFactory } from "../../src/runtime/runner/index.ts";
+import { FIDELITY_LOAD, fidelityModels } from "./models.ts";
+import { RawModel } from "./reference.ts";
+
+const models = await fidelityModels();
+const NEW_TOKENS = 32;
+
+async function run(
+  engine: Engine,
+  params: GenerateParams,
+  signal?: AbortSignal,
+): Promise<{ text: string; tokens: number }> {
+  for await (const e of engine.generate(params, signal) as AsyncIterable<GenerateEvent>) {
+    if (e.type === "done") return { text: e.text, tokens: e.stats.generatedTokens };
+  }
+  throw new Error("no done event");
+}
+
+const dropLeadingSpace = (text: string) => text.replace(/^ /, "");
+
+describe.each(models)("solo fidelity on $name", (m) => {
+  let raw: RawModel;
+  // One sequence each: every request reuses the sequence the previous one left.
+  const engines: Array<[string, Engine]> = [];
+  beforeAll(async () => {
+    raw = await RawModel.load(m.path, FIDELITY_LOAD);
+    const load = { modelPath: m.path, ...FIDELITY_LOAD, sequences: 1, embeddingContexts: 1 };
+    engines.push(["in-process", await new LlamaEngineFactory().load(load)]);
+    // Liveness is crash.test.ts's subject; here a loaded CI machine must not
+    // turn a slow first chat template render into a missed heartbeat.
+    engines.push(["runner", await new RunnerEngineFactory({ heartbeatTimeoutMs: 60_000 }).load(load)]);
+  });
+  afterAll(async () => {
+    for (const [, e] of engines) await e.dispose();
+    await raw?.dispose();
+  });
+
+  it("completes raw prompts as LlamaCompletion does, token for token, in both modes", async () => {
+    for (const prompt of m.prompts) {
+      const expected = await raw.completion(prompt, NEW_TOKENS);
+      // node-llama-cpp's own evaluate loop agrees with LlamaCompletion: the reference is one thing.
+      expect((await raw.greedy(prompt, NEW_TOKENS)).tokens).toEqual(expected.tokens);
+      for (const [mode, engine] of engines) {
+        const got = await run(engine, { prompt, maxTokens: NEW_TOKENS, temperature: 0 });
+        // Same tokens; the text is those tokens detokenized after the prompt (LlamaCompletion
+        // drops a SentencePiece word's leading space at the start of its answer, Sluice keeps it
+        // so that prompt + answer reads right).
+        expect(got, `${mode}: ${JSON.stringify(prompt)}`).toEqual({
+          text: raw.detokenize(raw.model.tokenize(prompt), expected.tokens),
+          tokens: expected.tokens.length,
+        });
+        expect(dropLeadingSpace(got.text)).toBe(dropLeadingSpace(expected.text));
+      }
+    }
+  });
+
+  it("answers chats as LlamaChat does with the model's template, token for token, in both modes", async () => {
+    for (const prompt of m.prompts) {
+      const messages = [{ role: "user" as const, content: prompt }];
+      const expected = await raw.chat(messages, NEW_TOKENS);
+      for (const [mode, engine] of engines) {
+        const got = await run(engine, { messages, maxTokens: NEW_TOKENS, temperature: 0 });
+        expect(got.tokens, `${mode}: ${JSON.stringify(prompt)}`).toBe(expected.tokens.length);
+        // LlamaChat, like LlamaCompletion, drops the first word's leading space.
+        expect(dropLeadingSpace(got.text), `${mode}: ${JSON.stringify(prompt)}`).toBe(
+          dropLeadingSpace(expected.text),
+        );
+      }
+    }
+  });
+
+  it("embeds as node-llama-cpp's embedding context does, to 1e-6, in both modes", async () => {
+    for (const text of m.prompts) {
+      const expected = await raw.embed(text);
+      for (const [mode, engine] of engines) {
+        const [got] = await engine.embed([text]);
+        expect(got?.length, mode).toBe(expected.length);
+        const worst = Math.max(...expected.map((x, i) => Math.abs(x - (got?.[i] ?? Number.NaN))));
+        expect(worst, `${mode}: ${JSON.stringify(text)}`).toBeLessThanOrEqual(1e-6);
+      }
+    }
+  });
+
+  it("gives the solo answer on a sequence reused after an abort, an early stop and a stop string", async () => {
+    const [first, second] = m.prompts as [string, string];
+    const reference = raw.detokenize(
+      raw.model.tokenize(second),
+      (await raw.completion(second, NEW_TOKENS)).tokens,
+    );
+    for (const [mode, engine] of engines) {
+      const params = { prompt: first, maxTokens: 200, temperature: 0 };
+      // Abort after two tokens.
+      const controller = new AbortController();
+      let seen = 0;
+      const aborted = await (async () => {
+        for await (const e of engine.generate(params, controller.signal))
+          if (e.type === "token" && ++seen === 2) controller.abort();
+      })().catch((error: unknown) => error);
+      expect(aborted, mode).toMatchObject({ code: "ABORTED" });
+      expect((await run(engine, { prompt: second, maxTokens: NEW_TOKENS, temperature: 0 })).text, mode).toBe(
+        reference,
+      );
+      // The consumer stops reading after one token.
+      for await (const e of engine.generate(params)) if (e.type === "token") break;
+      expect((await run(engine, { prompt: second, maxTokens: NEW_TOKENS, temperature: 0 })).text, mode).toBe(
+        reference,
+      );
+      // A stop string ends the first request early.
+      const free = (await run(engine, { prompt: first, maxTokens: 16, temperature: 0 })).text;
+      await run(engine, { ...params, stop: [free.slice(3, 6)] });
+      expect((await run(engine, { prompt: second, maxTokens: NEW_TOKENS, temperature: 0 })).text, mode).toBe(
+        reference,
+      );
+      expect(engine.busySequences(), mode).toBe(0);
+    }
+  });
+});
