@@ -1,12 +1,19 @@
 // A hot reload of each field marked "(reload)": the new value takes effect on
 // the running server, and the reload reports as applied exactly what changed.
+import { dirname } from "node:path";
 import { describeConfig, type SluiceConfigInput } from "@sluice/config";
+import { findModelFixture } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/auth/ApiKeyStore.ts";
 import { chat, eventually, type Harness, merge, sample, startWith } from "./config/harness.ts";
 import { rawRequest } from "./helpers.ts";
 
-const SHARED = process.env.SLUICE_MODEL_DIRS ?? "/work/shared/models";
+// The folder holding the real stories260K: SLUICE_MODEL_DIRS (CI: ../shared/models), else the
+// copy the repository ships in models/fixtures. A missing file fails these checks, never skips them.
+const STORIES_FILE = findModelFixture("stories260K.gguf");
+if (STORIES_FILE === undefined)
+  throw new Error("stories260K.gguf not found (SLUICE_MODEL_DIRS, models/fixtures)");
+const SHARED = dirname(STORIES_FILE);
 const KEY = "reload-secret";
 const auth = { authorization: `Bearer ${KEY}` };
 

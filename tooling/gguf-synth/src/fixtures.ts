@@ -54,9 +54,16 @@ export async function ensureSynthModel(options: EnsureSynthOptions): Promise<str
   return path;
 }
 
-/** Searches `SLUICE_MODEL_DIRS` (`:`-separated) and extra dirs for a model file by name. */
+/**
+ * Searches `SLUICE_MODEL_DIRS` (`:`-separated), extra dirs, then the
+ * fixtures the repository ships (`models/fixtures`) for a model file by name.
+ */
 export function findModelFixture(name: string, extraDirs: readonly string[] = []): string | undefined {
-  const dirs = [...(process.env.SLUICE_MODEL_DIRS ?? "").split(delimiter).filter(Boolean), ...extraDirs];
+  const dirs = [
+    ...(process.env.SLUICE_MODEL_DIRS ?? "").split(delimiter).filter(Boolean),
+    ...extraDirs,
+    join(workspaceRoot(), "models", "fixtures"),
+  ];
   for (const dir of dirs) {
     const candidate = resolve(dir, name);
     if (existsSync(candidate)) return candidate;
@@ -72,7 +79,7 @@ export function findModelFixture(name: string, extraDirs: readonly string[] = []
 export function requireModelFixture(name: string): string | undefined {
   const path = findModelFixture(name);
   if (path) return path;
-  const reason = `model fixture ${name} not found in SLUICE_MODEL_DIRS="${process.env.SLUICE_MODEL_DIRS ?? ""}"`;
+  const reason = `model fixture ${name} not found in SLUICE_MODEL_DIRS="${process.env.SLUICE_MODEL_DIRS ?? ""}" or models/fixtures`;
   if (process.env.CI) throw new Error(`${reason} (CI must have it: set SLUICE_MODEL_DIRS=../shared/models)`);
   console.warn(`\n!!! SKIPPING: ${reason}. Set SLUICE_MODEL_DIRS to the folder holding ${name}. !!!\n`);
   return undefined;

@@ -1,11 +1,16 @@
 import { copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { findModelFixture } from "@sluice/gguf-synth";
 import { expect } from "vitest";
 import { chat, eventually, type Harness } from "./harness.ts";
 import type { Profile } from "./profile.ts";
 
-// The real stories260K fixture (CI sets SLUICE_MODEL_DIRS); a missing file fails these checks.
-const SHARED = process.env.SLUICE_MODEL_DIRS ?? "/work/shared/models";
+// The folder holding the real stories260K: SLUICE_MODEL_DIRS (CI: ../shared/models), else the
+// copy the repository ships in models/fixtures. A missing file fails these checks, never skips them.
+const STORIES_FILE = findModelFixture("stories260K.gguf");
+if (STORIES_FILE === undefined)
+  throw new Error("stories260K.gguf not found (SLUICE_MODEL_DIRS, models/fixtures)");
+const SHARED = dirname(STORIES_FILE);
 const STORIES = join(SHARED, "stories260K.gguf");
 
 const statusOf = async (h: Harness, id: string) =>
