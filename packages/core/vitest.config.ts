@@ -17,9 +17,9 @@ export default defineConfig({
       include: ["src/**/*.{ts,tsx}"],
       exclude: ["src/**/*.test.ts"],
       reporter: ["text-summary", "json-summary"],
-      // No passing coverage run of this package yet (the shared machine timed it out):
-      // 0 until CI's first merged report gives the figure to floor.
-      thresholds: { lines: 0, branches: 0 },
+      // First merged CI-style run (2026-12-04): 80.07 % lines, 69.48 % branches; the floor sits
+      // one point under so that timing-dependent error paths do not flip the gate.
+      thresholds: { lines: 79, branches: 68 },
     },
   },
 });

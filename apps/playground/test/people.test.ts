@@ -73,6 +73,10 @@ describe("playground for people, offline, with stories260K beside the synthetic 
 
   it("keeps the conversation through a reload, lists it, and deletes it", async () => {
     const before = await lastAnswer().getByTestId("message-content").textContent();
+    // The finished answer is written to the browser's storage right after it renders.
+    await page.waitForFunction(() =>
+      (window.localStorage.getItem("sluice.conversations.v1") ?? "").includes('"status":"done"'),
+    );
     await page.reload();
     await lastAnswer().waitFor({ timeout: 30_000 });
     expect(await lastAnswer().getByTestId("message-content").textContent()).toBe(before);

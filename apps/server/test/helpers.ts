@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,4 +68,27 @@ export function rawRequest(
     req.on("error", reject);
     req.end(options.body);
   });
+}
+
+/**
+ * The process that runs a runner's code: `pid` itself, or, when the runner is
+ * sandboxed (bubblewrap: bwrap → the namespace's bwrap init → node), the node
+ * process below the bwrap layers. A crash or hang is simulated on that
+ * process, as the kernel's OOM killer or a native deadlock would hit it.
+ */
+export function innermostProcess(pid: number): number {
+  let current = pid;
+  for (;;) {
+    let comm: string;
+    let children: string;
+    try {
+      comm = readFileSync(`/proc/${current}/comm`, "utf8").trim();
+      children = readFileSync(`/proc/${current}/task/${current}/children`, "utf8").trim();
+    } catch {
+      return current;
+    }
+    const first = children.split(/\s+/).filter(Boolean)[0];
+    if (comm !== "bwrap" || first === undefined) return current;
+    current = Number(first);
+  }
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/startServer.ts";
-import { type RawResponse, rawRequest, startTestServer } from "./helpers.ts";
+import { innermostProcess, type RawResponse, rawRequest, startTestServer } from "./helpers.ts";
 
 // Real runner processes on the synthetic lfm2-tiny: crashes and hangs are real signals.
 let server: RunningServer;
@@ -16,7 +16,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => server?.shutdown(5000));
 
-/** Pids of this process's runner children (read from /proc: no hooks into the server). */
+/** Pids of the processes running this process's runners (read from /proc: no hooks into the server). */
 function runnerPids(): number[] {
   const pids: number[] = [];
   for (const name of readdirSync("/proc")) {
@@ -25,7 +25,8 @@ function runnerPids(): number[] {
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       const cmdline = readFileSync(`/proc/${name}/cmdline`, "utf8");
-      if (Number(fields[1]) === process.pid && cmdline.includes("runnerMain")) pids.push(Number(name));
+      if (Number(fields[1]) === process.pid && cmdline.includes("runnerMain"))
+        pids.push(innermostProcess(Number(name)));
     } catch {
       // The process ended while we looked.
     }
@@ -103,6 +104,12 @@ describe("runner crash (SIGKILL) with 4 streams in flight", () => {
     const streams = Array.from({ length: 4 }, () => stream(2000));
     await Promise.all(streams.map((s) => s.firstToken));
     const killedAt = performance.now();
+    console.log(
+      "DEBUG",
+      pid,
+      runnerPids(),
+      require("node:child_process").execSync(`pstree -pT ${process.pid}`).toString(),
+    );
     process.kill(pid as number, "SIGKILL");
 
     const ends = await Promise.all(streams.map((s) => s.ended));

@@ -11,6 +11,8 @@ const prompt = { prompt: "Once upon a time", maxTokens: 24, temperature: 0 };
 // stories260K's TinyStories completion scores 0.82.
 const SYNTH_THRESHOLD = 0.5;
 const STORIES_THRESHOLD = 0.5;
+// Routing tests that expect the first reachable tier to answer: no confidence escalation (the default threshold is 0.5).
+const ACCEPT_ANY = 0;
 
 const hasFixture = requireModelFixture("stories260K.gguf") !== undefined;
 let tiers: RealTiers;
@@ -36,7 +38,13 @@ describe.runIf(hasFixture)("Cascade over real tiny models", () => {
   it("routes around tier 1 when its breaker is open and tier 2 answers", async () => {
     const { synth1, synth2, stories } = tiers;
     const cascade = new Cascade({
-      config: { tiers: [{ id: synth1.id }, { id: synth2.id }, { id: stories.id }] },
+      config: {
+        tiers: [
+          { id: synth1.id, threshold: ACCEPT_ANY },
+          { id: synth2.id, threshold: ACCEPT_ANY },
+          { id: stories.id },
+        ],
+      },
       backends: [synth1, synth2, stories],
     });
     synth1.state = { ...synth1.state, breaker: "open" };
@@ -107,7 +115,11 @@ describe.runIf(hasFixture)("Cascade over real tiny models", () => {
     const { synth1, synth2, stories } = tiers;
     const cascade = new Cascade({
       config: {
-        tiers: [{ id: synth1.id }, { id: synth2.id }, { id: stories.id }],
+        tiers: [
+          { id: synth1.id, threshold: ACCEPT_ANY },
+          { id: synth2.id, threshold: ACCEPT_ANY },
+          { id: stories.id },
+        ],
         experiment: {
           id: "synth-version",
           arms: [
@@ -134,7 +146,13 @@ describe.runIf(hasFixture)("Cascade over real tiny models", () => {
   it("rejects with one error listing every tier when all of them fail", async () => {
     const { synth1, synth2, stories } = tiers;
     const cascade = new Cascade({
-      config: { tiers: [{ id: synth1.id }, { id: synth2.id }, { id: stories.id }] },
+      config: {
+        tiers: [
+          { id: synth1.id, threshold: ACCEPT_ANY },
+          { id: synth2.id, threshold: ACCEPT_ANY },
+          { id: stories.id },
+        ],
+      },
       backends: [synth1, synth2, stories],
     });
     synth1.state = { ...synth1.state, breaker: "open" };
@@ -176,7 +194,7 @@ describe.runIf(hasFixture)("Cascade over real tiny models", () => {
     await a.engine.dispose();
     await b.engine.dispose();
     const cascade = new Cascade({
-      config: { tiers: [{ id: "gone-a" }, { id: "gone-b" }, { id: synth2.id }] },
+      config: { tiers: [{ id: "gone-a" }, { id: "gone-b" }, { id: synth2.id, threshold: ACCEPT_ANY }] },
       backends: [a, b, synth2],
     });
     const res = await cascade.generate({ ...prompt, maxTokens: 4 });

@@ -8,6 +8,7 @@ import { cgroupMemoryLimit } from "@sluice/core";
 import { expect } from "vitest";
 import { sha256Hex } from "../../src/auth/ApiKeyStore.ts";
 import { budgetOf } from "../../src/commands/doctorChecks.ts";
+import { innermostProcess } from "../helpers.ts";
 import { freePort } from "../redis.ts";
 import { chat, eventually, type Harness, sample, startFailure, startWith } from "./harness.ts";
 import type { Profile } from "./profile.ts";
@@ -17,7 +18,10 @@ const runnerPid = async (h: Harness): Promise<number | undefined> => {
     id: string;
     sluice: { memory?: { runnerPid?: number } };
   }>;
-  return list.find((m) => m.id === "lfm2-tiny")?.sluice.memory?.runnerPid;
+  const pid = list.find((m) => m.id === "lfm2-tiny")?.sluice.memory?.runnerPid;
+  // The report may still name a runner that is gone (until the next one reports): only a live process counts.
+  if (pid === undefined || !existsSync(`/proc/${pid}`)) return undefined;
+  return innermostProcess(pid);
 };
 const crashes = (h: Harness) =>
   h.logs
@@ -301,10 +305,15 @@ export const opsProfiles: Profile[] = [
           [Symbol.asyncIterator]();
         await held.next();
         await h.server.shutdown();
-        const rest = await held.next().then(
-          () => "continued",
-          (err: { code?: string }) => err.code,
-        );
+        // Tokens already decoded may still be handed out; the stream must then end with an error, not finish.
+        const rest = await (async () => {
+          try {
+            while (!(await held.next()).done);
+            return "finished";
+          } catch (err) {
+            return (err as { code?: string }).code;
+          }
+        })();
         expect(["ABORTED", "DISPOSED", "TIMEOUT"]).toContain(rest);
         await h.stop();
       },

@@ -186,11 +186,13 @@ export const securityProfiles: Profile[] = [
     fields: {
       "runtime.sandbox": async (h) => {
         expect((await h.post("/v1/chat/completions", chat("hi"))).status).toBe(200);
-        const list = (await h.get("/v1/models")).json().data as Array<{
-          id: string;
-          sluice: { memory?: { runnerPid?: number } };
-        }>;
-        const pid = list.find((m) => m.id === "lfm2-tiny")?.sluice.memory?.runnerPid;
+        const pid = await eventually(async () => {
+          const list = (await h.get("/v1/models")).json().data as Array<{
+            id: string;
+            sluice: { memory?: { runnerPid?: number } };
+          }>;
+          return list.find((m) => m.id === "lfm2-tiny")?.sluice.memory?.runnerPid;
+        });
         expect(pid).toBeGreaterThan(0);
         expect(h.logs.some((l) => l.msg === "runner sandbox" && l.sandbox === "bwrap")).toBe(true);
         // The runner lives in a network namespace of its own (no network), unlike this process.

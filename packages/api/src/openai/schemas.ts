@@ -12,7 +12,13 @@ export interface RequestLimits {
   maxTokens: number;
 }
 
-const tokens = (limits: RequestLimits) => z.number().int().min(1).max(limits.maxTokens).nullish();
+const tokens = (limits: RequestLimits) =>
+  z
+    .number()
+    .int()
+    .min(1, { message: "must be at least 1" })
+    .max(limits.maxTokens, { message: `must be at most ${limits.maxTokens} (limits.maxTokens)` })
+    .nullish();
 
 /**
  * Fields OpenAI's sampling requests share. Unknown fields are ignored as

@@ -49,7 +49,10 @@ export function useConversation() {
     };
     // A streaming answer changes with every token: save at most once a
     // second, and always the last state (the timer is the trailing save).
-    const wait = SAVE_EVERY_MS - (Date.now() - lastSave.current);
+    // A finished state is saved at once: a reload right after an answer ends
+    // must find the whole answer, not the last throttled snapshot of it.
+    const streaming = entries.some((e) => e.status === "streaming");
+    const wait = streaming ? SAVE_EVERY_MS - (Date.now() - lastSave.current) : 0;
     if (wait <= 0) {
       save();
       return;

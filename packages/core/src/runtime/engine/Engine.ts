@@ -43,6 +43,13 @@ export interface GenerateParams {
   messages?: ChatMessage[];
   /** Defaults to `256`. */
   maxTokens?: number;
+  /**
+   * Keep the sequence's state after the answer for a later prompt that
+   * extends it (sequence reuse). `false` for one-off prompts: evicting a kept
+   * sequence waits until the context has no other decode running, so state
+   * nobody will extend should not be kept. Defaults to `true`.
+   */
+  keepState?: boolean;
   stop?: string[];
   /** 0 = greedy. Defaults to `0.8`. */
   temperature?: number;

@@ -74,6 +74,8 @@ export function validateGenerateParams(params: GenerateParams): void {
     });
   }
   if (params.jsonSchema !== undefined) validateJsonSchema(params.jsonSchema);
+  if (params.keepState !== undefined && typeof params.keepState !== "boolean")
+    fail("keepState", "must be a boolean", params.keepState);
   if (params.confidence !== undefined && typeof params.confidence !== "boolean")
     fail("confidence", "must be a boolean", params.confidence);
   checkNumber("logprobs", params.logprobs, 0, 20, true);

@@ -339,7 +339,14 @@ export class ModelHost {
 
 async function validate(engine: Engine, modelId: string): Promise<void> {
   try {
-    for await (const event of engine.generate({ prompt: "Hello", maxTokens: 1, temperature: 0 })) {
+    // keepState false: a kept validation sequence would later have to be evicted, which waits
+    // until no other sequence decodes (the first burst of requests would lose one sequence).
+    for await (const event of engine.generate({
+      prompt: "Hello",
+      maxTokens: 1,
+      temperature: 0,
+      keepState: false,
+    })) {
       if (event.type === "done") return;
     }
   } catch (err) {

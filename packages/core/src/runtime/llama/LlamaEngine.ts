@@ -120,7 +120,7 @@ export class LlamaEngine implements Engine {
         startedAt,
         signal,
         onComplete: () => {
-          keep = sequence.contextTokens;
+          if (params.keepState !== false) keep = sequence.contextTokens;
         },
       });
       yield* tools ? extractToolCalls(events) : events;
