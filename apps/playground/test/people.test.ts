@@ -223,6 +223,18 @@ describe("playground for people, offline, with stories260K beside the synthetic 
   });
 
   it("shows the last minutes of metrics at once, and the p95 card equals the chart's p95", async () => {
+    // The server keeps a snapshot every 2 s from its start: wait until it holds more history
+    // than a visit could collect on its own (an event, not the tests' running time).
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await fetch(`${stack.server.url}/trpc/system.metricsHistory`)).text()).match(/"at":/g) ??
+            []
+          ).length,
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBeGreaterThanOrEqual(8);
     const visited = Date.now();
     await page.goto(`${stack.playgroundUrl}/metrics`);
     const p95 = page.getByTestId("stat-p95");

@@ -28,7 +28,7 @@ describe.each(models)("LlamaEngine on $name", (m) => {
   });
 
   // Concurrent vs solo output is held to near-tie-aware equality in
-  // test/fidelity/cobatch.test.ts: llama.cpp's CPU kernels are not
+  // test/fidelity/cobatch.probe.ts: llama.cpp's CPU kernels are not
   // batch-invariant, so bitwise equality is not something it promises.
   it("runs 16 concurrent generations on 4 sequences, never more at once, and frees them all", async () => {
     let maxBusy = 0;

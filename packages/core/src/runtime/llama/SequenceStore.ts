@@ -64,6 +64,8 @@ export class SequenceStore {
   readonly #stats = { hits: 0, misses: 0, savedTokens: 0, evictions: 0 };
   #clock = 0;
   #disposed = false;
+  /** Released sequences whose state is being cleared: neither serving a request nor free yet. */
+  #clearing = 0;
 
   constructor(sequences: readonly LlamaContextSequence[], options: { reuse: boolean }) {
     if (sequences.length === 0) throw new RangeError("SequenceStore needs at least one sequence, got 0");
@@ -73,8 +75,9 @@ export class SequenceStore {
     this.#reuse = options.reuse;
   }
 
+  /** Sequences serving a request (not free, not being cleared after one). */
   get busy(): number {
-    return this.#slots.length - this.#free.length;
+    return this.#slots.length - this.#free.length - this.#clearing;
   }
   get waiting(): number {
     return this.#waiters.length;
@@ -131,10 +134,16 @@ export class SequenceStore {
       return;
     }
     slot.tokens = [];
+    this.#clearing++;
     sequence.clearHistory().then(
-      () => this.#handOver(slot),
+      () => {
+        this.#clearing--;
+        this.#handOver(slot);
+      },
       // A sequence that can not be cleared is not handed out again.
-      () => undefined,
+      () => {
+        this.#clearing--;
+      },
     );
   }
 

@@ -1,6 +1,17 @@
 // Co-batched vs solo. llama.cpp's CPU kernels are not batch-invariant, so a
 // sequence decoded beside others may flip a near-tie; anything else is a state
 // bug (a stale KV cell, a corrupted LFM2 conv state: upstream llama.cpp #29002).
+//
+// A probe, not part of `pnpm test` (run it with `pnpm --filter @sluice/core
+// test:cobatch`): on the llama.cpp build node-llama-cpp 3.21.1 ships it fails
+// in roughly one run of four to ten, on lfm2-convprobe and lfm2-tiny with top-2
+// margins of 1.0 (state corruption, #29002 reproduced) and on stories260K with
+// margins such as 0.35/0.25. Measured 2026-12-04 and not mitigated by any of:
+// prompt evaluation kept out of decode batches, every decode step evaluated
+// alone, sequence reuse off, one context per sequence. Until a mitigation
+// passes it repeatedly, it stays out of the CI suite instead of failing CI at
+// random; the rest of the fidelity suite (solo equality, embeddings, reuse
+// after abort and stop, fuzzed files) gates CI.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine, GenerateEvent } from "../../src/runtime/engine/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
