@@ -13,7 +13,7 @@ for f in apps/server/dist/serveMain.js apps/playground/.next/standalone/apps/pla
   [ -f "$f" ] || { echo "stage-image: $f is missing: run pnpm build first" >&2; exit 1; }
 done
 rm -rf "$target"
-mkdir -p "$target/apps/playground/.next" "$target/config" "$target/scripts"
+mkdir -p "$target/apps/playground/.next" "$target/config" "$target/scripts" "$target/models/fixtures"
 # --offline: everything is in the store after the workspace's install.
 pnpm --filter @sluice/server deploy --prod --offline "$target/apps/server" >/dev/null
 # Leftovers of the deploy that would make the server's directory look like a workspace.
@@ -21,4 +21,6 @@ rm -f "$target/apps/server/pnpm-workspace.yaml" "$target/apps/server/pnpm-lock.y
 cp -R apps/playground/.next/standalone "$target/apps/playground/.next/standalone"
 cp config/default.yaml "$target/config/default.yaml"
 cp scripts/start.mjs "$target/scripts/start.mjs"
+# stories260K (1.2 MB, MIT): start.mjs preloads it beside the default so the playground shows real text offline.
+cp models/fixtures/* "$target/models/fixtures/"
 echo "stage-image: $(du -sh "$target" | cut -f1) in $target"
