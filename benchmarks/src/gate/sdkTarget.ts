@@ -24,7 +24,7 @@ export async function sdkTarget(
         source: load.modelPath,
         contextSize: load.contextSize ?? 512,
         sequences: load.sequences ?? 1,
-        threads: "auto",
+        threads: load.threads ?? "auto",
         preload: true,
       },
     ],

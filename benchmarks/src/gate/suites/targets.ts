@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { autoThreads } from "@sluice/core";
 import { ensureSynthModel } from "@sluice/gguf-synth";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { promptOfTokens } from "../prompts.ts";
@@ -24,9 +25,14 @@ export const targetsSuite: Suite = {
     const prompt = await promptOfTokens(tokenizer, 64);
     const text = prompt;
     const raw = await rawTarget(modelPath, { contextSize: 1024, sequences: 1 });
+    // The same thread count as the raw side (all physical cores). With "auto", the runner's
+    // thread governor would count the raw runs interleaved in this process as another
+    // process's load and drop a thread for the Sluice run that follows each of them.
+    const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+    const threads = autoThreads(llama.cpuMathCores);
     const sluice = await sdkTarget(
       "runner",
-      { modelPath, contextSize: 1024, sequences: 4 },
+      { modelPath, contextSize: 1024, sequences: 4, threads },
       ctx.injectDelayMs,
       // No deadline: "errors" counts failures of serving (a crash, QUEUE_FULL, a short
       // answer), not a busy CI machine's slowness, which the latency figures show.
