@@ -5,8 +5,7 @@ import { describeConfig, type SluiceConfigInput } from "@sluice/config";
 import { findModelFixture } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../src/auth/ApiKeyStore.ts";
-import { chat, eventually, type Harness, merge, sample, startWith } from "./config/harness.ts";
-import { rawRequest } from "./helpers.ts";
+import { chat, eventually, type Harness, merge, sample, startWith, wrongKeys } from "./config/harness.ts";
 
 // The folder holding the real stories260K: SLUICE_MODEL_DIRS (CI: ../shared/models), else the
 // copy the repository ships in models/fixtures. A missing file fails these checks, never skips them.
@@ -54,22 +53,6 @@ const embedCached = async () =>
 const chatCached = async () =>
   (await post("/v1/chat/completions", chat("ttl"))).json().sluice.cached as boolean;
 
-/** Wrong-key requests from one loopback address (the failed-auth limit is per address). */
-async function wrongKeys(from: string, n: number): Promise<{ statuses: number[]; retryAfter: number }> {
-  const statuses: number[] = [];
-  let retryAfter = 0;
-  for (let i = 0; i < n; i++) {
-    const res = await rawRequest(`${h.url}/v1/models`, {
-      method: "GET",
-      headers: { authorization: `Bearer wrong-${i}` },
-      localAddress: from,
-    });
-    statuses.push(res.status);
-    if (res.status === 429) retryAfter = Number(res.headers["retry-after"]);
-  }
-  return { statuses, retryAfter };
-}
-
 const checks: Record<string, () => Promise<void>> = {
   "limits.maxInputChars": async () => {
     expect((await post("/v1/chat/completions", chat("x".repeat(60)))).status).toBe(200);
@@ -98,7 +81,7 @@ const checks: Record<string, () => Promise<void>> = {
   },
   "limits.failedAuth.burst": async () => {
     expect(reload({ limits: { failedAuth: { burst: 3 } } })?.applied).toEqual(["limits.failedAuth.burst"]);
-    const { statuses } = await wrongKeys("127.0.0.6", 5);
+    const { statuses } = await wrongKeys(h, "127.0.0.6", 5);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
   },
   "limits.failedAuth.perMinute": async () => {
@@ -106,7 +89,7 @@ const checks: Record<string, () => Promise<void>> = {
       "limits.failedAuth.perMinute",
     ]);
     // One failure refilled per minute: the wait is tens of seconds (2 s at the default 30).
-    const { retryAfter } = await wrongKeys("127.0.0.7", 6);
+    const { retryAfter } = await wrongKeys(h, "127.0.0.7", 6);
     expect(retryAfter).toBeGreaterThanOrEqual(30);
   },
   "limits.rateLimit.requestsPerMinute": async () => {

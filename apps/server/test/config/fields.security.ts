@@ -10,8 +10,7 @@ import {
 import { join } from "node:path";
 import { verifyAuditLog } from "@sluice/telemetry";
 import { expect } from "vitest";
-import { rawRequest } from "../helpers.ts";
-import { chat, eventually, type Harness } from "./harness.ts";
+import { chat, eventually, type Harness, wrongKeys } from "./harness.ts";
 import type { Profile } from "./profile.ts";
 
 const KEY_OLD = { id: "k1", key: "the retired audit key, thirty-two bytes or more" };
@@ -37,26 +36,6 @@ const entries = (h: Harness): Entry[] =>
     )
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as Entry);
-
-/** Wrong-key requests from one loopback address; the statuses in order and the last Retry-After. */
-async function wrongKeys(
-  h: Harness,
-  from: string,
-  n: number,
-): Promise<{ statuses: number[]; retryAfter: number }> {
-  const statuses: number[] = [];
-  let retryAfter = 0;
-  for (let i = 0; i < n; i++) {
-    const res = await rawRequest(`${h.url}/v1/models`, {
-      method: "GET",
-      headers: { authorization: `Bearer wrong-${i}` },
-      localAddress: from,
-    });
-    statuses.push(res.status);
-    if (res.status === 429) retryAfter = Number(res.headers["retry-after"]);
-  }
-  return { statuses, retryAfter };
-}
 
 const chatAs = (h: Harness, content: string) =>
   h.post("/v1/chat/completions", chat(content, { max_tokens: 1 }), { authorization: `Bearer ${INFER}` });

@@ -149,3 +149,23 @@ export async function startFailure(config: SluiceConfigInput, options: StartOpti
   }
   return "started";
 }
+
+/** Wrong-key requests from one loopback address; the statuses in order and the last Retry-After. */
+export async function wrongKeys(
+  h: Harness,
+  from: string,
+  n: number,
+): Promise<{ statuses: number[]; retryAfter: number }> {
+  const statuses: number[] = [];
+  let retryAfter = 0;
+  for (let i = 0; i < n; i++) {
+    const res = await rawRequest(`${h.url}/v1/models`, {
+      method: "GET",
+      headers: { authorization: `Bearer wrong-${i}` },
+      localAddress: from,
+    });
+    statuses.push(res.status);
+    if (res.status === 429) retryAfter = Number(res.headers["retry-after"]);
+  }
+  return { statuses, retryAfter };
+}
