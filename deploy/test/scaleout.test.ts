@@ -212,6 +212,7 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
         (k) => byKey.get(k)?.ok === true && byKey.get(k)?.replica === name,
       ).length;
     const s = report("rolling-restart", results, { drained });
+    if (Object.keys(s.failedByCode).length > 0) console.log(`haproxy printed:\n${cluster.haproxy.output()}`);
     expect(s.failedByCode).toEqual({});
     expect(s.failed).toBe(0);
     for (const name of ["r1", "r2", "r3"]) {
@@ -315,9 +316,20 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
     let during: Awaited<ReturnType<typeof burst>>;
     let after: Awaited<ReturnType<typeof burst>>;
     let sharedAgainAfterMs = 0;
+    // Each replica's Redis clients, as its /metrics reports them (rate limiter and cache).
+    const connected = () =>
+      Promise.all(
+        cluster.replicas.map(async (r) => [
+          await cluster.metric(r, "sluice_redis_connected", { client: "rate_limit" }),
+          await cluster.metric(r, "sluice_redis_connected", { client: "cache" }),
+        ]),
+      );
+    let connectedDuring: number[][] = [];
     try {
+      expect(await connected()).toEqual(cluster.replicas.map(() => [1, 1]));
       await cluster.redis.proc.stop();
       during = await burst("c18");
+      connectedDuring = await connected();
       const restartedAt = performance.now();
       const port = cluster.redis.port;
       cluster.redis = await startRedis(port);
@@ -346,6 +358,11 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
           before;
         return hit ? true : undefined;
       });
+      // Every replica's limiter reconnects on its own backoff (at most 2 s apart):
+      // until it has, that replica still limits per replica, as documented.
+      await waitFor("every replica's Redis clients connected again", 30_000, async () =>
+        (await connected()).every(([rl, c]) => rl === 1 && c === 1) ? true : undefined,
+      );
       sharedAgainAfterMs = performance.now() - restartedAt;
       after = await burst("c17");
     } finally {
@@ -362,6 +379,8 @@ describe("Sluice scaled out behind HAProxy with a shared Redis", () => {
     });
     expect(serverFailures).toEqual([]);
     expect(results.length).toBeGreaterThan(0);
+    // Operators see the outage on every replica's rate limiter and cache client.
+    expect(connectedDuring).toEqual(cluster.replicas.map(() => [0, 0]));
     // Per replica while Redis is down (as documented): more than one shared budget, at most three.
     expect(during.allowed).toBeGreaterThan(Math.ceil(during.globalBudget) + 1);
     expect(during.allowed).toBeLessThanOrEqual(3 * Math.ceil(during.globalBudget) + 3);

@@ -208,18 +208,18 @@ export async function startServer(
   });
 
   let rateLimiter: RateLimiter | undefined;
-  if (settings.rateLimit) {
-    rateLimiter = settings.redisUrl
-      ? new RedisRateLimiter({
-          url: settings.redisUrl,
-          ...settings.rateLimit,
-          onError: (err) =>
-            telemetry.logger.warn(
-              { err: String(err) },
-              "rate limiter: redis unavailable, limiting per replica",
-            ),
-        })
-      : new MemoryRateLimiter(settings.rateLimit);
+  if (settings.rateLimit && settings.redisUrl) {
+    const shared = new RedisRateLimiter({
+      url: settings.redisUrl,
+      ...settings.rateLimit,
+      onError: (err) =>
+        telemetry.logger.warn({ err: String(err) }, "rate limiter: redis unavailable, limiting per replica"),
+    });
+    // While this reads 0 the replica limits each key with its own bucket.
+    telemetry.metrics.observeRedis("rate_limit", () => shared.shared);
+    rateLimiter = shared;
+  } else if (settings.rateLimit) {
+    rateLimiter = new MemoryRateLimiter(settings.rateLimit);
   }
   const fa = config.limits.failedAuth;
   const failedAuth = new FailedAuthLimiter({ perMinute: Math.max(fa.perMinute, 1), burst: fa.burst });

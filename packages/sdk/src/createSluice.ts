@@ -173,11 +173,10 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
     options.models[0]?.id;
   if (defaultModel === undefined) throw new RangeError("models must list at least one model, got none");
 
-  const cache = new InferenceCache(
-    options.cache === false ? undefined : createCache(options.cache ?? {}),
-    (c, r) => telemetry.record.cache(c, r),
-    options.caching,
-  );
+  const cacheStore = options.cache === false ? undefined : createCache(options.cache ?? {});
+  const cache = new InferenceCache(cacheStore, (c, r) => telemetry.record.cache(c, r), options.caching);
+  if (cacheStore?.stats().redis !== undefined)
+    telemetry.metrics.observeRedis("cache", () => cacheStore.stats().redis?.connected === true);
   const admin = new ModelAdmin(
     slots,
     defaultModel,

@@ -37,6 +37,7 @@ export {
   BreakerStateValue,
   type CreateMetricsOptions,
   createMetrics,
+  type RedisClientName,
   type SluiceMetrics,
 } from "./metrics/SluiceMetrics.ts";
 export {

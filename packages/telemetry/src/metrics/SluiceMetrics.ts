@@ -48,7 +48,17 @@ export interface SluiceMetrics {
   readonly contentPolicy: Counter<"stage" | "action" | "policy">;
   /** p95 latency target per operation, from config; the alert rules compare against it. */
   readonly latencyTarget: Gauge<"op">;
+  /** Whether a Redis client of this replica is connected (1) or not (0); `client` is cache | rate_limit. */
+  readonly redisConnected: Gauge<"client">;
+  /**
+   * Reports `probe()` as `sluice_redis_connected{client}` at every scrape. One
+   * probe per client; a later call replaces it.
+   */
+  observeRedis(client: RedisClientName, probe: () => boolean): void;
 }
+
+/** The Redis clients a replica may hold. */
+export type RedisClientName = "cache" | "rate_limit";
 
 /** Options of {@link createMetrics}. */
 export interface CreateMetricsOptions {
@@ -60,7 +70,21 @@ export interface CreateMetricsOptions {
 export function createMetrics(registry: Registry, options: CreateMetricsOptions = {}): SluiceMetrics {
   const buckets = [...(options.buckets ?? LATENCY_BUCKETS_SECONDS)];
   const registers = [registry];
+  const redisProbes = new Map<RedisClientName, () => boolean>();
+  const redisConnected = new Gauge({
+    name: "sluice_redis_connected",
+    help: "Whether this replica's Redis client is connected (1) or not (0), by client (cache | rate_limit).",
+    labelNames: ["client"] as const,
+    registers,
+    collect() {
+      for (const [client, probe] of redisProbes) this.set({ client }, probe() ? 1 : 0);
+    },
+  });
   return {
+    redisConnected,
+    observeRedis: (client, probe) => {
+      redisProbes.set(client, probe);
+    },
     requestDuration: new Histogram({
       name: "sluice_request_duration_seconds",
       help: "End-to-end request latency in seconds.",

@@ -32,9 +32,25 @@ describe("createMetrics", () => {
       "sluice_config_reloads_total",
       "sluice_sequence_reuse_total",
       "sluice_prompt_tokens_reused_total",
+      "sluice_redis_connected",
     ]) {
       expect(names).toContain(name);
     }
+  });
+
+  it("reads each Redis client's connection at scrape time, one probe per client", async () => {
+    const { registry, metrics } = setup();
+    expect((await renderMetrics(registry)).body).not.toContain("sluice_redis_connected{");
+    let up = false;
+    metrics.observeRedis("rate_limit", () => up);
+    metrics.observeRedis("cache", () => false);
+    expect((await renderMetrics(registry)).body).toContain('sluice_redis_connected{client="rate_limit"} 0');
+    up = true;
+    const body = (await renderMetrics(registry)).body;
+    expect(body).toContain('sluice_redis_connected{client="rate_limit"} 1');
+    expect(body).toContain('sluice_redis_connected{client="cache"} 0');
+    metrics.observeRedis("cache", () => true);
+    expect((await renderMetrics(registry)).body).toContain('sluice_redis_connected{client="cache"} 1');
   });
 
   it("buckets latencies from 1 ms to 60 s", async () => {
