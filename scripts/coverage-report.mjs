@@ -1,73 +1,143 @@
 #!/usr/bin/env node
-// Merged coverage report of the workspace, after `pnpm test`: one row
-// per package from its coverage/coverage-summary.json, and the whole
-// workspace's totals. Each package's vitest config holds its thresholds (vitest
-// fails the run below them); this report shows them side by side with the
-// project's targets, and fails when a package with tests produced no report.
+// Merged coverage report of the workspace, after `pnpm test`.
+//
+// Every package's run records its own sources and every workspace source it
+// loads (vitest.coverage.ts) in coverage/coverage-final.json. This script
+// merges those files and prints, per package: what its own tests cover, and
+// what all the workspace's tests cover (the server's HTTP tests run the api
+// package, the SDK's tests run core…), which is the figure judged against the
+// project's targets. It fails when a package with tests produced no report,
+// or when a package's merged coverage falls under its floor below.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
+import libCoverage from "istanbul-lib-coverage";
 
 const root = join(import.meta.dirname, "..");
 /** The project's targets: ≥ 90 % lines and ≥ 85 % branches for these packages. */
 const TARGETED = new Set(["core", "cache", "cascade", "config", "telemetry", "api", "sdk"]);
 const TARGET = { lines: 90, branches: 85 };
+/**
+ * Floors of the merged figures (CI fails under them), one point under the
+ * first merged run so timing-dependent error paths do not flip the gate.
+ * Raise them as tests are added; never lower one without saying why.
+ */
+const MERGED_FLOOR = {
+  // First merged run (2026-12-04): api 88.34 / 76.42, cache 92.38 / 86.81, cascade 97.16 / 85.26,
+  // config 96.69 / 88.12, core 81.55 / 72.23, sdk 94.69 / 83.21, telemetry 97.59 / 89.83,
+  // server 76.71 / 66.13.
+  api: { lines: 87, branches: 75 },
+  cache: { lines: 91, branches: 85 },
+  cascade: { lines: 96, branches: 84 },
+  config: { lines: 95, branches: 87 },
+  core: { lines: 80, branches: 71 },
+  sdk: { lines: 93, branches: 82 },
+  telemetry: { lines: 96, branches: 88 },
+  server: { lines: 75, branches: 65 },
+};
 
 const dirs = ["packages", "apps", "tooling"].flatMap((group) =>
   readdirSync(join(root, group), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => join(group, d.name)),
 );
-dirs.push("benchmarks");
+dirs.push("benchmarks", "deploy");
 
-const rows = [];
+/** Coverage of the files under `dir/src` in `map`, as lines and branches. */
+function summarize(map, dir) {
+  const prefix = join(root, dir, "src") + sep;
+  const summary = libCoverage.createCoverageSummary();
+  let files = 0;
+  for (const file of map.files()) {
+    if (!file.startsWith(prefix)) continue;
+    summary.merge(map.fileCoverageFor(file).toSummary());
+    files++;
+  }
+  return { files, lines: summary.lines, branches: summary.branches };
+}
+
+const merged = libCoverage.createCoverageMap({});
+const runs = new Map();
 const missing = [];
-const total = { lines: { covered: 0, total: 0 }, branches: { covered: 0, total: 0 } };
 for (const dir of dirs) {
   const config = join(root, dir, "vitest.config.ts");
-  if (!existsSync(config) || !readFileSync(config, "utf8").includes("thresholds")) continue;
-  const summaryPath = join(root, dir, "coverage", "coverage-summary.json");
-  if (!existsSync(summaryPath)) {
+  if (!existsSync(config) || !readFileSync(config, "utf8").includes("workspaceCoverage")) continue;
+  const path = join(root, dir, "coverage", "coverage-final.json");
+  if (!existsSync(path)) {
     missing.push(dir);
     continue;
   }
-  const t = JSON.parse(readFileSync(summaryPath, "utf8")).total;
+  const text = readFileSync(path, "utf8");
+  runs.set(dir, libCoverage.createCoverageMap(JSON.parse(text)));
+  // A copy of its own: merge() keeps the first map's file objects and adds later runs into them.
+  merged.merge(JSON.parse(text));
+}
+
+const pct = (c) => (c.total === 0 ? 100 : (100 * c.covered) / c.total);
+const rows = [];
+const below = [];
+const total = { lines: { covered: 0, total: 0 }, branches: { covered: 0, total: 0 } };
+for (const dir of dirs) {
+  if (!existsSync(join(root, dir, "src"))) continue;
+  const all = summarize(merged, dir);
+  if (all.files === 0) continue;
+  const own = runs.has(dir) ? summarize(runs.get(dir), dir) : undefined;
   for (const k of ["lines", "branches"]) {
-    total[k].covered += t[k].covered;
-    total[k].total += t[k].total;
+    total[k].covered += all[k].covered;
+    total[k].total += all[k].total;
   }
   const name = dir.split("/").pop();
-  const targeted = TARGETED.has(name);
-  const met = t.lines.pct >= TARGET.lines && t.branches.pct >= TARGET.branches;
+  const met = pct(all.lines) >= TARGET.lines && pct(all.branches) >= TARGET.branches;
+  const floor = MERGED_FLOOR[name];
+  if (floor && (pct(all.lines) < floor.lines || pct(all.branches) < floor.branches))
+    below.push(
+      `${dir}: ${pct(all.lines).toFixed(2)} % lines, ${pct(all.branches).toFixed(2)} % branches, floor ${floor.lines} / ${floor.branches}`,
+    );
   rows.push([
     dir,
-    `${t.lines.pct.toFixed(2)} %`,
-    `${t.branches.pct.toFixed(2)} %`,
-    `${t.lines.covered}/${t.lines.total}`,
-    targeted ? (met ? "met" : "BELOW target") : "-",
+    own ? `${pct(own.lines).toFixed(2)} %` : "-",
+    own ? `${pct(own.branches).toFixed(2)} %` : "-",
+    `${pct(all.lines).toFixed(2)} %`,
+    `${pct(all.branches).toFixed(2)} %`,
+    `${all.lines.covered}/${all.lines.total}`,
+    TARGETED.has(name) ? (met ? "met" : "BELOW target") : "-",
   ]);
 }
-const pct = (k) => (total[k].total === 0 ? 100 : (100 * total[k].covered) / total[k].total);
 rows.push([
   "workspace",
-  `${pct("lines").toFixed(2)} %`,
-  `${pct("branches").toFixed(2)} %`,
+  "",
+  "",
+  `${pct(total.lines).toFixed(2)} %`,
+  `${pct(total.branches).toFixed(2)} %`,
   `${total.lines.covered}/${total.lines.total}`,
   "",
 ]);
 const head = [
   "package",
-  "lines",
-  "branches",
-  "lines covered",
-  `target (${TARGET.lines} % / ${TARGET.branches} %)`,
+  "own lines",
+  "own branches",
+  "all lines",
+  "all branches",
+  "lines covered (all)",
+  `target (${TARGET.lines} % / ${TARGET.branches} %, all)`,
 ];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
 const table = [line(head), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-console.log(`coverage (v8, each package's own tests):\n${table}`);
+const runsLine = `merged from ${runs.size} runs: ${[...runs.keys()].map((d) => relative(root, join(root, d))).join(", ")}`;
+console.log(
+  `coverage (v8): "own" counts a package's own tests, "all" every workspace test that ran its code\n${table}\n${runsLine}`,
+);
 mkdirSync(join(root, "coverage"), { recursive: true });
-writeFileSync(join(root, "coverage", "summary.md"), `# Coverage\n\n\`\`\`\n${table}\n\`\`\`\n`);
+writeFileSync(
+  join(root, "coverage", "summary.md"),
+  `# Coverage\n\n\`\`\`\n${table}\n\`\`\`\n\n${runsLine}\n`,
+);
+writeFileSync(join(root, "coverage", "coverage-final.json"), JSON.stringify(merged.toJSON()));
 if (missing.length > 0) {
   console.error(`coverage: no report from ${missing.join(", ")} (run pnpm test first)`);
+  process.exit(1);
+}
+if (below.length > 0) {
+  console.error(`coverage: merged coverage under its floor:\n  ${below.join("\n  ")}`);
   process.exit(1);
 }

@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { workspaceCoverage } from "../../vitest.coverage.ts";
 
 // Browser tests against a real server and a built playground: one process,
 // one file at a time, long bounds (a loaded CI machine decodes slowly).
@@ -14,16 +15,11 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 240_000,
-    // Measured with `vitest run --coverage` (CI: `pnpm test`); thresholds
-    // hold the level this package reaches so coverage cannot silently fall.
-    coverage: {
-      provider: "v8",
-      include: ["src/**/*.{ts,tsx}"],
-      exclude: ["src/**/*.test.ts"],
-      reporter: ["text-summary", "json-summary"],
-      // No passing coverage run of this package yet (the shared machine timed it out):
-      // 0 until CI's first merged report gives the figure to floor.
-      thresholds: { lines: 0, branches: 0 },
-    },
+    // Measured with `vitest run --coverage` (CI: `pnpm test`); the floor holds the level
+    // this package's own tests reach on its own files, so it cannot silently fall.
+    // First run (2026-12-04): 8.25 % lines, 4.14 % branches. The pages run in Chromium against
+    // the production build, which v8 in this process does not see; the browser tests are the
+    // playground's real coverage, this floor only the code shared with the server side.
+    coverage: workspaceCoverage({ lines: 8, branches: 4 }),
   },
 });

@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { workspaceCoverage } from "../../vitest.coverage.ts";
 
 export default defineConfig({
   // Workspace packages resolve to their TypeScript sources (tooling/typescript/base.json);
@@ -10,16 +11,9 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    // Measured with `vitest run --coverage` (CI: `pnpm test`); thresholds
-    // hold the level this package reaches so coverage cannot silently fall.
-    coverage: {
-      provider: "v8",
-      include: ["src/**/*.{ts,tsx}"],
-      exclude: ["src/**/*.test.ts"],
-      reporter: ["text-summary", "json-summary"],
-      // No passing coverage run of this package yet (the shared machine timed it out):
-      // 0 until CI's first merged report gives the figure to floor.
-      thresholds: { lines: 0, branches: 0 },
-    },
+    // Measured with `vitest run --coverage` (CI: `pnpm test`); the floor holds the level
+    // this package's own tests reach on its own files, so it cannot silently fall.
+    // First run (2026-12-04): 75.92 % lines, 65.32 % branches of its own files.
+    coverage: workspaceCoverage({ lines: 75, branches: 64 }),
   },
 });

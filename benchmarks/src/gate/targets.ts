@@ -1,3 +1,5 @@
+import { fork } from "node:child_process";
+import { join } from "node:path";
 import {
   autoThreads,
   type Engine,
@@ -5,6 +7,7 @@ import {
   type GenerateStats,
   LlamaEngineFactory,
   RunnerEngineFactory,
+  withDecodeEnv,
 } from "@sluice/core";
 import { getLlama, type Llama, LlamaCompletion, type LlamaContext, type LlamaModel } from "node-llama-cpp";
 
@@ -19,12 +22,12 @@ export interface Target {
 /** Raw node-llama-cpp, the baseline every overhead ratio divides by. */
 export async function rawTarget(
   modelPath: string,
-  opts: { contextSize: number; sequences: number },
+  opts: { contextSize: number; sequences: number; threads?: number | "auto" | undefined },
 ): Promise<Target> {
   const llama: Llama = await getLlama({ gpu: false, build: "never", logLevel: "error" as never });
   const model: LlamaModel = await llama.loadModel({ modelPath });
-  // The same thread count Sluice's "auto" picks, so the comparison is like for like.
-  const threads = autoThreads(llama.cpuMathCores);
+  // A fixed count as given, else the count Sluice's "auto" starts with, so the comparison is like for like.
+  const threads = typeof opts.threads === "number" ? opts.threads : autoThreads(llama.cpuMathCores);
   const context: LlamaContext = await model.createContext({
     contextSize: opts.contextSize,
     sequences: opts.sequences,
@@ -62,6 +65,54 @@ export async function rawTarget(
       await embedding.dispose();
       await context.dispose();
       await model.dispose();
+    },
+  };
+}
+
+/**
+ * Raw node-llama-cpp in a child process with a runner's decode environment
+ * (`withDecodeEnv`: one libuv thread, so every decode and sample of a stream
+ * runs on the same warm thread). The runner path's baseline: against raw in
+ * the benchmark's own process (Node's default pool of four) the runner reads
+ * many times faster than llama.cpp, and a regression of that size would pass.
+ */
+export async function rawProcessTarget(
+  modelPath: string,
+  opts: { contextSize: number; sequences: number; threads?: number | "auto" | undefined },
+): Promise<Target> {
+  const child = fork(join(import.meta.dirname, "rawWorker.ts"), [], {
+    execArgv: process.execArgv,
+    env: withDecodeEnv(process.env),
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once("exit", (code, signal) => reject(new Error(`raw worker exited (${code ?? signal})`))),
+  );
+  exited.catch(() => undefined);
+  let next = 0;
+  const call = <T>(req: Record<string, unknown>): Promise<T> => {
+    const id = next++;
+    const answer = new Promise<T>((resolve, reject) => {
+      const onMessage = (msg: { id: number; result?: T; error?: string }) => {
+        if (msg.id !== id) return;
+        child.off("message", onMessage);
+        if (msg.error !== undefined) reject(new Error(`raw worker: ${msg.error}`));
+        else resolve(msg.result as T);
+      };
+      child.on("message", onMessage);
+    });
+    child.send({ ...req, id });
+    return Promise.race([answer, exited]);
+  };
+  await call({ op: "open", modelPath, ...opts });
+  return {
+    label: "raw node-llama-cpp (runner decode env)",
+    generate: (prompt, maxTokens) => call({ op: "generate", prompt, maxTokens }),
+    embed: () => Promise.reject(new Error("rawProcessTarget generates only")),
+    async close() {
+      if (child.exitCode !== null) return;
+      await call({ op: "close" }).catch(() => undefined);
+      child.kill();
     },
   };
 }

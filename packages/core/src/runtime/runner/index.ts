@@ -1,3 +1,4 @@
+export { RUNNER_DECODE_ENV, withDecodeEnv } from "./decodeEnv.ts";
 export type { RunnerEngineModule, RunnerEngineModuleContext } from "./engineModule.ts";
 export type { RunnerLogLevel, RunnerLogRecord } from "./protocol.ts";
 export { RunnerEngine, type RunnerMemory } from "./RunnerEngine.ts";
