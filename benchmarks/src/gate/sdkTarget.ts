@@ -37,6 +37,16 @@ export async function sdkTarget(
       const r = await sluice.complete({ model: "bench", prompt, maxTokens, temperature: 0 });
       return { text: r.text, tokens: r.stats.generatedTokens, ttftMs: r.stats.timeToFirstTokenMs };
     },
+    async chat(content, maxTokens) {
+      await delay();
+      const r = await sluice.chat({
+        model: "bench",
+        messages: [{ role: "user", content }],
+        maxTokens,
+        temperature: 0,
+      });
+      return { text: r.text, tokens: r.stats.generatedTokens, ttftMs: r.stats.timeToFirstTokenMs };
+    },
     async embed(texts) {
       await delay();
       return (await sluice.embed({ model: "bench", texts })).vectors;

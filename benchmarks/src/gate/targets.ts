@@ -15,6 +15,8 @@ import { getLlama, type Llama, LlamaCompletion, type LlamaContext, type LlamaMod
 export interface Target {
   label: string;
   generate(prompt: string, maxTokens: number): Promise<{ text: string; tokens: number; ttftMs: number }>;
+  /** A one-message chat through the model's chat template (Sluice targets only). */
+  chat?(content: string, maxTokens: number): Promise<{ text: string; tokens: number; ttftMs: number }>;
   embed(texts: string[]): Promise<Float32Array[]>;
   close(): Promise<void>;
 }

@@ -51,6 +51,11 @@ export const targetsSuite: Suite = {
       if (first.tokens !== 32) throw new WrongResultError(`asked for 32 tokens, got ${first.tokens}`);
       if ((await raw.generate(prompt, 32)).text !== first.text)
         throw new WrongResultError("Sluice's greedy text differs from raw node-llama-cpp's");
+      // The API's usual call renders through the model's chat template; the first one
+      // after load once blocked the runner past its heartbeat deadline on this shape.
+      const [chatMs, chat] = await timed(() => sluice.chat!(prompt, 32));
+      if (chat.tokens < 1) throw new WrongResultError("the first chat request generated nothing");
+      m("chat.first.total", "first chat request after load, 32 new tokens, total", chatMs, "ms");
 
       const rounds = ctx.rounds ?? 12;
       const embedMs: number[] = [];

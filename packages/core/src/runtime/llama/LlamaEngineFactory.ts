@@ -8,6 +8,7 @@ import {
 } from "../../errors/index.ts";
 import { LOAD_DEFAULTS } from "../defaults.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
+import { prepareChat } from "./chatPrompt.ts";
 import { LlamaEngine } from "./LlamaEngine.ts";
 import { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
 import { acquireThreadGovernor } from "./threadGovernor.ts";
@@ -99,6 +100,7 @@ export class LlamaEngineFactory implements EngineFactory {
         useMmap: options.useMmap ?? true,
         loadSignal: signal,
       });
+      prepareChat(model);
       const kv =
         kvCacheType === "f16"
           ? {}

@@ -17,8 +17,10 @@ export interface RenderedPrompt {
   stops: string[];
 }
 
-// Resolving the wrapper parses and probes the model's Jinja template: ~230 ms on
-// lfm2-tiny, twenty times the generation itself. Once per model is enough.
+// Resolving the wrapper parses and probes the model's Jinja template (it renders
+// and tokenizes sample chats to compare it with node-llama-cpp's specialised
+// wrappers): ~230 ms on lfm2-tiny, 6-9 s of synchronous work on the LFM2-350M
+// shape (65k vocabulary). Once per model, at load: see prepareChat.
 const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
 
 function chatWrapperOf(model: LlamaModel): ChatWrapper {
@@ -28,6 +30,16 @@ function chatWrapperOf(model: LlamaModel): ChatWrapper {
     wrappers.set(model, wrapper);
   }
   return wrapper;
+}
+
+/**
+ * Resolves the model's chat wrapper now, so no request pays for it. Engines
+ * call it while loading: the work is synchronous, and on a request path it
+ * blocked a runner's event loop past the heartbeat deadline (the first chat on
+ * the LFM2-350M shape killed its runner) and an in-process host for seconds.
+ */
+export function prepareChat(model: LlamaModel): void {
+  chatWrapperOf(model);
 }
 
 /**
