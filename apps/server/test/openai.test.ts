@@ -28,6 +28,34 @@ describe("the official openai client against a running server", () => {
     expect((completion as unknown as { sluice: { synthetic: boolean } }).sluice.synthetic).toBe(true);
   });
 
+  it("takes the previous answer back as history, blank or not, and continues its kept sequence", async () => {
+    const reused = async () => {
+      const body = await (await fetch(`${server.url}/metrics`)).text();
+      const line = body
+        .split("\n")
+        .find((l) => l.startsWith('sluice_prompt_tokens_reused_total{model="lfm2-tiny"}'));
+      return Number(line?.split(" ")[1] ?? 0);
+    };
+    const turn1 = [{ role: "user" as const, content: "Tell me a long story about the sea and the town." }];
+    const first = await client.chat.completions.create({
+      model: "lfm2-tiny",
+      messages: turn1,
+      max_tokens: 8,
+      temperature: 0,
+    });
+    const answer = first.choices[0]?.message.content ?? "";
+    const before = await reused();
+    const second = await client.chat.completions.create({
+      model: "lfm2-tiny",
+      // Exactly as received: the synthetic model answers blank lines, which are history too.
+      messages: [...turn1, { role: "assistant", content: answer }, { role: "user", content: "And then?" }],
+      max_tokens: 4,
+      temperature: 0,
+    });
+    expect(second.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(await reused()).toBeGreaterThanOrEqual(before + (first.usage?.prompt_tokens ?? 1));
+  });
+
   it("streams a chat completion whose deltas end with a finish reason and usage", async () => {
     const stream = await client.chat.completions.create({
       model: "lfm2-tiny",

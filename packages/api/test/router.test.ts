@@ -101,6 +101,29 @@ describe("appRouter", () => {
     expect(second.stats.promptTokens).toBeGreaterThan(first.stats.promptTokens);
   });
 
+  it("takes a blank assistant turn as history (a model may answer nothing) but refuses a blank user turn", async () => {
+    const r = await caller(infer).chat.complete({
+      messages: [
+        { role: "user", content: "hi" },
+        { role: "assistant", content: "\n\n" },
+        { role: "user", content: "and then?" },
+      ],
+      maxTokens: 2,
+      temperature: 0,
+    });
+    expect(r.stats.generatedTokens).toBeGreaterThan(0);
+    const error = await failure(
+      caller(infer).chat.complete({
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "assistant", content: "" },
+          { role: "user", content: " \n " },
+        ],
+      }),
+    );
+    expect(sluiceErrorOf(error)?.details.field).toBe("messages[2].content");
+  });
+
   it("refuses an empty user message through tRPC with the field path", async () => {
     const error = await failure(caller(infer).chat.complete({ messages: [{ role: "user", content: "" }] }));
     expect(sluiceErrorOf(error)?.details.field).toBe("messages[0].content");

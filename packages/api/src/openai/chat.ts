@@ -41,10 +41,7 @@ function chatMessages(r: ChatCompletionRequest): ChatMessage[] {
     if (m.role === "tool") return { role: "tool", content, toolCallId: m.tool_call_id };
     if (m.role === "assistant") {
       if (m.tool_calls) return { role: "assistant", content, toolCalls: historyCalls(m.tool_calls, i) };
-      if (content === "")
-        throw new InvalidInputError(`messages[${i}].content must not be empty without tool_calls`, {
-          details: { field: `messages[${i}].content` },
-        });
+      // A blank answer is history too (a model may answer nothing); OpenAI accepts it.
       return { role: "assistant", content };
     }
     return { role: m.role === "developer" ? "system" : m.role, content };

@@ -50,9 +50,11 @@ export function validateGenerateParams(params: GenerateParams): void {
         checkToolCalls(`messages[${i}].toolCalls`, m.toolCalls);
         if (m.content === "") return;
       }
+      // A model may answer nothing or only whitespace, and clients send the history back as
+      // they received it: an assistant turn may be blank, any other turn must say something.
       const empty =
         typeof m.content === "string"
-          ? m.content.trim().length === 0
+          ? m.role !== "assistant" && m.content.trim().length === 0
           : !Array.isArray(m.content) || m.content.length === 0;
       if (empty) fail(`messages[${i}].content`, "must not be empty");
     });
