@@ -6,6 +6,18 @@ export interface BarSeries {
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
+/** Splits a label into lines of at most `chars` characters at spaces (a word longer than that keeps its line). */
+export function wrapLabel(label: string, chars: number): string[] {
+  const lines: string[] = [];
+  for (const word of label.split(" ")) {
+    const last = lines.at(-1);
+    if (last !== undefined && last.length + 1 + word.length <= chars)
+      lines[lines.length - 1] = `${last} ${word}`;
+    else lines.push(word);
+  }
+  return lines;
+}
+
 export function barChart(options: {
   title: string;
   unit: string;
@@ -18,7 +30,7 @@ export function barChart(options: {
   const left = 64;
   const right = 16;
   const top = 48;
-  const bottom = 56;
+  const bottom = 64;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const top_ = Math.max(...options.bars.map((b) => b.value), options.reference?.value ?? 0) * 1.12 || 1;
@@ -54,14 +66,20 @@ export function barChart(options: {
     parts.push(
       `<rect x="${cx - barW / 2}" y="${y(bar.value)}" width="${barW}" height="${h}" fill="#2563eb" rx="2"/>`,
       `<text x="${cx}" y="${y(bar.value) - 6}" text-anchor="middle" fill="#111827">${fmt(bar.value)}</text>`,
-      `<text x="${cx}" y="${top + plotH + 18}" text-anchor="middle" fill="#374151">${esc(bar.label)}</text>`,
+      // Wrapped to the bar's slot (about 6.5 px a character at 12 px), so neighbours never overlap.
+      `<text x="${cx}" y="${top + plotH + 18}" text-anchor="middle" fill="#374151">${wrapLabel(
+        bar.label,
+        Math.max(6, Math.floor((slot - 8) / 6.5)),
+      )
+        .map((line, j) => `<tspan x="${cx}" dy="${j === 0 ? 0 : 14}">${esc(line)}</tspan>`)
+        .join("")}</text>`,
     );
   });
   if (options.reference) {
     const ry = y(options.reference.value);
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${ry}" y2="${ry}" stroke="#dc2626" stroke-dasharray="6 4" stroke-width="1.5"/>`,
-      `<text x="${left + 6}" y="${ry - 6}" text-anchor="start" fill="#dc2626">${esc(options.reference.label)}</text>`,
+      `<text x="${width - right - 4}" y="${ry - 6}" text-anchor="end" fill="#dc2626">${esc(options.reference.label)}</text>`,
     );
   }
   parts.push(
