@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { verifyAuditLog } from "@sluice/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../src/startServer.ts";
+import { wrongKeys } from "./config/harness.ts";
 import { rawRequest, startTestServer } from "./helpers.ts";
 
 /** The flood comes from its own loopback address, so other tests' failures do not mix in. */
@@ -150,17 +151,7 @@ describe("content policy and model access over HTTP", () => {
 describe("failed authentication", () => {
   it("turns a wrong-key flood into 429s with Retry-After and a bounded audit log", async () => {
     const before = await auditBytes();
-    const statuses: number[] = [];
-    let retryAfter: string | undefined;
-    for (let i = 0; i < 300; i++) {
-      const res = await rawRequest(`${server.url}/v1/models`, {
-        method: "GET",
-        headers: { authorization: `Bearer wrong-${i}` },
-        localAddress: FLOODER,
-      });
-      statuses.push(res.status);
-      if (res.status === 429) retryAfter = String(res.headers["retry-after"]);
-    }
+    const { statuses, retryAfter } = await wrongKeys({ url: server.url }, FLOODER, 300);
     // The burst of 10 failures is answered 401; after that the address is refused unchecked.
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(statuses.slice(10).every((s) => s === 429)).toBe(true);

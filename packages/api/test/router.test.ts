@@ -122,6 +122,10 @@ describe("appRouter", () => {
       }),
     );
     expect(sluiceErrorOf(error)?.details.field).toBe("messages[2].content");
+    const nothing = await failure(
+      caller(infer).chat.complete({ messages: [{ role: "assistant", content: " " }] }),
+    );
+    expect(sluiceErrorOf(nothing)?.details.field).toBe("messages");
   });
 
   it("refuses an empty user message through tRPC with the field path", async () => {

@@ -152,7 +152,7 @@ export async function startFailure(config: SluiceConfigInput, options: StartOpti
 
 /** Wrong-key requests from one loopback address; the statuses in order and the last Retry-After. */
 export async function wrongKeys(
-  h: Harness,
+  h: Pick<Harness, "url">,
   from: string,
   n: number,
 ): Promise<{ statuses: number[]; retryAfter: number }> {

@@ -58,6 +58,17 @@ export function validateGenerateParams(params: GenerateParams): void {
           : !Array.isArray(m.content) || m.content.length === 0;
       if (empty) fail(`messages[${i}].content`, "must not be empty");
     });
+    // Blank assistant turns are history; a conversation of nothing else asks nothing.
+    if (
+      messages.every(
+        (m) =>
+          m.role === "assistant" &&
+          typeof m.content === "string" &&
+          m.content.trim() === "" &&
+          m.toolCalls === undefined,
+      )
+    )
+      fail("messages", "must not all be blank");
   }
   checkNumber("maxTokens", params.maxTokens, 1, 1 << 20, true);
   checkNumber("temperature", params.temperature, 0, 2, false);
