@@ -1,5 +1,6 @@
 import type { Suite } from "../types.ts";
 import { cacheSuite } from "./cache.ts";
+import { cobatchSuite } from "./cobatch.ts";
 import { embeddingsSuite } from "./embeddings.ts";
 import { generationSuite } from "./generation.ts";
 import { memorySuite } from "./memory.ts";
@@ -14,6 +15,7 @@ import { throughputSuite } from "./throughput.ts";
 export const SUITES: readonly Suite[] = [
   overheadSuite,
   generationSuite,
+  cobatchSuite,
   embeddingsSuite,
   memorySuite,
   cacheSuite,

@@ -10,6 +10,7 @@ import { LOAD_DEFAULTS } from "../defaults.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
 import { prepareChat } from "./chatPrompt.ts";
 import { LlamaEngine } from "./LlamaEngine.ts";
+import { guardOutputReorder } from "./outputReorderGuard.ts";
 import { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
 import { acquireThreadGovernor } from "./threadGovernor.ts";
 
@@ -121,6 +122,12 @@ export class LlamaEngineFactory implements EngineFactory {
       // governor may have lowered that for a busy machine, so lift it for the creation.
       if (auto && llama.maxThreads < threads) llama.maxThreads = threads;
       const context = await model.createContext(contextOptions);
+      // Co-batched sequences must sample their own logits: see outputReorderGuard.ts.
+      if (!guardOutputReorder(context) && sequences > 1)
+        process.emitWarning(
+          "this node-llama-cpp build is not the one Sluice pins: co-batched sequences are not guarded against llama.cpp's unlocked output reorder, and may read each other's logits",
+          { code: "SLUICE_OUTPUT_REORDER_UNGUARDED" },
+        );
       for (let i = 0; i < embeddingContexts; i++) {
         // A whole text must fit one batch for pooled embeddings.
         embedders.push(

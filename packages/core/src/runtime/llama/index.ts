@@ -11,6 +11,7 @@ export {
   type LlamaEngineFactoryOptions,
   LOAD_DEFAULTS,
 } from "./LlamaEngineFactory.ts";
+export { guardOutputReorder, isOutputReorderGuarded } from "./outputReorderGuard.ts";
 export { abortReason, ResourcePool } from "./ResourcePool.ts";
 export { type GpuSetting, getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
 export { TextStreamer } from "./TextStreamer.ts";

@@ -1,17 +1,18 @@
-// Co-batched vs solo. llama.cpp's CPU kernels are not batch-invariant, so a
-// sequence decoded beside others may flip a near-tie; anything else is a state
-// bug (a stale KV cell, a corrupted LFM2 conv state: upstream llama.cpp #29002).
+// Co-batched vs solo, on every fidelity model, with no retry: each co-batched
+// greedy output must equal its solo reference, or depart from it only at a
+// near-tie (llama.cpp does not promise batch-invariant kernels).
 //
-// A probe, not part of `pnpm test` (run it with `pnpm --filter @sluice/core
-// test:cobatch`): on the llama.cpp build node-llama-cpp 3.21.1 ships it fails
-// in roughly one run of four to ten, on lfm2-convprobe and lfm2-tiny with top-2
-// margins of 1.0 (state corruption, #29002 reproduced) and on stories260K with
-// margins such as 0.35/0.25. Measured 2026-12-04 and not mitigated by any of:
-// prompt evaluation kept out of decode batches, every decode step evaluated
-// alone, sequence reuse off, one context per sequence. Until a mitigation
-// passes it repeatedly, it stays out of the CI suite instead of failing CI at
-// random; the rest of the fidelity suite (solo equality, embeddings, reuse
-// after abort and stop, fuzzed files) gates CI.
+// This suite found a real bug. llama.cpp applies a multi-sequence batch's
+// output reorder lazily and without a lock, and node-llama-cpp samples a
+// batch's sequences on parallel workers, so a sequence could sample another's
+// logits. Before Sluice's guard (src/runtime/llama/outputReorderGuard.ts), 6
+// of 20 runs of this file failed, at steps whose solo top-2 probabilities were
+// 1.0000 / 0.0000 (lfm2-convprobe) and 0.8363 / 0.0965 (stories260K). The
+// same failures had been taken for upstream llama.cpp #29002, LFM2 conv-state
+// corruption under co-batching. With the guard, 40 of 40 runs passed (20 of
+// the earlier two-case file, 20 of this one) with no near-tie flip at all;
+// without it, this file failed 8 of 10 runs. The 16-way case runs three
+// rounds so that a regression shows in most runs, not one in three.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine, GenerateEvent } from "../../src/runtime/engine/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
@@ -53,24 +54,27 @@ describe.each(models)("co-batched generation on $name", (m) => {
     return { equal: outputs.length - nearTies, nearTies };
   }
 
-  it("runs 16 concurrent greedy generations on 4 sequences, each faithful to its solo reference", async () => {
-    let maxBusy = 0;
-    const outputs = await Promise.all(
-      prompts.map(async (prompt): Promise<[string, string]> => {
-        let text = "";
-        for await (const e of engine.generate({ prompt, maxTokens: NEW_TOKENS, temperature: 0 })) {
-          maxBusy = Math.max(maxBusy, engine.busySequences());
-          if (e.type === "done") text = e.text;
-        }
-        return [prompt, text];
-      }),
-    );
-    expect(maxBusy).toBe(4);
-    expect(engine.busySequences()).toBe(0);
-    const { equal } = expectFaithful(outputs);
-    // Near-ties are rare: most outputs must match exactly, or the comparison proves nothing.
-    expect(equal).toBeGreaterThanOrEqual(12);
-  });
+  it.each([1, 2, 3])(
+    "runs 16 concurrent greedy generations on 4 sequences, each faithful to its solo reference (round %i)",
+    async () => {
+      let maxBusy = 0;
+      const outputs = await Promise.all(
+        prompts.map(async (prompt): Promise<[string, string]> => {
+          let text = "";
+          for await (const e of engine.generate({ prompt, maxTokens: NEW_TOKENS, temperature: 0 })) {
+            maxBusy = Math.max(maxBusy, engine.busySequences());
+            if (e.type === "done") text = e.text;
+          }
+          return [prompt, text];
+        }),
+      );
+      expect(maxBusy).toBe(4);
+      expect(engine.busySequences()).toBe(0);
+      const { equal } = expectFaithful(outputs);
+      // Near-ties are rare: most outputs must match exactly, or the comparison proves nothing.
+      expect(equal).toBeGreaterThanOrEqual(12);
+    },
+  );
 
   it("evaluates a prompt in the same batch as other sequences' decode steps, faithfully", async () => {
     // A starts; B's prompt is evaluated while A decodes; C's while A and B decode; D's likewise.
