@@ -124,6 +124,34 @@ describe("content policies", () => {
       if (event.type === "done") done = event.text;
     expect(done).toBe(raw.slice(0, raw.indexOf(stop)).replaceAll("e", "é🙂"));
   });
+
+  it("checks every text part of a message and lets allowed embedding texts through", async () => {
+    const parts = await sluice
+      .chat({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "A story, please." },
+              { type: "text", text: "About a bomb." },
+            ],
+          },
+        ],
+        maxTokens: 4,
+      })
+      .catch((e: unknown) => e);
+    expect(isSluiceError(parts) && parts.code).toBe("CONTENT_BLOCKED");
+    expect(isSluiceError(parts) && parts.details).toMatchObject({ policy: "deny-list", stage: "input" });
+    const allowed = await sluice.chat({
+      messages: [{ role: "user", content: [{ type: "text", text: "Once upon a time" }] }],
+      maxTokens: 4,
+      temperature: 0,
+    });
+    expect(allowed.stats.generatedTokens).toBeGreaterThan(0);
+    const { vectors } = await sluice.embed({ texts: ["a cat", "a dog"] });
+    expect(vectors).toHaveLength(2);
+    expect(vectors[0]).not.toEqual(vectors[1]);
+  });
 });
 
 describe("built-in policies", () => {
