@@ -11,6 +11,7 @@
  * The floor given here applies to this package's own files in this run
  * (vitest fails below it), so no package's own tests can silently fall.
  */
+import { join } from "node:path";
 import type { CoverageV8Options } from "vitest/node";
 
 export interface CoverageFloor {
@@ -37,4 +38,17 @@ export function workspaceCoverage(floor: CoverageFloor): { provider: "v8" } & Co
     reporter: ["json"],
     thresholds: { "src/**/*.{ts,tsx}": floor },
   };
+}
+
+/**
+ * Test environment that lets runner processes report coverage too: V8 writes
+ * each runner's coverage to `coverage/runners/` when it exits, and the code
+ * tsx produced for each source beside it (core's coverageSources.mjs);
+ * `scripts/coverage-report.mjs` maps both back to the TypeScript sources.
+ * Empty unless the run measures coverage (`--coverage`).
+ */
+export function runnerCoverageEnv(): Record<string, string> {
+  const on = ["--coverage", "--coverage.enabled", "--coverage.enabled=true"];
+  if (!process.argv.some((a) => on.includes(a))) return {};
+  return { NODE_V8_COVERAGE: join(process.cwd(), "coverage", "runners") };
 }

@@ -1,5 +1,5 @@
 import { defineConfig } from "vitest/config";
-import { workspaceCoverage } from "../../vitest.coverage.ts";
+import { runnerCoverageEnv, workspaceCoverage } from "../../vitest.coverage.ts";
 
 export default defineConfig({
   // Workspace packages resolve to their TypeScript sources (tooling/typescript/base.json);
@@ -11,6 +11,8 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Runners started by these tests report coverage as well (coverage runs only).
+    env: runnerCoverageEnv(),
     // Measured with `vitest run --coverage` (CI: `pnpm test`); the floor holds the level
     // this package's own tests reach on its own files, so it cannot silently fall.
     coverage: workspaceCoverage({ lines: 78, branches: 66 }),

@@ -21,10 +21,12 @@ export interface RunnerEntry {
 export function resolveRunnerEntry(): RunnerEntry {
   const self = fileURLToPath(import.meta.url);
   if (self.endsWith(".ts")) {
-    return {
-      path: join(self, "..", "runnerMain.ts"),
-      execArgv: ["--conditions=@sluice/source", "--import", resolveTsx()],
-    };
+    const execArgv = ["--conditions=@sluice/source", "--import", resolveTsx()];
+    // Coverage of a runner run from source: V8 writes it on exit, and the
+    // code tsx produced is recorded beside it (see coverageSources.mjs).
+    if (process.env.NODE_V8_COVERAGE)
+      execArgv.push("--import", pathToFileURL(join(self, "..", "coverageSources.mjs")).href);
+    return { path: join(self, "..", "runnerMain.ts"), execArgv };
   }
   const candidates = [
     join(self, "..", "runnerMain.js"),

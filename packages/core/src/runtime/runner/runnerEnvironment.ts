@@ -10,6 +10,8 @@ const KEEP_NAMES: ReadonlySet<string> = new Set([
   "LC_CTYPE",
   "TZ",
   "NODE_ENV",
+  // Where V8 writes coverage on exit: coverage tools (c8, Sluice's own test run) follow runners.
+  "NODE_V8_COVERAGE",
   // GPU device selection, read by the CUDA/Vulkan/ROCm back ends.
   "CUDA_VISIBLE_DEVICES",
   "HIP_VISIBLE_DEVICES",
