@@ -2,7 +2,7 @@
 // queueing or model work; both through createSluice, the path users take.
 import { ensureSynthModel } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSluice, type Sluice, type SluiceOptions } from "../src/index.ts";
+import { createSluice, type ChatRequest, type GenerateRequest, type Sluice, type SluiceOptions } from "../src/index.ts";
 
 let path: string;
 let sluice: Sluice;
@@ -72,7 +72,7 @@ describe("request limits", () => {
     expect(r.stats.finishReason).toBe("length");
   });
 
-  it.each([
+  it.each<[string, GenerateRequest | ChatRequest, string, string]>([
     ["maxTokens over the limit", { prompt: "hi", maxTokens: 17 }, "maxTokens", "must be at most 16"],
     ["a prompt over the limit", { prompt: "x".repeat(41) }, "prompt", "must be at most 40 characters"],
     [
@@ -93,7 +93,8 @@ describe("request limits", () => {
       "must be at most 40 characters",
     ],
   ])("refuses %s with INVALID_INPUT naming the field", async (_, request, field, message) => {
-    const err = await sluice.complete(request).catch((e: unknown) => e);
+    const call = "messages" in request ? sluice.chat(request) : sluice.complete(request);
+    const err = await call.catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "INVALID_INPUT", details: { field } });
     expect((err as Error).message).toContain(message);
   });
