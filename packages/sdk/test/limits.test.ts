@@ -2,7 +2,13 @@
 // queueing or model work; both through createSluice, the path users take.
 import { ensureSynthModel } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSluice, type ChatRequest, type GenerateRequest, type Sluice, type SluiceOptions } from "../src/index.ts";
+import {
+  type ChatRequest,
+  createSluice,
+  type GenerateRequest,
+  type Sluice,
+  type SluiceOptions,
+} from "../src/index.ts";
 
 let path: string;
 let sluice: Sluice;

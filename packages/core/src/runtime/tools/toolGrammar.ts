@@ -158,7 +158,9 @@ class GrammarBuilder {
       case "null":
         return `"None"`;
       case "array": {
-        const item = this.value(schema.items ?? {}, `${field}.items`, depth + 1);
+        // A rule of its own: the item appears twice below, and inlining it would double the
+        // grammar at every level of nesting (llama.cpp refused three levels of arrays).
+        const item = this.rule("item", this.value(schema.items ?? {}, `${field}.items`, depth + 1));
         const min = limit(schema.minItems ?? 0, field, "minItems", 0);
         const max = schema.maxItems === undefined ? undefined : limit(schema.maxItems, field, "maxItems", 0);
         if (max !== undefined && max < min) bad(`${field}.maxItems`, "is below minItems");
