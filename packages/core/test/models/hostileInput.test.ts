@@ -1,3 +1,4 @@
+import { readdir } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkUrlAllowed, createHostPolicy, parseModelRef } from "../../src/models/index.ts";
 import { buildGguf, LFM2_TINY, lfm2Spec } from "./fixtures/ggufFixture.ts";
@@ -75,6 +76,28 @@ describe("hostile model references", () => {
     await expect(store.resolve("creds")).rejects.toMatchObject({ code: "INVALID_INPUT" });
     expect(outside.requests).toEqual([]);
     expect(server.requests.map((r) => r.path)).toEqual(["/m.gguf", "/creds.gguf"]);
+  });
+
+  it("checks a redirect of the download itself, after a probe that was answered", async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    server.files.set("/late.gguf", buildGguf(lfm2Spec(LFM2_TINY)));
+    server.wholeFileRedirects.set("/late.gguf", outside.url("/m.gguf"));
+    const before = outside.requests.length;
+    const store = storeFor(dir, server, [{ id: "late", uri: server.url("/late.gguf") }]);
+    await expect(store.resolve("late")).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("redirect target"),
+    });
+    expect(outside.requests.length).toBe(before);
+    expect(server.requests.filter((r) => r.path === "/late.gguf").map((r) => r.range)).toEqual([
+      "bytes=0-0",
+      undefined,
+    ]);
+    // Nothing is left behind: no temp file, no model file.
+    expect(await readdir(dir, { recursive: true })).not.toContainEqual(
+      expect.stringMatching(/late|sluice-tmp/),
+    );
   });
 
   it("matches allowlist wildcards on subdomains only and validates the list itself", () => {

@@ -467,6 +467,7 @@ export class ModelStore {
     const temp = await downloadToTemp(remote.url, {
       dir: this.modelsDir,
       storageName: target.storageName,
+      policy: this.#policy,
       signal,
       ...(this.#authorization ? { authorization: this.#authorization } : {}),
       onProgress: (downloadedBytes, totalBytes) => {

@@ -1,4 +1,4 @@
-import { open, rm } from "node:fs/promises";
+import { type FileHandle, open, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   AbortedError,
@@ -8,7 +8,7 @@ import {
   type SluiceError,
 } from "../../errors/index.ts";
 import { checkUrlAllowed, type HostPolicy } from "../refs/hostPolicy.ts";
-import { PARTIAL_SUFFIX, tempNameFor } from "./tempFiles.ts";
+import { tempNameFor } from "./tempFiles.ts";
 
 const MAX_REDIRECTS = 10;
 
@@ -34,19 +34,20 @@ function toDownloadError(err: unknown, url: URL, signal?: AbortSignal): SluiceEr
 }
 
 /**
- * Follows redirects by hand (`redirect: "manual"`) so that every target is
- * checked against the host policy before it is requested. Probes with a
- * one-byte range request, then drops the body.
+ * GET `start`, following redirects by hand (`redirect: "manual"`) so that
+ * every target is checked against the host policy before it is requested.
+ * Returns the final response (its body unread) and the URL it came from.
  */
-export async function resolveRemoteFile(
+async function fetchChecked(
   start: URL,
   policy: HostPolicy,
-  options: { signal?: AbortSignal; authorization?: string } = {},
-): Promise<RemoteFile> {
+  options: { signal?: AbortSignal; authorization?: string; range?: string },
+): Promise<{ url: URL; res: Response; linkedSha256?: string }> {
   let url = checkUrlAllowed(start, policy);
   let linkedSha256: string | undefined;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const headers: Record<string, string> = { range: "bytes=0-0", "accept-encoding": "identity" };
+    const headers: Record<string, string> = { "accept-encoding": "identity" };
+    if (options.range) headers.range = options.range;
     if (options.authorization && url.host === "huggingface.co") headers.authorization = options.authorization;
     let res: Response;
     try {
@@ -54,83 +55,90 @@ export async function resolveRemoteFile(
     } catch (err) {
       throw toDownloadError(err, url, options.signal);
     }
-    await res.body?.cancel().catch(() => {});
     const etag = res.headers.get("x-linked-etag")?.replace(/^W\//, "").replaceAll('"', "");
     if (etag && /^[0-9a-f]{64}$/.test(etag)) linkedSha256 = etag;
     if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => {});
       const location = res.headers.get("location");
       if (!location) throw new DownloadFailedError(`redirect from ${url.host} without a location`);
       url = checkUrlAllowed(new URL(location, url), policy, "redirect target");
       continue;
     }
+    if (res.status === 200 || res.status === 206)
+      return { url, res, ...(linkedSha256 ? { linkedSha256 } : {}) };
+    await res.body?.cancel().catch(() => {});
     if (res.status === 404) throw new ModelNotFoundError(`no model file at ${url.origin}${url.pathname}`);
     if (res.status === 401 || res.status === 403) {
       throw new DownloadFailedError(`${url.host} refused access (${res.status}); the model may be gated`, {
         retryable: false,
       });
     }
-    if (res.status !== 200 && res.status !== 206) {
-      throw new DownloadFailedError(`${url.host} answered ${res.status}`, {
-        details: { status: res.status },
-      });
-    }
-    const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
-    return {
-      url,
-      ...(total ? { totalBytes: Number(total) } : {}),
-      ...(linkedSha256 ? { linkedSha256 } : {}),
-    };
+    throw new DownloadFailedError(`${url.host} answered ${res.status}`, { details: { status: res.status } });
   }
   throw new DownloadFailedError(`more than ${MAX_REDIRECTS} redirects from ${start.host}`);
+}
+
+/**
+ * Where `start` leads once every redirect is checked, its size and its
+ * Hugging Face digest: a one-byte range request whose body is dropped.
+ */
+export async function resolveRemoteFile(
+  start: URL,
+  policy: HostPolicy,
+  options: { signal?: AbortSignal; authorization?: string } = {},
+): Promise<RemoteFile> {
+  const { url, res, linkedSha256 } = await fetchChecked(start, policy, { ...options, range: "bytes=0-0" });
+  await res.body?.cancel().catch(() => {});
+  const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
+  return {
+    url,
+    ...(total ? { totalBytes: Number(total) } : {}),
+    ...(linkedSha256 ? { linkedSha256 } : {}),
+  };
 }
 
 export interface DownloadToTempOptions {
   dir: string;
   storageName: string;
+  /** Hosts a redirect may lead to (every hop is checked again). */
+  policy: HostPolicy;
   signal?: AbortSignal;
   onProgress?: (downloadedBytes: number, totalBytes: number) => void;
   authorization?: string;
 }
 
 /**
- * Downloads `url` with node-llama-cpp's downloader (ipull: ranged parallel
- * connections, retries) into a fresh temp file (mode 0600) in `dir`, then
- * fsyncs it. Returns the temp path; on any failure no temp file is left.
+ * Streams `url` into a fresh temp file (mode 0600, created exclusively) in
+ * `dir`, then fsyncs and closes it. Returns the temp path; on any failure no
+ * temp file is left. One connection, written in order, and nothing else
+ * writes the file: the downloader Sluice used before (ipull, through
+ * node-llama-cpp) saved resume metadata after the file's end from a write it
+ * did not wait for, and a write that landed after its final truncate left the
+ * file longer than the server's size (seen in CI: 655,455 bytes of 655,392).
  */
 export async function downloadToTemp(url: URL, options: DownloadToTempOptions): Promise<string> {
-  const tempName = tempNameFor(options.storageName);
-  const tempPath = join(options.dir, tempName);
-  const partialPath = tempPath + PARTIAL_SUFFIX;
+  const tempPath = join(options.dir, tempNameFor(options.storageName));
+  let handle: FileHandle | undefined;
   try {
-    // Created here so that its mode is 0600: the downloader opens an existing file as is.
-    await (await open(partialPath, "wx", 0o600)).close();
-    // Loaded on first download: importing the catalog or the validator must not pull in the bindings.
-    const { createModelDownloader } = await import("node-llama-cpp");
-    const downloader = await createModelDownloader({
-      modelUri: url.href,
-      dirPath: options.dir,
-      fileName: tempName,
-      skipExisting: false,
-      deleteTempFileOnCancel: true,
-      // Tokens only come from our options: no environment lookups inside the package.
-      tokens: { huggingFace: null as unknown as string },
-      ...(options.authorization && url.host === "huggingface.co"
-        ? { headers: { authorization: options.authorization } }
-        : {}),
-      onProgress: ({ downloadedSize, totalSize }) => options.onProgress?.(downloadedSize, totalSize),
+    handle = await open(tempPath, "wx", 0o600);
+    const { res } = await fetchChecked(url, options.policy, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.authorization ? { authorization: options.authorization } : {}),
     });
-    if (options.signal?.aborted) throw new AbortedError("download aborted");
-    await downloader.download(options.signal ? { signal: options.signal } : {});
-    const handle = await open(tempPath, "r+");
-    try {
-      await handle.chmod(0o600);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    if (!res.body) throw new DownloadFailedError(`${url.host} sent no body`);
+    const total = Number(res.headers.get("content-length") ?? 0) || 0;
+    let written = 0;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      await handle.write(chunk);
+      written += chunk.length;
+      options.onProgress?.(written, total);
     }
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
     return tempPath;
   } catch (err) {
-    await rm(partialPath, { force: true });
+    await handle?.close().catch(() => undefined);
     await rm(tempPath, { force: true });
     throw toDownloadError(err, url, options.signal);
   }

@@ -2,18 +2,15 @@ import { randomBytes } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 
-// Downloads land in `.<name>.<pid>.<hex>.sluice-tmp` beside their final path;
-// node-llama-cpp's downloader (ipull) writes `<that>.ipull` while in progress
-// and renames it to the temp name when done. Both count as temp files.
+// Downloads land in `.<name>.<pid>.<hex>.sluice-tmp` beside their final path.
+// Earlier versions downloaded through ipull, which wrote `<that>.ipull` while in
+// progress: such leftovers count as temp files too.
 const tempPattern = /^\.(.+)\.(\d+)\.([0-9a-f]{8})\.sluice-tmp(\.ipull)?$/;
 
 /** A fresh temp file name for a download of `storageName`. */
 export function tempNameFor(storageName: string): string {
   return `.${storageName}.${process.pid}.${randomBytes(4).toString("hex")}.sluice-tmp`;
 }
-
-/** The in-progress file the downloader writes before renaming to the temp name. */
-export const PARTIAL_SUFFIX = ".ipull";
 
 /** The storage name a temp file belongs to, or undefined for other files. */
 export function storageNameOfTemp(fileName: string): string | undefined {
