@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalCdf, RunningStats, studentTwoSidedP, twoProportionZTest, welchTTest } from "../src/index.ts";
+import { regularizedBeta } from "../src/statistics.ts";
 
 function statsOf(values: number[]): RunningStats {
   const s = new RunningStats();
@@ -39,5 +40,33 @@ describe("statistics", () => {
     expect(r.statistic).toBeCloseTo(-2.45536, 4);
     expect(r.df).toBeCloseTo(24.9885, 3);
     expect(r.p).toBeCloseTo(0.021378, 5);
+  });
+
+  it("answers the degenerate cases with NaN or exact values instead of dividing by zero", () => {
+    const empty = new RunningStats();
+    expect(empty.mean).toBeNaN();
+    expect(statsOf([3]).variance).toBeNaN();
+    // A group of one: no variance, no test.
+    const one = welchTTest(statsOf([1]), statsOf([1, 2, 3]));
+    expect([one.statistic, one.p, one.df].every(Number.isNaN)).toBe(true);
+    // No spread at all: equal means are certainly equal, different means certainly differ.
+    expect(welchTTest(statsOf([2, 2, 2]), statsOf([2, 2]))).toEqual({ statistic: 0, p: 1, df: 3 });
+    expect(welchTTest(statsOf([2, 2, 2]), statsOf([5, 5])).p).toBe(0);
+    // Every trial succeeded in both arms: the pooled variance is 0.
+    expect(twoProportionZTest(10, 10, 20, 20)).toEqual({ statistic: 0, p: 1 });
+    expect(twoProportionZTest(0, 10, 0, 20)).toEqual({ statistic: 0, p: 1 });
+  });
+
+  it("computes the regularized incomplete beta at its bounds and by symmetry", () => {
+    expect(regularizedBeta(0, 2, 3)).toBe(0);
+    expect(regularizedBeta(-1, 2, 3)).toBe(0);
+    expect(regularizedBeta(1, 2, 3)).toBe(1);
+    // I_x(1, 1) = x; I_x(a, b) = 1 − I_{1−x}(b, a) on the side the continued fraction avoids.
+    expect(regularizedBeta(0.3, 1, 1)).toBeCloseTo(0.3, 10);
+    expect(regularizedBeta(0.9, 1, 1)).toBeCloseTo(0.9, 10);
+    expect(regularizedBeta(0.8, 2, 3)).toBeCloseTo(1 - regularizedBeta(0.2, 3, 2), 12);
+    // Small degrees of freedom take the reflection branch of the log-gamma.
+    expect(studentTwoSidedP(1, 0.4)).toBeGreaterThan(0);
+    expect(studentTwoSidedP(1, 0.4)).toBeLessThan(1);
   });
 });

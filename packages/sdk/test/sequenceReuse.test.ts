@@ -2,7 +2,7 @@ import { ensureSynthModel } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSluice, type Sluice } from "../src/index.ts";
 
-// Through the SDK in runner mode (the default), with the result cache off so
+// Through the SDK in-process (its default runtime), with the result cache off so
 // every request reaches the model.
 async function open(path: string, sequenceReuse: boolean): Promise<Sluice> {
   return createSluice({
