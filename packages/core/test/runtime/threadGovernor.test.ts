@@ -3,7 +3,7 @@
 // back by itself once they are gone.
 import { type ChildProcess, spawn } from "node:child_process";
 import { getLlama, type Llama, LlamaLogLevel } from "node-llama-cpp";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { acquireThreadGovernor, ThreadGovernor } from "../../src/runtime/llama/threadGovernor.ts";
 
 let llama: Llama;
@@ -26,14 +26,7 @@ function spin(): ChildProcess {
   return p;
 }
 
-/** Resolves once `check` holds, polling every 50 ms; rejects with `what` after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const WAIT = { timeout: 15_000, interval: 50 };
 
 describe("ThreadGovernor", () => {
   it("gives up a thread while other processes hold cores, and takes it back when they leave", async () => {
@@ -45,9 +38,9 @@ describe("ThreadGovernor", () => {
       const probe = setInterval(() => seen.push(governor.threads), 25);
       spin();
       spin();
-      await until(() => governor.threads === 1, 15_000, "the governor to give up a thread");
+      await vi.waitFor(() => expect(governor.threads, "the governor gives up a thread").toBe(1), WAIT);
       for (const p of busy.splice(0)) p.kill("SIGKILL");
-      await until(() => governor.threads === 2, 15_000, "the governor to take the thread back");
+      await vi.waitFor(() => expect(governor.threads, "the governor takes the thread back").toBe(2), WAIT);
       clearInterval(probe);
       // Never below one thread, never above the cores it was given.
       expect(Math.min(...seen)).toBe(1);
