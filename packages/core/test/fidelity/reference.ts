@@ -34,6 +34,13 @@ export interface ReferenceRun {
  */
 export const NEAR_TIE_EPSILON = 0.02;
 
+/** Repetition penalties in node-llama-cpp's terms (llama.cpp's penalties sampler). */
+export interface ReferencePenalties {
+  penalty: number;
+  frequencyPenalty: number;
+  presencePenalty: number;
+}
+
 export interface LoadOptions {
   contextSize: number;
   threads: number;
@@ -103,9 +110,10 @@ export class RawModel {
 
   /**
    * Greedy decoding of `prompt` (BOS prepended as LlamaCompletion does) with
-   * node-llama-cpp's evaluate loop, recording the top-2 probabilities of every step.
+   * node-llama-cpp's evaluate loop, recording the top-2 probabilities of every step;
+   * with repetition penalties when given.
    */
-  async greedy(prompt: string, maxTokens: number): Promise<ReferenceRun> {
+  async greedy(prompt: string, maxTokens: number, penalties?: ReferencePenalties): Promise<ReferenceRun> {
     const promptTokens = this.model.tokenize(prompt);
     const bos = this.model.tokens.bos;
     if (bos != null && this.model.tokens.shouldPrependBosToken && promptTokens[0] !== bos)
@@ -116,7 +124,15 @@ export class RawModel {
       const iterator = sequence.evaluateWithMetadata(
         promptTokens,
         { probabilities: true },
-        { temperature: 0 },
+        {
+          temperature: 0,
+          // llama.cpp's penalties sampler over the last 64 generated tokens, as LlamaCompletion
+          // sets it up, except that every generated token counts (LlamaCompletion counts only the
+          // ones it has released as text, so a run of incomplete UTF-8 pieces goes unpunished).
+          ...(penalties
+            ? { repeatPenalty: { punishTokens: () => steps.slice(-64).map((s) => s.token), ...penalties } }
+            : {}),
+        },
       );
       for await (const step of iterator) {
         if (this.model.isEogToken(step.token)) break;

@@ -60,6 +60,32 @@ describe.each(models)("solo fidelity on $name", (m) => {
     }
   });
 
+  it("applies repetition penalties as node-llama-cpp's sampler does, token for token, in both modes", async () => {
+    const penalties = { penalty: 1.5, frequencyPenalty: 1.5, presencePenalty: 1 };
+    let changed = 0;
+    for (const prompt of m.prompts) {
+      const plain = await raw.greedy(prompt, NEW_TOKENS);
+      const expected = await raw.greedy(prompt, NEW_TOKENS, penalties);
+      if (expected.tokens.join() !== plain.tokens.join()) changed++;
+      for (const [mode, engine] of engines) {
+        const got = await run(engine, {
+          prompt,
+          maxTokens: NEW_TOKENS,
+          temperature: 0,
+          repeatPenalty: penalties.penalty,
+          frequencyPenalty: penalties.frequencyPenalty,
+          presencePenalty: penalties.presencePenalty,
+        });
+        expect(got, `${mode}: ${JSON.stringify(prompt)}`).toEqual({
+          text: expected.text,
+          tokens: expected.tokens.length,
+        });
+      }
+    }
+    // The penalties changed what greedy decoding chose, so the comparison above tests them.
+    expect(changed).toBeGreaterThan(0);
+  });
+
   it("answers chats as LlamaChat does with the model's template, token for token, in both modes", async () => {
     for (const prompt of m.prompts) {
       const messages = [{ role: "user" as const, content: prompt }];

@@ -114,6 +114,15 @@ describe("runner environment", () => {
     });
   });
 
+  it("skips unset variables and lets the runner's own settings win, HOME and TMPDIR included", () => {
+    const env = runnerEnvironment(
+      { PATH: "/usr/bin", TZ: undefined, LLAMA_ARG_THREADS: "4", HOME: "/root" },
+      { LLAMA_ARG_THREADS: "1", HOME: "/scratch" },
+    );
+    expect(env).toEqual({ PATH: "/usr/bin", LLAMA_ARG_THREADS: "1", HOME: "/scratch", TMPDIR: "/tmp" });
+    expect(Object.hasOwn(env, "TZ")).toBe(false);
+  });
+
   it("gives an unsandboxed runner none of the host's secret variables", async () => {
     if (storiesPath === undefined) throw new Error("stories260K.gguf is required (SLUICE_MODEL_DIRS)");
     const { engine, report } = await loadProbed("off");

@@ -139,6 +139,8 @@ export function checkJpeg(bytes: Uint8Array): string | undefined {
     if (bytes[offset] !== 0xff) return `expected a marker at byte ${offset}`;
     let marker = bytes[offset + 1]!;
     while (marker === 0xff && offset + 2 < bytes.length) marker = bytes[++offset + 1]!;
+    // Fill bytes may have carried the marker up to the last bytes of the file.
+    if (offset + 4 > bytes.length) return "truncated before the first scan";
     const length = dv.getUint16(offset + 2);
     if (length < 2 || offset + 2 + length > bytes.length)
       return `segment 0x${marker.toString(16)} runs past the end`;

@@ -41,6 +41,40 @@ function checkInt(name: string, value: number, min: number, max: number): number
   return value;
 }
 
+/** Elements per block of llama.cpp's Q8_0 and Q4_0 types. */
+const KV_QUANT_BLOCK = 32;
+
+/**
+ * Attention head size of a model from its GGUF metadata: `attention.key_length`,
+ * else the embedding length over the head count. Undefined when not stated.
+ */
+function attentionHeadSize(model: Pick<LlamaModel, "fileInfo">): number | undefined {
+  const metadata = model.fileInfo.metadata as unknown as Record<string, unknown>;
+  const arch = String((metadata.general as { architecture?: unknown } | undefined)?.architecture ?? "");
+  const hp = metadata[arch] as
+    | { embedding_length?: number; attention?: { key_length?: number; head_count?: number | number[] } }
+    | undefined;
+  if (typeof hp?.attention?.key_length === "number") return hp.attention.key_length;
+  const heads = hp?.attention?.head_count;
+  const count = Array.isArray(heads) ? Math.max(0, ...heads) : heads;
+  if (typeof hp?.embedding_length !== "number" || typeof count !== "number" || count <= 0) return undefined;
+  return hp.embedding_length / count;
+}
+
+/**
+ * A quantized KV cache stores each head's keys in whole Q8_0/Q4_0 blocks;
+ * llama.cpp refuses heads that are not a multiple of the block, so say so
+ * rather than report a failed context.
+ */
+function checkQuantizedKv(model: LlamaModel, kvCacheType: string, modelPath: string): void {
+  const headSize = attentionHeadSize(model);
+  if (headSize !== undefined && headSize % KV_QUANT_BLOCK !== 0)
+    throw new ModelUnsupportedError(
+      `kvCacheType ${kvCacheType} needs attention heads whose size is a multiple of ${KV_QUANT_BLOCK}; ${modelPath} has ${headSize}: use f16 or f32`,
+      { details: { field: "kvCacheType", kvCacheType, headSize } },
+    );
+}
+
 /**
  * Loads GGUF models in this process through node-llama-cpp. The native
  * binding is shared by every engine of the process; each engine owns its
@@ -102,12 +136,17 @@ export class LlamaEngineFactory implements EngineFactory {
         loadSignal: signal,
       });
       prepareChat(model);
+      const quantizedKv = kvCacheType === "q8_0" || kvCacheType === "q4_0";
+      if (quantizedKv) checkQuantizedKv(model, kvCacheType, options.modelPath);
       const kv =
         kvCacheType === "f16"
           ? {}
           : {
               experimentalKvCacheKeyType: kvTypes[kvCacheType],
               experimentalKvCacheValueType: kvTypes[kvCacheType],
+              // llama.cpp keeps a quantized V cache only with flash attention; without it every
+              // context creation fails.
+              ...(quantizedKv ? { flashAttention: true } : {}),
             };
       const contextOptions: LlamaContextOptions = {
         contextSize,

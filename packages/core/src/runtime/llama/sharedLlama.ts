@@ -25,7 +25,17 @@ export function getSharedLlama(options: SharedLlamaOptions = {}): Promise<Llama>
   const key = String(gpu);
   let llama = instances.get(key);
   if (!llama) {
-    llama = getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false });
+    llama = getLlama({ gpu, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false }).then(
+      (l) => {
+        // node-llama-cpp answers a backend this platform never has (metal on Linux) with the CPU
+        // binding; a named backend is that backend or a failed start.
+        if (gpu !== false && gpu !== "auto" && l.gpu !== gpu)
+          throw new Error(
+            `the ${gpu} backend is not available here; the binding runs on ${l.gpu || "the CPU"}`,
+          );
+        return l;
+      },
+    );
     // A failed start must not poison later attempts.
     llama.catch(() => instances.delete(key));
     instances.set(key, llama);

@@ -111,7 +111,14 @@ export class RunnerProcess {
         stdio,
       });
     }
-    if (this.#child.pid === undefined) throw new RunnerCrashedError("runner process failed to spawn");
+    if (this.#child.pid === undefined) {
+      // Node reports the cause as an "error" event on the next tick; unheard, it would be an
+      // uncaught exception that ends the host. The error thrown here is the report.
+      this.#child.once("error", () => {});
+      throw new RunnerCrashedError("runner process failed to spawn", {
+        details: { file: this.#child.spawnfile },
+      });
+    }
     this.pid = this.#child.pid;
     this.#pipeLines("stdout", "info");
     this.#pipeLines("stderr", "warn");
