@@ -21,7 +21,12 @@ export interface EngineLoadOptions {
   batchSize?: number;
   /** Memory-map the weights. Defaults to `true`. */
   useMmap?: boolean;
-  /** KV-cache element type. Defaults to `"f16"`. */
+  /**
+   * KV-cache element type. Defaults to `"f16"`. `"q8_0"` and `"q4_0"` turn on
+   * flash attention (llama.cpp keeps a quantized V cache only with it) and need
+   * attention heads whose size is a multiple of 32; other models are refused
+   * with MODEL_UNSUPPORTED.
+   */
   kvCacheType?: "f32" | "f16" | "q8_0" | "q4_0";
   /** Embedding contexts kept for embed() (0 = embeddings disabled). Defaults to `1`. */
   embeddingContexts?: number;
