@@ -27,13 +27,14 @@ const MERGED_FLOOR = {
   // First merged run (2026-12-04): api 88.34 / 76.42, cache 92.38 / 86.81, cascade 97.16 / 85.26,
   // config 96.69 / 88.12, core 81.55 / 72.23, sdk 94.69 / 83.21, telemetry 97.59 / 89.83,
   // server 76.71 / 66.13. Raised after CI on 2026-12-04 (runner processes counted, new tests):
-  // api 96.35 / 87.76, core 91.83 / 81.08, sdk 96.64 / 85.29.
+  // api 96.35 / 87.76, core 91.83 / 81.08, sdk 96.64 / 85.29. Every package at the issue's
+  // 90 % lines / 85 % branches at least since the run of 2026-12-04 22:30 (core 95.46 / 88.13).
   api: { lines: 95, branches: 86 },
   cache: { lines: 91, branches: 85 },
-  cascade: { lines: 96, branches: 84 },
+  cascade: { lines: 96, branches: 85 },
   config: { lines: 95, branches: 87 },
-  core: { lines: 90, branches: 80 },
-  sdk: { lines: 95, branches: 84 },
+  core: { lines: 94, branches: 86 },
+  sdk: { lines: 95, branches: 85 },
   telemetry: { lines: 96, branches: 88 },
   server: { lines: 75, branches: 65 },
 };

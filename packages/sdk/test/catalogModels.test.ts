@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createCatalog } from "@sluice/core";
 import { ensureSynthModel, workspaceRoot } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSluice, type Sluice } from "../src/index.ts";
@@ -62,5 +63,89 @@ describe("catalog models at run time", () => {
   it("refuses a name that is neither configured, in the catalog, nor a URI", async () => {
     await expect(sluice.models.load("no-such-model")).rejects.toMatchObject({ code: "MODEL_NOT_FOUND" });
     expect(sluice.models.list().map((m) => m.id)).not.toContain("no-such-model");
+  });
+});
+
+describe("a store with its own catalog", () => {
+  let own: Sluice;
+  const ownDir = mkdtempSync(join(tmpdir(), "sluice-own-catalog-"));
+  const license = "MIT";
+  const catalog = createCatalog({
+    version: 1,
+    models: [
+      // The shipped stories260K file, registered as an embedding model.
+      {
+        id: "stories-embed",
+        name: "stories260K as an encoder",
+        role: "embed",
+        uri: "hf:ggml-org/models/tinyllamas/stories260K.gguf",
+        architecture: "llama",
+        license,
+      },
+      { id: "bare", name: "Bare", role: "chat", uri: "hf:org/repo/bare.gguf", architecture: "lfm2", license },
+      {
+        id: "eyes",
+        name: "Eyes",
+        role: "vision",
+        uri: "hf:org/repo/eyes.gguf",
+        architecture: "lfm2",
+        license,
+        projector: "eyes-mmproj",
+      },
+      {
+        id: "eyes-mmproj",
+        name: "Eyes projector",
+        role: "projector",
+        uri: "hf:org/repo/eyes-mmproj.gguf",
+        architecture: "clip",
+        license,
+      },
+    ],
+    synthetic: { presets: [] },
+  });
+  beforeAll(async () => {
+    own = await createSluice({
+      models: [
+        { id: "tiny", source: await ensureSynthModel({ preset: "lfm2-tiny" }), contextSize: 256, threads: 1 },
+      ],
+      store: { modelsDir: ownDir, extraDirs: [join(workspaceRoot(), "models", "fixtures")], catalog },
+    });
+  });
+  afterAll(async () => {
+    await own?.close();
+    rmSync(ownDir, { recursive: true, force: true });
+  });
+
+  it("lists an entry with no size, quantization or description without inventing them", async () => {
+    const bare = (await own.models.catalog()).find((m) => m.id === "bare");
+    // No size known, no memory budget: nothing to fit against.
+    expect(bare).toEqual({
+      id: "bare",
+      name: "Bare",
+      role: "chat",
+      uri: "hf:org/repo/bare.gguf",
+      architecture: "lfm2",
+      license,
+      present: false,
+    });
+  });
+
+  it("loads a catalog embedding model with the embed role, and embeds with it", async () => {
+    const status = await own.models.load("stories-embed");
+    expect(status).toMatchObject({ id: "stories-embed", state: "ready", role: "embed" });
+    const { model, vectors } = await own.embed({
+      model: "stories-embed",
+      texts: ["Once upon a time", "a red ball"],
+    });
+    expect(model).toBe("stories-embed");
+    expect(vectors.map((v) => v.length)).toEqual([64, 64]);
+    expect(vectors[0]).not.toEqual(vectors[1]);
+  });
+
+  it("refuses to load a vision model or a projector by name: neither is a chat or embedding model", async () => {
+    for (const id of ["eyes", "eyes-mmproj"]) {
+      await expect(own.models.load(id)).rejects.toMatchObject({ code: "MODEL_NOT_FOUND" });
+      expect(own.models.list().map((m) => m.id)).not.toContain(id);
+    }
   });
 });

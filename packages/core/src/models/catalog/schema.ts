@@ -37,8 +37,6 @@ export const ModelEntrySchema = z.strictObject({
   licenseUrl: z.url().optional(),
   /** For vision entries: the id of the projector (mmproj) entry they need. */
   projector: ModelId.optional(),
-  /** For embedding entries: the pooling to request. */
-  pooling: z.enum(["none", "mean", "last", "cls"]).optional(),
   /** The default model of its role. */
   default: z.boolean().optional(),
   description: z.string().optional(),
