@@ -3,7 +3,8 @@
 # the Debian packages the tests use (redis-server, prometheus for promtool,
 # chromium for the playground's browser tests, haproxy for the scale-out test,
 # bubblewrap for the runner sandbox, tmux for the terminal tests of `sluice run`
-# and `sluice models verify`), and the workspace's packages.
+# and `sluice models verify`, cmake and g++ for the patched node-llama-cpp addon),
+# and the workspace's packages.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ command -v haproxy >/dev/null || need_apt+=(haproxy)
 # Runners are sandboxed with bubblewrap where it can run (runtime.sandbox).
 command -v bwrap >/dev/null || need_apt+=(bubblewrap)
 command -v tmux >/dev/null || need_apt+=(tmux)
+# Sluice's patched node-llama-cpp addon (scripts/build-native.mjs) compiles with them.
+command -v cmake >/dev/null || need_apt+=(cmake)
+command -v g++ >/dev/null || need_apt+=(g++)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
@@ -41,3 +45,7 @@ fi
 if [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
 export TURBO_TELEMETRY_DISABLED=1 NEXT_TELEMETRY_DISABLED=1
 pnpm install --frozen-lockfile
+# node-llama-cpp's addon with Sluice's patch (several embedding texts per decode), built
+# once from the llama.cpp source it bundles and cached; falls back to the prebuilt binaries
+# with a warning when it can not be built.
+node scripts/build-native.mjs

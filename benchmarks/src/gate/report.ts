@@ -126,6 +126,21 @@ export function writeReport(options: {
       }),
     });
   }
+  const embedBatch = [
+    { label: "one per decode", value: byId(ms, "embeddings.batch.single") },
+    { label: "one request", value: byId(ms, "embeddings.batch") },
+  ].filter((b): b is { label: string; value: number } => b.value !== undefined);
+  if (embedBatch.length > 0) {
+    charts.push({
+      file: "embeddings-batch.svg",
+      alt: "embedding texts/s, one request against one text per decode",
+      svg: barChart({
+        title: `32 short texts: texts/s (${options.model})`,
+        unit: "texts/s",
+        bars: embedBatch,
+      }),
+    });
+  }
   for (const c of charts) writeFileSync(join(dir, c.file), c.svg);
 
   const failed = options.verdicts.filter((v) => v.gated && !v.pass);

@@ -1,6 +1,7 @@
 import type { Suite } from "../types.ts";
 import { cacheSuite } from "./cache.ts";
 import { cobatchSuite } from "./cobatch.ts";
+import { embedbatchSuite } from "./embedbatch.ts";
 import { embeddingsSuite } from "./embeddings.ts";
 import { generationSuite } from "./generation.ts";
 import { memorySuite } from "./memory.ts";
@@ -17,6 +18,7 @@ export const SUITES: readonly Suite[] = [
   generationSuite,
   cobatchSuite,
   embeddingsSuite,
+  embedbatchSuite,
   memorySuite,
   cacheSuite,
   targetsSuite,

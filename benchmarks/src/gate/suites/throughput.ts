@@ -2,7 +2,8 @@
  * Throughput of the runner path (the default deployment) on the same machine
  * in one run, as ratios: decode speed against llama.cpp's own llama-bench,
  * concurrency scaling, threads "auto" idle and under contention, a chat's
- * second turn with and without sequence reuse, and a batch of embeddings.
+ * second turn with and without sequence reuse (embeddings batching: the
+ * embedbatch suite, every tier).
  * Absolute figures on a shared machine are noisy; the ratios are taken side
  * by side so that both halves see the same load.
  */
@@ -160,22 +161,6 @@ export const throughputSuite: Suite = {
       await noReuse.close();
     }
 
-    // embeddings.batch: 32 short texts in one request.
-    const emb = await open(ctx.modelPath, { threads: "auto", sequences: 1 });
-    try {
-      const texts = Array.from({ length: 32 }, (_, i) => `short text number ${i} about the sea`);
-      await emb.embed({ model: "bench", texts: texts.slice(0, 2) });
-      const start = performance.now();
-      await emb.embed({ model: "bench", texts });
-      m(
-        "embeddings.batch",
-        "texts/s, 32 short texts in one request",
-        32 / ((performance.now() - start) / 1000),
-        "texts/s",
-      );
-    } finally {
-      await emb.close();
-    }
     // decode.vs-llama-bench: same file, same threads, llama.cpp built from the bundled source.
     const bench = await findLlamaBench(root, process.env.SLUICE_BUILD_LLAMA_BENCH !== "0", ctx.log);
     const fixed = await open(ctx.modelPath, { threads: cores, sequences: 1 });

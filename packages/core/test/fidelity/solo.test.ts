@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine, GenerateEvent, GenerateParams } from "../../src/runtime/engine/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
 import { RunnerEngineFactory } from "../../src/runtime/runner/index.ts";
-import { FIDELITY_LOAD, fidelityModels } from "./models.ts";
-import { RawModel } from "./reference.ts";
+import { FIDELITY_LOAD, fidelityModels, sixteen } from "./models.ts";
+import { batchedEmbeddingFaults, RawModel } from "./reference.ts";
 
 const models = await fidelityModels();
 const NEW_TOKENS = 32;
@@ -101,15 +101,20 @@ describe.each(models)("solo fidelity on $name", (m) => {
     }
   });
 
-  it("embeds as node-llama-cpp's embedding context does, to 1e-6, in both modes", async () => {
-    for (const text of m.prompts) {
-      const expected = await raw.embed(text);
-      for (const [mode, engine] of engines) {
+  it("embeds as node-llama-cpp's embedding context does, to 1e-6 alone and up to batch rounding twenty in one call, in both modes", async () => {
+    // Twenty texts: more than one embedding decode takes (EMBED_BATCH_SEQUENCES), so the call is packed in groups.
+    const texts = [...m.prompts, ...sixteen(m.prompts)];
+    const expected: Array<readonly number[]> = [];
+    for (const text of texts) expected.push(await raw.embed(text));
+    for (const [mode, engine] of engines) {
+      for (const [i, text] of m.prompts.entries()) {
         const [got] = await engine.embed([text]);
-        expect(got?.length, mode).toBe(expected.length);
-        const worst = Math.max(...expected.map((x, i) => Math.abs(x - (got?.[i] ?? Number.NaN))));
+        const want = expected[i] as readonly number[];
+        expect(got?.length, mode).toBe(want.length);
+        const worst = Math.max(...want.map((x, k) => Math.abs(x - (got?.[k] ?? Number.NaN))));
         expect(worst, `${mode}: ${JSON.stringify(text)}`).toBeLessThanOrEqual(1e-6);
       }
+      expect(batchedEmbeddingFaults(await engine.embed(texts), expected), mode).toEqual([]);
     }
   });
 

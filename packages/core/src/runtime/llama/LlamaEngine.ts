@@ -2,7 +2,6 @@ import type {
   Llama,
   LlamaContext,
   LlamaContextSequence,
-  LlamaEmbeddingContext,
   LlamaGrammar,
   LlamaModel,
   Token,
@@ -20,6 +19,7 @@ import {
 } from "../engine/index.ts";
 import { buildToolGrammar, extractToolCalls } from "../tools/index.ts";
 import { renderChat } from "./chatPrompt.ts";
+import { type Embedder, prepareEmbeddingInput } from "./embedders.ts";
 import { ResourcePool } from "./ResourcePool.ts";
 import { runGeneration } from "./runGeneration.ts";
 import { type SequenceReuseStats, SequenceStore } from "./SequenceStore.ts";
@@ -29,7 +29,8 @@ export interface LlamaEngineParts {
   llama: Llama;
   model: LlamaModel;
   context: LlamaContext;
-  embeddingContexts: LlamaEmbeddingContext[];
+  /** Embedding contexts (see embedders.ts); all created with the same options. */
+  embeddingContexts: Embedder[];
   info: EngineInfo;
   /** Keep finished requests' sequences for prompts that extend them. Defaults to `true`. */
   sequenceReuse?: boolean;
@@ -44,7 +45,7 @@ const GRAMMAR_CACHE_SIZE = 16;
  * each generate() takes a sequence from a SequenceStore, so concurrent calls
  * decode in the same batch, and a chat's next turn continues the sequence its
  * previous turn left (only the new messages are evaluated). Embeddings: a pool of embedding contexts shared first come,
- * first served by all concurrent embed() calls.
+ * first served by all concurrent embed() calls; each takes as many texts per decode as the binding allows.
  */
 export class LlamaEngine implements Engine {
   readonly info: EngineInfo;
@@ -53,7 +54,8 @@ export class LlamaEngine implements Engine {
   readonly #context: LlamaContext;
   readonly #sequences: SequenceStore;
   readonly #onDispose: (() => void) | undefined;
-  readonly #embedders: ResourcePool<LlamaEmbeddingContext> | undefined;
+  readonly #embedders: ResourcePool<Embedder> | undefined;
+  readonly #embedLimits: { maxTexts: number; maxTokens: number } | undefined;
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
   #disposing: Promise<void> | undefined;
 
@@ -66,8 +68,9 @@ export class LlamaEngine implements Engine {
     for (let i = 0; i < parts.info.sequences; i++) sequences.push(parts.context.getSequence());
     this.#sequences = new SequenceStore(sequences, { reuse: parts.sequenceReuse ?? true });
     this.#onDispose = parts.onDispose;
-    this.#embedders =
-      parts.embeddingContexts.length > 0 ? new ResourcePool(parts.embeddingContexts) : undefined;
+    const first = parts.embeddingContexts[0];
+    this.#embedders = first ? new ResourcePool(parts.embeddingContexts) : undefined;
+    this.#embedLimits = first ? { maxTexts: first.maxTexts, maxTokens: first.maxTokens } : undefined;
   }
 
   get disposed(): boolean {
@@ -129,14 +132,21 @@ export class LlamaEngine implements Engine {
     }
   }
 
-  // Micro-batching: every text of every concurrent call queues on one pool of
-  // embedding contexts. Several texts can not share one decode here: the
-  // binding reads pooled embeddings of sequence 0 only (AddonContext::GetEmbedding).
+  /** Texts one embedding decode takes (1 with node-llama-cpp's prebuilt binaries); 0 without embedding contexts. */
+  get embeddingBatchSize(): number {
+    return this.#embedLimits?.maxTexts ?? 0;
+  }
+
+  // Every text of every concurrent call queues on one pool of embedding
+  // contexts. A call's texts are packed, in order, into groups that one
+  // context embeds in one decode (as many texts as its sequences, as many
+  // tokens as its context); the groups spread over the pool.
   async embed(texts: string[], options: EmbedOptions = {}, signal?: AbortSignal): Promise<Float32Array[]> {
     this.#assertAlive();
     validateEmbedTexts(texts);
     const pool = this.#embedders;
-    if (!pool) throw new InvalidInputError("this engine was loaded without embedding contexts");
+    const limits = this.#embedLimits;
+    if (!pool || !limits) throw new InvalidInputError("this engine was loaded without embedding contexts");
     const limit = this.info.contextSize - 2;
     const inputs = texts.map((text, i) => {
       const tokens = this.#model.tokenize(text);
@@ -144,25 +154,56 @@ export class LlamaEngine implements Engine {
         throw new InvalidInputError(`texts[${i}] has ${tokens.length} tokens; the context holds ${limit}`, {
           details: { field: `texts[${i}]`, tokens: tokens.length, limit },
         });
-      return tokens;
+      return prepareEmbeddingInput(this.#model, tokens);
     });
-    return Promise.all(
-      inputs.map((tokens) => this.#embedOne(pool, tokens, options.normalize === true, signal)),
+    const out: Float32Array[] = new Array(inputs.length);
+    const groups: number[][] = [];
+    let group: number[] = [];
+    let groupTokens = 0;
+    inputs.forEach((tokens, i) => {
+      // A text with no tokens at all (no BOS for this vocabulary) has an empty vector, as in node-llama-cpp.
+      if (tokens.length === 0) {
+        out[i] = new Float32Array(0);
+        return;
+      }
+      if (
+        group.length > 0 &&
+        (group.length >= limits.maxTexts || groupTokens + tokens.length > limits.maxTokens)
+      ) {
+        groups.push(group);
+        group = [];
+        groupTokens = 0;
+      }
+      group.push(i);
+      groupTokens += tokens.length;
+    });
+    if (group.length > 0) groups.push(group);
+    const normalize = options.normalize === true;
+    await Promise.all(
+      groups.map(async (indexes) => {
+        const vectors = await this.#embedGroup(
+          pool,
+          indexes.map((i) => inputs[i] as Token[]),
+          signal,
+        );
+        indexes.forEach((i, k) => {
+          const v = vectors[k] as Float32Array;
+          if (normalize) l2Normalize(v);
+          out[i] = v;
+        });
+      }),
     );
+    return out;
   }
 
-  async #embedOne(
-    pool: ResourcePool<LlamaEmbeddingContext>,
-    tokens: Token[],
-    normalize: boolean,
+  async #embedGroup(
+    pool: ResourcePool<Embedder>,
+    inputs: Token[][],
     signal: AbortSignal | undefined,
-  ): Promise<Float32Array> {
+  ): Promise<Float32Array[]> {
     const embedder = await pool.acquire(signal);
     try {
-      const { vector } = await embedder.getEmbeddingFor(tokens);
-      const out = Float32Array.from(vector);
-      if (normalize) l2Normalize(out);
-      return out;
+      return await embedder.embed(inputs);
     } catch (err) {
       throw isSluiceError(err) ? err : new InferenceFailedError("embedding failed", { cause: err });
     } finally {

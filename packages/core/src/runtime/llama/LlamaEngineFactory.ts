@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import type { LlamaContextOptions, LlamaEmbeddingContext, LlamaModel } from "node-llama-cpp";
+import type { LlamaContextOptions, LlamaModel } from "node-llama-cpp";
 import {
   AbortedError,
   isSluiceError,
@@ -9,6 +9,7 @@ import {
 import { LOAD_DEFAULTS } from "../defaults.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
 import { prepareChat } from "./chatPrompt.ts";
+import { createEmbedder, type Embedder } from "./embedders.ts";
 import { LlamaEngine } from "./LlamaEngine.ts";
 import { guardOutputReorder } from "./outputReorderGuard.ts";
 import { getSharedLlama, type SharedLlamaOptions } from "./sharedLlama.ts";
@@ -128,7 +129,7 @@ export class LlamaEngineFactory implements EngineFactory {
     const releaseGovernor = auto ? acquireThreadGovernor(llama, threads) : undefined;
 
     let model: LlamaModel | undefined;
-    const embedders: LlamaEmbeddingContext[] = [];
+    const embedders: Embedder[] = [];
     try {
       model = await llama.loadModel({
         modelPath: options.modelPath,
@@ -167,17 +168,8 @@ export class LlamaEngineFactory implements EngineFactory {
           "this node-llama-cpp build is not the one Sluice pins: co-batched sequences are not guarded against llama.cpp's unlocked output reorder, and may read each other's logits",
           { code: "SLUICE_OUTPUT_REORDER_UNGUARDED" },
         );
-      for (let i = 0; i < embeddingContexts; i++) {
-        // A whole text must fit one batch for pooled embeddings.
-        embedders.push(
-          await model.createEmbeddingContext({
-            contextSize,
-            batchSize: contextSize,
-            threads,
-            createSignal: signal,
-          }),
-        );
-      }
+      for (let i = 0; i < embeddingContexts; i++)
+        embedders.push(await createEmbedder(llama, model, { contextSize, threads, signal }));
       return new LlamaEngine({
         llama,
         model,

@@ -1,3 +1,4 @@
+export { EMBED_BATCH_SEQUENCES, type Embedder, supportsBatchEmbedding } from "./embedders.ts";
 export {
   cpuFeaturesOf,
   type DescribeHardwareOptions,

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// Builds node-llama-cpp's addon from the llama.cpp source it ships
+// (llama/gitRelease.bundle, offline) with Sluice's patch applied
+// (patches/node-llama-cpp@*.patch: several embedding texts per decode), and
+// keeps the build in a cache so a machine builds it once per patch, binding
+// version, Node ABI and CPU.
+//
+// Without cmake and a C++ compiler, or when the build fails, Sluice runs on
+// node-llama-cpp's prebuilt binaries (one embedding text per decode) and this
+// script says so; it never fails the setup. SLUICE_BUILD_NATIVE=0 skips it.
+//
+//   node scripts/build-native.mjs            build, or restore from the cache
+//   node scripts/build-native.mjs --check    exit 1 unless the patched build is in place
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+// The copy @sluice/core runs (pnpm's patched one); its exports do not include package.json.
+const pkgDir = realpathSync(join(root, "packages", "core", "node_modules", "node-llama-cpp"));
+const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
+const buildsDir = join(pkgDir, "llama", "localBuilds");
+const marker = join(buildsDir, ".sluice-native-key");
+
+const say = (line) => console.log(`native: ${line}`);
+const warn = (line) => console.warn(`native: WARNING: ${line}`);
+
+/** What the build depends on: the patched addon source, the bundled llama.cpp, Node's ABI, the CPU. */
+function buildKey() {
+  const hash = createHash("sha256");
+  const patches = join(root, "patches");
+  for (const name of existsSync(patches) ? readdirSync(patches).sort() : [])
+    if (name.startsWith("node-llama-cpp@")) hash.update(readFileSync(join(patches, name)));
+  hash.update(`${pkg.version}\0${process.versions.modules}\0${process.platform}\0${process.arch}\0`);
+  hash.update(readFileSync(join(pkgDir, "llama", "binariesGithubRelease.json")));
+  // llama.cpp compiles for the build machine's CPU (GGML_NATIVE): a build is valid only on the same CPU features.
+  if (existsSync("/proc/cpuinfo")) {
+    const info = readFileSync("/proc/cpuinfo", "utf8");
+    hash.update(info.match(/^model name\s*:.*$/m)?.[0] ?? "");
+    hash.update(info.match(/^flags\s*:.*$/m)?.[0] ?? "");
+  }
+  return hash.digest("hex").slice(0, 24);
+}
+
+/** Whether the addon source in node_modules carries Sluice's patch. */
+function sourceIsPatched() {
+  const source = join(pkgDir, "llama", "addon", "AddonContext.cpp");
+  return existsSync(source) && readFileSync(source, "utf8").includes("GetBatchEmbedding");
+}
+
+const key = buildKey();
+const cacheDir = join(process.env.SLUICE_NATIVE_CACHE ?? join(homedir(), ".cache", "sluice", "native"), key);
+const inPlace = existsSync(marker) && readFileSync(marker, "utf8").trim() === key;
+
+if (process.argv.includes("--check")) {
+  say(inPlace ? `patched build ${key} in place` : "no patched build: prebuilt binaries");
+  process.exit(inPlace ? 0 : 1);
+}
+if (!sourceIsPatched()) {
+  warn(
+    "node-llama-cpp's addon source is not patched (pnpm install applies patches/); using the prebuilt binaries",
+  );
+  process.exit(0);
+}
+if (inPlace) {
+  say(`patched build ${key} in place`);
+  process.exit(0);
+}
+if (existsSync(join(cacheDir, "localBuilds"))) {
+  rmSync(buildsDir, { recursive: true, force: true });
+  cpSync(join(cacheDir, "localBuilds"), buildsDir, { recursive: true });
+  if (existsSync(join(cacheDir, "llama.cpp.info.json")))
+    cpSync(join(cacheDir, "llama.cpp.info.json"), join(pkgDir, "llama", "llama.cpp.info.json"));
+  writeFileSync(marker, `${key}\n`);
+  say(`patched build ${key} restored from ${cacheDir}`);
+  process.exit(0);
+}
+if (process.env.SLUICE_BUILD_NATIVE === "0") {
+  warn("SLUICE_BUILD_NATIVE=0: not building; using the prebuilt binaries (one embedding text per decode)");
+  process.exit(0);
+}
+for (const tool of ["cmake", "g++"]) {
+  if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
+    warn(`${tool} is missing: not building; using the prebuilt binaries (one embedding text per decode)`);
+    process.exit(0);
+  }
+}
+
+say(
+  `building node-llama-cpp ${pkg.version}'s addon with Sluice's patch from the bundled llama.cpp (10+ minutes on 2 cores)`,
+);
+const started = Date.now();
+const build = spawnSync(
+  process.execPath,
+  [join(pkgDir, "dist", "cli", "cli.js"), "source", "download", "--gpu", "false", "--noUsageExample"],
+  { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CI: "true" } },
+);
+if (build.status !== 0) {
+  warn(
+    `the build failed (exit ${build.status}); using the prebuilt binaries (one embedding text per decode)`,
+  );
+  rmSync(buildsDir, { recursive: true, force: true });
+  process.exit(0);
+}
+// The sources and intermediate objects are not needed at run time.
+rmSync(join(pkgDir, "llama", "llama.cpp"), { recursive: true, force: true });
+writeFileSync(marker, `${key}\n`);
+const tmp = `${cacheDir}.tmp-${process.pid}`;
+mkdirSync(tmp, { recursive: true });
+cpSync(buildsDir, join(tmp, "localBuilds"), { recursive: true });
+if (existsSync(join(pkgDir, "llama", "llama.cpp.info.json")))
+  cpSync(join(pkgDir, "llama", "llama.cpp.info.json"), join(tmp, "llama.cpp.info.json"));
+rmSync(cacheDir, { recursive: true, force: true });
+renameSync(tmp, cacheDir);
+say(`patched build ${key} done in ${Math.round((Date.now() - started) / 1000)} s, cached in ${cacheDir}`);
