@@ -26,7 +26,7 @@ export {
   writePlannedModel,
   writeSynthModel,
 } from "./synth.ts";
-export { encodeJpeg, encodePng, testPattern } from "./testImages.ts";
+export { encodeJpeg, encodePng, jpegSegment, testPattern } from "./testImages.ts";
 export { buildVocabulary, CONTROL_TOKENS } from "./tokenizer.ts";
 export {
   isVisionPresetName,

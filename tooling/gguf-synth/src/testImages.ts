@@ -121,6 +121,11 @@ function category(v: number): number {
 }
 
 /** Encodes a baseline greyscale JPEG (standard luminance tables) of the test pattern's luma. */
+/** A JPEG marker segment: 0xFF, the marker, a big-endian length counting itself, the body. */
+export function jpegSegment(marker: number, body: number[]): number[] {
+  return [0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body];
+}
+
 export function encodeJpeg(width: number, height: number, rgb = testPattern(width, height)): Uint8Array {
   const ac = acSymbols();
   // 162 codes by length (4 to 10 bits): a complete-enough prefix code with no all-ones code.
@@ -181,21 +186,14 @@ export function encodeJpeg(width: number, height: number, rgb = testPattern(widt
     }
   }
   bits.finish();
-  const segment = (marker: number, body: number[]): number[] => [
-    0xff,
-    marker,
-    (body.length + 2) >> 8,
-    (body.length + 2) & 0xff,
-    ...body,
-  ];
   const out = [
     0xff,
     0xd8,
-    ...segment(0xdb, [0, ...ZIGZAG.map((i) => QUANT[i]!)]),
-    ...segment(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
-    ...segment(0xc4, [0x00, ...DC_BITS, ...DC_VALS]),
-    ...segment(0xc4, [0x10, ...acBits, ...ac]),
-    ...segment(0xda, [1, 1, 0x00, 0, 63, 0]),
+    ...jpegSegment(0xdb, [0, ...ZIGZAG.map((i) => QUANT[i]!)]),
+    ...jpegSegment(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]),
+    ...jpegSegment(0xc4, [0x00, ...DC_BITS, ...DC_VALS]),
+    ...jpegSegment(0xc4, [0x10, ...acBits, ...ac]),
+    ...jpegSegment(0xda, [1, 1, 0x00, 0, 63, 0]),
   ];
   return Buffer.concat([Buffer.from(out), Buffer.from(bits.bytes), Buffer.from([0xff, 0xd9])]);
 }

@@ -12,15 +12,10 @@ import { createHostPolicy } from "../../src/models/index.ts";
 import { downloadToTemp, resolveRemoteFile } from "../../src/models/store/downloadFile.ts";
 import { buildGguf, LFM2_TINY, lfm2Spec } from "./fixtures/ggufFixture.ts";
 import { type ModelServer, startModelServer } from "./fixtures/modelServer.ts";
-import { cleanup, recordEvents, storeFor, tempDir } from "./fixtures/storeHarness.ts";
+import { cleanup, modelFilesIn, recordEvents, storeFor, tempDir } from "./fixtures/storeHarness.ts";
 
 const tiny = buildGguf(lfm2Spec(LFM2_TINY));
 const tinySha = createHash("sha256").update(tiny).digest("hex");
-
-/** Model files and download temp files in a directory: what a failed download must not leave. */
-async function modelFilesIn(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => n.endsWith(".gguf") || n.includes("sluice-tmp"));
-}
 
 describe("model downloads from a server that refuses or misbehaves", () => {
   let server: ModelServer;
@@ -32,12 +27,7 @@ describe("model downloads from a server that refuses or misbehaves", () => {
   });
   afterAll(() => server.close());
   beforeEach(async () => {
-    server.files.clear();
-    server.redirects.clear();
-    server.routes.clear();
-    server.headers.clear();
-    server.requests.length = 0;
-    server.throttle = undefined;
+    server.reset();
     dir = await tempDir();
     dirs.push(dir);
   });

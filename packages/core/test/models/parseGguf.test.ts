@@ -1,12 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { isSluiceError } from "../../src/errors/index.ts";
 import {
   type GgufHeader,
   GgufValueType,
   NeedMoreBytes,
   parseGgufHeader,
 } from "../../src/models/gguf/parseGguf.ts";
-import { buildGguf, encodeHeader, type FixtureTensor, type GgufSpec } from "./fixtures/ggufFixture.ts";
+import {
+  buildGguf,
+  encodeHeader,
+  type FixtureTensor,
+  type GgufSpec,
+  outcomeOf,
+} from "./fixtures/ggufFixture.ts";
 
 type Kv = GgufSpec["kvs"][number];
 
@@ -15,17 +20,6 @@ const NO_LIMIT = 1 << 30;
 /** Parses a whole file held in memory. */
 const parse = (bytes: Uint8Array): GgufHeader =>
   parseGgufHeader({ bytes, fileSize: bytes.length, maxHeaderBytes: NO_LIMIT });
-
-/** "CODE: reason" of the typed error `fn` throws, or "OK". */
-function outcome(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isSluiceError(err)) return `${err.code}: ${String(err.details.reason)}`;
-    throw err;
-  }
-  return "OK";
-}
 
 /** A value of any GGUF type id: the id, then `bytes` verbatim. */
 function raw(key: string, valueType: number, bytes: Uint8Array): Kv {
@@ -202,45 +196,47 @@ describe("parseGgufHeader: metadata values", () => {
   });
 
   it("refuses unknown value types and arrays of arrays or of unknown types", () => {
-    expect(outcome(() => parse(metadataOnly([raw("general.odd", 13, Buffer.alloc(4))])))).toBe(
+    expect(outcomeOf(() => parse(metadataOnly([raw("general.odd", 13, Buffer.alloc(4))])))).toBe(
       "MODEL_CORRUPT: key 'general.odd' has invalid GGUF type 13",
     );
-    expect(outcome(() => parse(metadataOnly([raw("general.odd", 0xffff_ffff, Buffer.alloc(4))])))).toBe(
+    expect(outcomeOf(() => parse(metadataOnly([raw("general.odd", 0xffff_ffff, Buffer.alloc(4))])))).toBe(
       "MODEL_CORRUPT: key 'general.odd' has invalid GGUF type -1",
     );
     expect(
-      outcome(() => parse(metadataOnly([rawArray("nested", GgufValueType.ARRAY, 0, Buffer.alloc(0))]))),
+      outcomeOf(() => parse(metadataOnly([rawArray("nested", GgufValueType.ARRAY, 0, Buffer.alloc(0))]))),
     ).toBe("MODEL_CORRUPT: key 'nested' has invalid array element type 9");
-    expect(outcome(() => parse(metadataOnly([rawArray("odd", 13, 0, Buffer.alloc(0))])))).toBe(
+    expect(outcomeOf(() => parse(metadataOnly([rawArray("odd", 13, 0, Buffer.alloc(0))])))).toBe(
       "MODEL_CORRUPT: key 'odd' has invalid array element type 13",
     );
   });
 
   it("refuses an array longer than the rest of the file", () => {
     expect(
-      outcome(() => parse(metadataOnly([rawArray("big", GgufValueType.UINT32, 1n << 40n, Buffer.alloc(0))]))),
+      outcomeOf(() =>
+        parse(metadataOnly([rawArray("big", GgufValueType.UINT32, 1n << 40n, Buffer.alloc(0))])),
+      ),
     ).toBe(`MODEL_CORRUPT: length of 'big' ${1n << 40n} does not fit in the file`);
   });
 
   it("refuses empty, over-long and duplicate keys", () => {
-    expect(outcome(() => parse(metadataOnly([{ key: "", type: "u32", value: 1 }])))).toBe(
+    expect(outcomeOf(() => parse(metadataOnly([{ key: "", type: "u32", value: 1 }])))).toBe(
       "MODEL_CORRUPT: key 0 is empty",
     );
     const longKey = "k".repeat(64 * 1024 + 1);
-    expect(outcome(() => parse(metadataOnly([{ key: longKey, type: "u32", value: 1 }])))).toBe(
+    expect(outcomeOf(() => parse(metadataOnly([{ key: longKey, type: "u32", value: 1 }])))).toBe(
       "MODEL_CORRUPT: key 0 is too long",
     );
     const twice: Kv[] = [
       { key: "general.name", type: "string", value: "a" },
       { key: "general.name", type: "string", value: "b" },
     ];
-    expect(outcome(() => parse(metadataOnly(twice)))).toBe("MODEL_CORRUPT: duplicate key 'general.name'");
+    expect(outcomeOf(() => parse(metadataOnly(twice)))).toBe("MODEL_CORRUPT: duplicate key 'general.name'");
   });
 });
 
 describe("parseGgufHeader: file header", () => {
   it("refuses a file shorter than the magic", () => {
-    expect(outcome(() => parse(Uint8Array.of(0x47, 0x47, 0x55)))).toBe(
+    expect(outcomeOf(() => parse(Uint8Array.of(0x47, 0x47, 0x55)))).toBe(
       "MODEL_CORRUPT: file is shorter than the GGUF magic",
     );
   });
@@ -248,7 +244,7 @@ describe("parseGgufHeader: file header", () => {
   it("refuses a big-endian file as unsupported", () => {
     const big = Buffer.from(metadataOnly([]));
     big.writeUInt32BE(3, 4);
-    expect(outcome(() => parse(big))).toBe(`MODEL_UNSUPPORTED: version ${3 * 2 ** 24} looks big-endian`);
+    expect(outcomeOf(() => parse(big))).toBe(`MODEL_UNSUPPORTED: version ${3 * 2 ** 24} looks big-endian`);
   });
 
   it("asks for more bytes when the window ends inside the header, and parses the grown window", () => {
@@ -282,7 +278,7 @@ describe("parseGgufHeader: file header", () => {
 
   it("refuses a header larger than its limit, counting from the start of the file", () => {
     const file = metadataOnly([{ key: "general.name", type: "string", value: "x".repeat(100) }]);
-    expect(outcome(() => parseGgufHeader({ bytes: file, fileSize: file.length, maxHeaderBytes: 64 }))).toBe(
+    expect(outcomeOf(() => parseGgufHeader({ bytes: file, fileSize: file.length, maxHeaderBytes: 64 }))).toBe(
       "MODEL_UNSUPPORTED: header is larger than the 64-byte limit",
     );
   });
@@ -318,13 +314,13 @@ describe("parseGgufHeader: alignment and layout", () => {
 
   it("refuses an alignment that is not a uint32 power of two", () => {
     const withAlignment = (kv: Kv): Buffer => buildGguf({ kvs: [kv], tensors: [f32("a", [4])] });
-    expect(outcome(() => parse(withAlignment({ key: "general.alignment", type: "u64", value: 32 })))).toBe(
+    expect(outcomeOf(() => parse(withAlignment({ key: "general.alignment", type: "u64", value: 32 })))).toBe(
       "MODEL_CORRUPT: general.alignment is not a uint32",
     );
-    expect(outcome(() => parse(withAlignment({ key: "general.alignment", type: "u32", value: 48 })))).toBe(
+    expect(outcomeOf(() => parse(withAlignment({ key: "general.alignment", type: "u32", value: 48 })))).toBe(
       "MODEL_CORRUPT: alignment 48 is not a power of 2",
     );
-    expect(outcome(() => parse(withAlignment({ key: "general.alignment", type: "u32", value: 0 })))).toBe(
+    expect(outcomeOf(() => parse(withAlignment({ key: "general.alignment", type: "u32", value: 0 })))).toBe(
       "MODEL_CORRUPT: alignment 0 is not a power of 2",
     );
   });
@@ -335,7 +331,7 @@ describe("parseGgufHeader: alignment and layout", () => {
     const file = buildGguf({ kvs: [], tensors: [f32("empty", [0])] });
     const { headerBytes } = parse(file);
     expect(headerBytes % 32).not.toBe(0);
-    expect(outcome(() => parse(file.subarray(0, headerBytes)))).toBe(
+    expect(outcomeOf(() => parse(file.subarray(0, headerBytes)))).toBe(
       "MODEL_CORRUPT: data section starts past the end of the file",
     );
   });
@@ -346,33 +342,33 @@ describe("parseGgufHeader: tensor infos", () => {
     expect(parse(buildGguf({ kvs: [], tensors: [f32("n".repeat(63), [4])] })).tensors[0]?.name).toHaveLength(
       63,
     );
-    expect(outcome(() => parse(buildGguf({ kvs: [], tensors: [f32("n".repeat(64), [4])] })))).toBe(
+    expect(outcomeOf(() => parse(buildGguf({ kvs: [], tensors: [f32("n".repeat(64), [4])] })))).toBe(
       "MODEL_CORRUPT: tensor name 0 is too long",
     );
-    expect(outcome(() => parse(buildGguf({ kvs: [], tensors: [f32("w", [4]), f32("w", [4])] })))).toBe(
+    expect(outcomeOf(() => parse(buildGguf({ kvs: [], tensors: [f32("w", [4]), f32("w", [4])] })))).toBe(
       "MODEL_CORRUPT: duplicate tensor name 'w'",
     );
   });
 
   it("refuses more than four dimensions, negative dimensions and element counts past int64", () => {
-    expect(outcome(() => parse(headerOnly([f32("w", [1, 1, 1, 1, 1])])))).toBe(
+    expect(outcomeOf(() => parse(headerOnly([f32("w", [1, 1, 1, 1, 1])])))).toBe(
       "MODEL_CORRUPT: tensor 'w' has 5 dimensions",
     );
     // 2^63 written as u64 reads back as a negative int64.
-    expect(outcome(() => parse(headerOnly([f32("w", [2 ** 63])])))).toBe(
+    expect(outcomeOf(() => parse(headerOnly([f32("w", [2 ** 63])])))).toBe(
       "MODEL_CORRUPT: tensor 'w' has a negative dimension",
     );
-    expect(outcome(() => parse(headerOnly([f32("w", [2 ** 31, 2 ** 31, 2 ** 31, 2 ** 31])])))).toBe(
+    expect(outcomeOf(() => parse(headerOnly([f32("w", [2 ** 31, 2 ** 31, 2 ** 31, 2 ** 31])])))).toBe(
       "MODEL_CORRUPT: tensor 'w' has too many elements",
     );
   });
 
   it("refuses ggml types that were removed, and rows that are not whole blocks", () => {
     expect(
-      outcome(() => parse(buildGguf({ kvs: [], tensors: [{ name: "w", dims: [32], type: 4 as 0 }] }))),
+      outcomeOf(() => parse(buildGguf({ kvs: [], tensors: [{ name: "w", dims: [32], type: 4 as 0 }] }))),
     ).toBe("MODEL_UNSUPPORTED: tensor 'w' has removed ggml type 4");
     expect(
-      outcome(() => parse(buildGguf({ kvs: [], tensors: [{ name: "w", dims: [16, 4], type: 8 }] }))),
+      outcomeOf(() => parse(buildGguf({ kvs: [], tensors: [{ name: "w", dims: [16, 4], type: 8 }] }))),
     ).toBe("MODEL_CORRUPT: tensor 'w' row of 16 is not a multiple of the Q8_0 block");
   });
 
@@ -396,11 +392,11 @@ describe("parseGgufHeader: tensor infos", () => {
     const file = buildGguf({ kvs: [], tensors: [f32("w", [1024])] });
     const { dataOffset } = parse(file);
     // Cut inside the header padding: the tensor's 4096 bytes cannot fit in what is left.
-    expect(outcome(() => parse(file.subarray(0, dataOffset - 1)))).toBe(
+    expect(outcomeOf(() => parse(file.subarray(0, dataOffset - 1)))).toBe(
       "MODEL_CORRUPT: tensor 'w' data ends past the end of the file",
     );
     // Cut inside the data section: the offsets fit in the file, the data after the header does not.
-    expect(outcome(() => parse(file.subarray(0, file.length - 1)))).toBe(
+    expect(outcomeOf(() => parse(file.subarray(0, file.length - 1)))).toBe(
       "MODEL_CORRUPT: tensor 'w' data is not within the file",
     );
   });

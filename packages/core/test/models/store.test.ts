@@ -25,11 +25,7 @@ describe("model store", () => {
     await server.close();
   });
   beforeEach(async () => {
-    server.files.clear();
-    server.redirects.clear();
-    server.headers.clear();
-    server.requests.length = 0;
-    server.throttle = undefined;
+    server.reset();
     server.files.set("/tiny.gguf", tiny);
     dir = await tempDir();
     dirs.push(dir);

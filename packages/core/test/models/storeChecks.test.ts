@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -12,18 +12,13 @@ import {
 import { createModelStore } from "../../src/models/index.ts";
 import { buildGguf, LFM2_TINY, lfm2Spec } from "./fixtures/ggufFixture.ts";
 import { type ModelServer, startModelServer } from "./fixtures/modelServer.ts";
-import { cleanup, recordEvents, storeFor, tempDir } from "./fixtures/storeHarness.ts";
+import { cleanup, modelFilesIn, recordEvents, storeFor, tempDir } from "./fixtures/storeHarness.ts";
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 const tiny = buildGguf(lfm2Spec(LFM2_TINY));
 const tinySha = sha(tiny);
 const other = buildGguf(lfm2Spec({ ...LFM2_TINY, ff: 64 }));
 const otherSha = sha(other);
-
-/** Model files and download temp files in a directory. */
-async function modelFilesIn(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((n) => n.endsWith(".gguf") || n.includes("sluice-tmp")).sort();
-}
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
@@ -44,9 +39,7 @@ describe("model store checks of references and local files", () => {
   });
   afterAll(() => server.close());
   beforeEach(async () => {
-    server.files.clear();
-    server.requests.length = 0;
-    server.gate = undefined;
+    server.reset();
     server.files.set("/tiny.gguf", tiny);
     dir = await tempDir();
     dirs.push(dir);
@@ -290,9 +283,7 @@ describe("model stores sharing a models directory", () => {
   });
   afterAll(() => server.close());
   beforeEach(async () => {
-    server.files.clear();
-    server.requests.length = 0;
-    server.gate = undefined;
+    server.reset();
     server.files.set("/tiny.gguf", tiny);
     dir = await tempDir();
     dirs.push(dir);

@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isSluiceError } from "../../src/errors/index.ts";
 import { validateGgufBuffer, validateGgufFile } from "../../src/models/index.ts";
 import {
   buildGguf,
@@ -12,19 +11,10 @@ import {
   LFM2_TINY,
   lfm2Spec,
   llamaSpec,
+  outcomeOf,
   writeSparseGguf,
 } from "./fixtures/ggufFixture.ts";
 import { itWithStories } from "./fixtures/sharedModels.ts";
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (isSluiceError(err)) return `${err.code}: ${String(err.details.reason)}`;
-    throw err;
-  }
-  return "OK";
-}
 
 function withSpec(edit: (spec: GgufSpec) => void): Buffer {
   const spec = lfm2Spec(LFM2_TINY);
@@ -51,33 +41,33 @@ describe("validateGgufBuffer", () => {
   it("refuses a wrong magic, a zero version and v1 with typed errors", () => {
     const badMagic = Buffer.from(good);
     badMagic.write("GGML", 0);
-    expect(codeOf(() => validateGgufBuffer(badMagic))).toMatch(/^MODEL_CORRUPT: bad magic/);
+    expect(outcomeOf(() => validateGgufBuffer(badMagic))).toMatch(/^MODEL_CORRUPT: bad magic/);
     const v0 = Buffer.from(good);
     v0.writeUInt32LE(0, 4);
-    expect(codeOf(() => validateGgufBuffer(v0))).toMatch(/^MODEL_CORRUPT: version is 0/);
+    expect(outcomeOf(() => validateGgufBuffer(v0))).toMatch(/^MODEL_CORRUPT: version is 0/);
     const v1 = Buffer.from(good);
     v1.writeUInt32LE(1, 4);
-    expect(codeOf(() => validateGgufBuffer(v1))).toMatch(/^MODEL_UNSUPPORTED: GGUF v1/);
+    expect(outcomeOf(() => validateGgufBuffer(v1))).toMatch(/^MODEL_UNSUPPORTED: GGUF v1/);
     const v4 = Buffer.from(good);
     v4.writeUInt32LE(4, 4);
-    expect(codeOf(() => validateGgufBuffer(v4))).toMatch(/^MODEL_UNSUPPORTED: version 4/);
+    expect(outcomeOf(() => validateGgufBuffer(v4))).toMatch(/^MODEL_UNSUPPORTED: version 4/);
   });
 
   it("refuses counts and lengths that cannot fit in the file without allocating them", () => {
     const hugeTensors = Buffer.from(good);
     hugeTensors.writeBigUInt64LE(0xffff_ffff_ffffn, 8);
-    expect(codeOf(() => validateGgufBuffer(hugeTensors))).toMatch(/^MODEL_CORRUPT: tensor count/);
+    expect(outcomeOf(() => validateGgufBuffer(hugeTensors))).toMatch(/^MODEL_CORRUPT: tensor count/);
     const negativeKv = Buffer.from(good);
     negativeKv.writeBigUInt64LE(0xffff_ffff_ffff_ffffn, 16);
-    expect(codeOf(() => validateGgufBuffer(negativeKv))).toMatch(/^MODEL_CORRUPT: metadata count/);
+    expect(outcomeOf(() => validateGgufBuffer(negativeKv))).toMatch(/^MODEL_CORRUPT: metadata count/);
     const hugeKeyLength = Buffer.from(good);
     hugeKeyLength.writeBigUInt64LE(1n << 62n, 24); // length of the first key
-    expect(codeOf(() => validateGgufBuffer(hugeKeyLength))).toMatch(/^MODEL_CORRUPT: key 0 length/);
+    expect(outcomeOf(() => validateGgufBuffer(hugeKeyLength))).toMatch(/^MODEL_CORRUPT: key 0 length/);
   });
 
   it("refuses a file cut anywhere before the end of its tensor data", () => {
     for (const at of [3, 20, 100, dataOffsetOf(lfm2Spec(LFM2_TINY)) - 1, good.length - 1]) {
-      expect(codeOf(() => validateGgufBuffer(good.subarray(0, at)))).toMatch(/^MODEL_CORRUPT/);
+      expect(outcomeOf(() => validateGgufBuffer(good.subarray(0, at)))).toMatch(/^MODEL_CORRUPT/);
     }
   });
 
@@ -89,20 +79,20 @@ describe("validateGgufBuffer", () => {
     const nameAt = buf.subarray(0, dataOffsetOf(spec)).lastIndexOf(Buffer.from(last.name));
     const at = nameAt + last.name.length + 4 + 8 * last.dims.length + 4;
     buf.writeBigUInt64LE(buf.readBigUInt64LE(at) + 4n, at);
-    expect(codeOf(() => validateGgufBuffer(buf))).toMatch(/^MODEL_CORRUPT: tensor '.*' has offset/);
+    expect(outcomeOf(() => validateGgufBuffer(buf))).toMatch(/^MODEL_CORRUPT: tensor '.*' has offset/);
   });
 
   it("refuses unknown ggml types as unsupported and bad shapes as corrupt", () => {
     const unknownType = withSpec((s) => {
       s.tensors[1]!.type = 77 as 0;
     });
-    expect(codeOf(() => validateGgufBuffer(unknownType))).toMatch(
+    expect(outcomeOf(() => validateGgufBuffer(unknownType))).toMatch(
       /^MODEL_UNSUPPORTED: tensor .* unknown ggml type 77/,
     );
     const oddRow = withSpec((s) => {
       s.tensors[0] = { name: "token_embd.weight", dims: [LFM2_TINY.embd + 1, LFM2_TINY.vocab], type: 0 };
     });
-    expect(codeOf(() => validateGgufBuffer(oddRow))).toMatch(
+    expect(outcomeOf(() => validateGgufBuffer(oddRow))).toMatch(
       /^MODEL_CORRUPT: tensor 'token_embd.weight' has shape/,
     );
   });
@@ -111,17 +101,19 @@ describe("validateGgufBuffer", () => {
     const alien = withSpec((s) => {
       s.kvs[0] = { key: "general.architecture", type: "string", value: "gpt5" };
     });
-    expect(codeOf(() => validateGgufBuffer(alien))).toMatch(/^MODEL_UNSUPPORTED: architecture 'gpt5'/);
+    expect(outcomeOf(() => validateGgufBuffer(alien))).toMatch(/^MODEL_UNSUPPORTED: architecture 'gpt5'/);
     const noNorm = withSpec((s) => {
       s.tensors = s.tensors.filter((t) => t.name !== "blk.2.ffn_norm.weight");
     });
-    expect(codeOf(() => validateGgufBuffer(noNorm))).toBe(
+    expect(outcomeOf(() => validateGgufBuffer(noNorm))).toBe(
       "MODEL_CORRUPT: missing tensor 'blk.2.ffn_norm.weight'",
     );
     const noConv = withSpec((s) => {
       s.tensors = s.tensors.filter((t) => t.name !== "blk.0.shortconv.conv.weight");
     });
-    expect(codeOf(() => validateGgufBuffer(noConv))).toMatch(/missing tensor 'blk.0.shortconv.conv.weight'/);
+    expect(outcomeOf(() => validateGgufBuffer(noConv))).toMatch(
+      /missing tensor 'blk.0.shortconv.conv.weight'/,
+    );
   });
 
   it("refuses hyper-parameters that would divide by zero in the loader", () => {
@@ -129,7 +121,7 @@ describe("validateGgufBuffer", () => {
       const i = s.kvs.findIndex((k) => k.key === "lfm2.attention.head_count");
       s.kvs[i] = { key: "lfm2.attention.head_count", type: "u32", value: 0 };
     });
-    expect(codeOf(() => validateGgufBuffer(zeroHeads))).toMatch(/^MODEL_CORRUPT: layer 0: head count 0/);
+    expect(outcomeOf(() => validateGgufBuffer(zeroHeads))).toMatch(/^MODEL_CORRUPT: layer 0: head count 0/);
   });
 
   it("keeps projectors and models apart when the caller says which it expects", () => {
@@ -137,16 +129,16 @@ describe("validateGgufBuffer", () => {
       s.kvs[0] = { key: "general.architecture", type: "string", value: "clip" };
     });
     expect(validateGgufBuffer(clip, { expect: "projector" }).architecture).toBe("clip");
-    expect(codeOf(() => validateGgufBuffer(clip, { expect: "model" }))).toMatch(
+    expect(outcomeOf(() => validateGgufBuffer(clip, { expect: "model" }))).toMatch(
       /^MODEL_UNSUPPORTED: a projector/,
     );
-    expect(codeOf(() => validateGgufBuffer(good, { expect: "projector" }))).toMatch(
+    expect(outcomeOf(() => validateGgufBuffer(good, { expect: "projector" }))).toMatch(
       /^MODEL_UNSUPPORTED: expected/,
     );
   });
 
   it("refuses a header larger than the configured limit as unsupported", () => {
-    expect(codeOf(() => validateGgufBuffer(good, { maxHeaderBytes: 512 }))).toMatch(
+    expect(outcomeOf(() => validateGgufBuffer(good, { maxHeaderBytes: 512 }))).toMatch(
       /^MODEL_UNSUPPORTED: header/,
     );
   });

@@ -1,5 +1,5 @@
 import { crc32, deflateSync } from "node:zlib";
-import { encodeJpeg, encodePng, testPattern } from "@sluice/gguf-synth";
+import { encodeJpeg, encodePng, jpegSegment, testPattern } from "@sluice/gguf-synth";
 import sharp, { type PngOptions, type WebpOptions } from "sharp";
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../src/errors/index.ts";
@@ -69,14 +69,7 @@ async function sharpPng(width: number, height: number, options: PngOptions, grey
 
 // ---- JPEG building blocks ------------------------------------------------------------
 
-/** A marker segment: 0xFF, the marker, a big-endian length counting itself, the body. */
-const segment = (marker: number, body: number[]): number[] => [
-  0xff,
-  marker,
-  (body.length + 2) >> 8,
-  (body.length + 2) & 0xff,
-  ...body,
-];
+const segment = jpegSegment;
 
 interface Frame {
   marker?: number;
