@@ -12,14 +12,15 @@
  * keeps every decode, sample and the next decode on the same warm thread.
  * The host process must keep Node's default pool.
  *
- * `OMP_WAIT_POLICY=ACTIVE` applies only to a binding built from source with
- * OpenMP: its workers keep spinning between the decodes of a stream instead of
- * sleeping on a futex (measured ~62 vs ~42 tokens/s for PASSIVE on the
- * lfm2-350m shape). The prebuilt binding has no OpenMP and ignores it.
+ * No `OMP_WAIT_POLICY`: with a binding built with OpenMP, `ACTIVE` keeps its
+ * workers spinning between decodes (faster decode) but also while the model
+ * is idle, a whole core per idle runner, for as long as it runs. The binding
+ * Sluice builds (scripts/build-native.mjs) and the prebuilt ones use ggml's
+ * own thread pool and ignore it; an operator who builds with OpenMP and wants
+ * the spinning sets it in the host's environment (runners inherit `OMP_*`).
  */
 export const RUNNER_DECODE_ENV: Readonly<Record<string, string>> = Object.freeze({
   UV_THREADPOOL_SIZE: "1",
-  OMP_WAIT_POLICY: "ACTIVE",
 });
 
 /** The runner's environment: `base` (the host's choice) with RUNNER_DECODE_ENV on top. */
