@@ -99,7 +99,7 @@ for (const tool of ["cmake", "g++"]) {
 }
 
 say(
-  `building node-llama-cpp ${pkg.version}'s addon with Sluice's patch from the bundled llama.cpp (10+ minutes on 2 cores)`,
+  `building node-llama-cpp ${pkg.version}'s addon with Sluice's patch from the bundled llama.cpp (about 5 minutes on 2 cores)`,
 );
 const started = Date.now();
 const build = spawnSync(
