@@ -117,11 +117,20 @@ if (build.status !== 0) {
 // The sources and intermediate objects are not needed at run time.
 rmSync(join(pkgDir, "llama", "llama.cpp"), { recursive: true, force: true });
 writeFileSync(marker, `${key}\n`);
+// The build is in place; a cache that can not be written (read-only, full) only costs the next setup a rebuild.
 const tmp = `${cacheDir}.tmp-${process.pid}`;
-mkdirSync(tmp, { recursive: true });
-cpSync(buildsDir, join(tmp, "localBuilds"), { recursive: true });
-if (existsSync(join(pkgDir, "llama", "llama.cpp.info.json")))
-  cpSync(join(pkgDir, "llama", "llama.cpp.info.json"), join(tmp, "llama.cpp.info.json"));
-rmSync(cacheDir, { recursive: true, force: true });
-renameSync(tmp, cacheDir);
+try {
+  mkdirSync(tmp, { recursive: true });
+  cpSync(buildsDir, join(tmp, "localBuilds"), { recursive: true });
+  if (existsSync(join(pkgDir, "llama", "llama.cpp.info.json")))
+    cpSync(join(pkgDir, "llama", "llama.cpp.info.json"), join(tmp, "llama.cpp.info.json"));
+  rmSync(cacheDir, { recursive: true, force: true });
+  renameSync(tmp, cacheDir);
+} catch (err) {
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+  } catch {}
+  warn(`could not cache the build in ${cacheDir} (${err.message}); the next setup builds it again`);
+  process.exit(0);
+}
 say(`patched build ${key} done in ${Math.round((Date.now() - started) / 1000)} s, cached in ${cacheDir}`);

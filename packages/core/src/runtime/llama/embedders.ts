@@ -120,10 +120,12 @@ export interface EmbedderOptions {
 
 /**
  * Up to EMBED_BATCH_SEQUENCES texts per decode: one embedding context whose
- * sequences share one KV buffer of `contextSize` tokens (the patched addon
- * unifies the KV cache of multi-sequence embedding contexts), each text on
- * its own sequence, its last token an output. Same memory as a one-text
- * context of the same size; the texts of a call total at most `contextSize`.
+ * sequences share one KV buffer (the patched addon unifies the KV cache of
+ * multi-sequence embedding contexts), each text on its own sequence, its last
+ * token an output; the texts of a call total at most `contextSize`. The
+ * buffer holds `contextSize` tokens from 2,048 up (the default 4,096 included):
+ * node-llama-cpp rounds each sequence's share up to 256 tokens, so a smaller
+ * context gets 2,048 cells.
  */
 export class BatchEmbedder implements Embedder {
   readonly maxTexts: number;
