@@ -16,7 +16,7 @@ beforeAll(async () => {
   stack = await startStack({
     SLUICE_MODEL_DIRS: join(workspaceRoot(), "models", "fixtures"),
     SLUICE_MODELS__PRELOAD: "[stories260K]",
-    // Room for an answer long enough to still be streaming when the test looks.
+    // Room for the phone test's answer, long enough to still be streaming when it presses Stop.
     SLUICE_CONTEXT_SIZE: 32768,
     SLUICE_LIMITS__MAX_TOKENS: "30000",
   });
@@ -54,12 +54,10 @@ describe("playground for people, offline, with stories260K beside the synthetic 
       .toBe("stories260K");
     await page.getByLabel("Max tokens").fill("120");
     await send("Once upon a time");
-    await page.waitForSelector(
-      '[data-testid="message-assistant"][data-status="streaming"]:not([data-pieces="0"])',
-      {
-        timeout: 60_000,
-      },
-    );
+    // Not a wait for the "streaming" state: stories260K writes 120 tokens in tens of
+    // milliseconds, and when a loaded browser reads the whole stream at once React renders
+    // it once, as done (a CI run waited 60 s for a state that never rendered). That it
+    // streamed is in the pieces: the first token is sent on its own, the rest after it.
     await page.waitForSelector('[data-testid="message-assistant"][data-status="done"]', { timeout: 90_000 });
     const answer = lastAnswer();
     expect(Number(await answer.getAttribute("data-pieces"))).toBeGreaterThanOrEqual(2);

@@ -269,6 +269,55 @@ describe("vision runner on lfm2-vl-tiny", () => {
     }
   });
 
+  it("replays, on the replacement runner, a request the binding refused before starting it", async () => {
+    const module = pathToFileURL(join(import.meta.dirname, "fixtures", "busyBindingVisionModule.ts")).href;
+    const marker = join(dir, "busy-once");
+    const busy = await new RunnerEngineFactory({
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 3000,
+      restart: { initialDelayMs: 50 },
+      engineModule: module,
+      engineOptions: { probeModelPath: pair.modelPath, marker },
+    }).load({ ...pair, ...LOAD });
+    try {
+      const pid = busy.pid as number;
+      const crashed: RunnerCrashEvent[] = [];
+      busy.on("crash", (event) => crashed.push(event));
+      const image = { type: "image" as const, data: encodePng(64, 64), mimeType: "image/png" };
+      const done = await run(busy, ask([image, { type: "text", text: "BUSY" }]));
+      expect(done.stats.generatedTokens).toBe(8);
+      // Refused once, by the first runner, which retired; served by its replacement.
+      expect((await readFile(marker, "utf8")).trim()).toBe(String(pid));
+      expect(crashed).toMatchObject([{ pid, exitCode: 75, inFlight: 0 }]);
+      expect(busy.pid).not.toBe(pid);
+      expect((await run(busy, ask([image]))).stats.generatedTokens).toBe(8);
+    } finally {
+      await busy.dispose();
+    }
+  });
+
+  it("replays a refused request once, not again when the replacement refuses it too", async () => {
+    const module = pathToFileURL(join(import.meta.dirname, "fixtures", "busyBindingVisionModule.ts")).href;
+    const marker = join(dir, "busy-always");
+    const busy = await new RunnerEngineFactory({
+      heartbeatIntervalMs: 100,
+      heartbeatTimeoutMs: 3000,
+      restart: { initialDelayMs: 50 },
+      engineModule: module,
+      engineOptions: { probeModelPath: pair.modelPath, marker, always: true },
+    }).load({ ...pair, ...LOAD });
+    try {
+      await expect(run(busy, ask([{ type: "text", text: "BUSY" }]))).rejects.toMatchObject({
+        code: "INFERENCE_FAILED",
+        retryable: true,
+        details: { started: false, retiring: true },
+      });
+      expect((await readFile(marker, "utf8")).trim().split("\n")).toHaveLength(2);
+    } finally {
+      await busy.dispose();
+    }
+  });
+
   it("replaces the runner when a failed completion poisons the native context, and serves the next request", async () => {
     const module = pathToFileURL(join(import.meta.dirname, "fixtures", "faultInjectingVisionModule.ts")).href;
     const faulty = await new RunnerEngineFactory({

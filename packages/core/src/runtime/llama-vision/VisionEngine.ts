@@ -21,6 +21,13 @@ type CompletionResult = Awaited<ReturnType<NativeVisionContext["completion"]>>;
 /** Poisoned contexts, referenced until the process ends so that their finaliser never runs. */
 const POISONED: NativeVisionContext[] = [];
 
+/**
+ * Details of the error for a request that a poisoned engine refused before
+ * starting it, when its owner replaces the process (`onPoisoned`): nothing of
+ * the request ran, so RunnerEngine sends it once more, to the replacement.
+ */
+export const REFUSED_BEFORE_START = { started: false, retiring: true } as const;
+
 /** Callbacks of a vision engine's owner. */
 export interface VisionEngineHooks {
   /** After the native context is released on dispose. */
@@ -47,7 +54,17 @@ interface Slot {
  * fresh context in the same process). The engine therefore never touches that
  * context again, keeps it from being collected, becomes broken, and calls
  * `onPoisoned`: the vision runner exits there, and its supervisor starts a
- * fresh process. Created by VisionEngineFactory.
+ * fresh process.
+ *
+ * The binding also loses track of a completion that succeeded: it queues the
+ * worker before it registers the hook that clears its "in progress" pointer,
+ * so a completion that ends before the JS thread runs again (a one-token
+ * completion on a loaded machine, such as the host's validation decode) leaves
+ * the pointer set to the freed worker. The next completion is then refused
+ * synchronously with "Another completion is in progress", before anything
+ * runs. That refusal poisons the context too, but the request, and any queued
+ * behind it, fail with REFUSED_BEFORE_START details, and the runner host
+ * replays them on the replacement process. Created by VisionEngineFactory.
  */
 export class VisionEngine implements Engine {
   readonly info: EngineInfo;
@@ -113,6 +130,7 @@ export class VisionEngine implements Engine {
 
   async *generate(params: GenerateParams, signal?: AbortSignal): AsyncGenerator<GenerateEvent> {
     const started = performance.now();
+    this.#assertNotPoisoned();
     this.#assertOpen();
     validateGenerateParams(params);
     if (params.jsonSchema !== undefined)
@@ -122,7 +140,11 @@ export class VisionEngine implements Engine {
         details: { field: "jsonSchema", reason: "unsupported-parameter" },
       });
     const request = await buildVisionRequest(params, this.#limits);
-    const slot = await this.#pool.acquire(signal);
+    const slot = await this.#pool.acquire(signal).catch((error: unknown) => {
+      // Queued behind the request that found the context poisoned.
+      this.#assertNotPoisoned();
+      throw error;
+    });
     this.#busy++;
     try {
       yield* this.#run(slot, request, params, started, signal);
@@ -166,13 +188,16 @@ export class VisionEngine implements Engine {
       channel.push(token.token);
     };
     let completion: Promise<void>;
+    let refused = false;
     try {
       completion = ctx.completion(this.#completionOptions(prompt, request, params, maxTokens), onToken).then(
         (result) => channel.end(result),
         (error: unknown) => channel.fail(error),
       );
     } catch (error) {
-      // The binding also fails synchronously (a context poisoned earlier, bad sampling options).
+      // The binding also refuses synchronously, before anything runs: its "in progress"
+      // pointer was left set (see the class comment), or bad sampling options.
+      refused = true;
       channel.fail(error);
       completion = Promise.resolve();
     }
@@ -188,8 +213,16 @@ export class VisionEngine implements Engine {
     } catch (error) {
       failed = true;
       this.#poison(slot, error);
-      throw isSluiceError(error)
-        ? error
+      if (isSluiceError(error)) throw error;
+      throw refused
+        ? new InferenceFailedError(
+            "the vision binding refused to start the completion; the vision engine must be restarted",
+            {
+              cause: error,
+              retryable: true,
+              ...this.#refusedDetails(),
+            },
+          )
         : new InferenceFailedError("the vision completion failed; the vision engine must be restarted", {
             cause: error,
             retryable: true,
@@ -293,5 +326,19 @@ export class VisionEngine implements Engine {
 
   #assertOpen(): void {
     if (this.#disposed) throw new DisposedError("the vision engine is disposed");
+  }
+
+  /** A poisoned engine refuses new and queued requests before they start. */
+  #assertNotPoisoned(): void {
+    if (this.#poisoned)
+      throw new InferenceFailedError("the vision context is poisoned; the vision engine must be restarted", {
+        retryable: true,
+        ...this.#refusedDetails(),
+      });
+  }
+
+  /** REFUSED_BEFORE_START when the owner replaces the process, so that the request can be replayed there. */
+  #refusedDetails(): { details?: typeof REFUSED_BEFORE_START } {
+    return this.#onPoisoned ? { details: REFUSED_BEFORE_START } : {};
   }
 }

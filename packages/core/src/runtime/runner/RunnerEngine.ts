@@ -1,4 +1,10 @@
-import { AbortedError, DisposedError, reviveError, type SluiceError } from "../../errors/index.ts";
+import {
+  AbortedError,
+  DisposedError,
+  isSluiceError,
+  reviveError,
+  type SluiceError,
+} from "../../errors/index.ts";
 import type {
   EmbedOptions,
   Engine,
@@ -9,6 +15,7 @@ import type {
 } from "../engine/Engine.ts";
 import { MessageQueue } from "./MessageQueue.ts";
 import type { HostMessage, RunnerMessage } from "./protocol.ts";
+import type { RunnerProcess } from "./RunnerProcess.ts";
 import type { RunnerEvents, RunnerState, RunnerSupervisor } from "./RunnerSupervisor.ts";
 
 type CallMessage = Extract<HostMessage, { type: "embed" } | { type: "tokenize" }>;
@@ -81,7 +88,28 @@ export class RunnerEngine implements Engine {
   async *generate(params: GenerateParams, signal?: AbortSignal): AsyncIterable<GenerateEvent> {
     this.#assertOpen();
     if (signal?.aborted) throw new AbortedError("generation aborted before it started");
-    const runner = await this.#supervisor.acquire(signal);
+    let runner = await this.#supervisor.acquire(signal);
+    let yielded = false;
+    try {
+      for await (const event of this.#generateOn(runner, params, signal)) {
+        yielded = true;
+        yield event;
+      }
+    } catch (error) {
+      if (yielded || !refusedBeforeStart(error)) throw error;
+      // The runner refused before starting anything and retires itself (a vision
+      // runner whose binding lost track of a completion): once, on its replacement.
+      await runner.exited;
+      runner = await this.#supervisor.acquire(signal);
+      yield* this.#generateOn(runner, params, signal);
+    }
+  }
+
+  async *#generateOn(
+    runner: RunnerProcess,
+    params: GenerateParams,
+    signal?: AbortSignal,
+  ): AsyncIterable<GenerateEvent> {
     const queue = new MessageQueue<RunnerMessage>();
     const id = runner.send(
       { type: "generate", params },
@@ -168,4 +196,10 @@ export class RunnerEngine implements Engine {
   #assertOpen(): void {
     if (this.#disposed) throw new DisposedError("runner engine disposed");
   }
+}
+
+/** An engine's refusal of a request it never started, from a runner that is being replaced. */
+function refusedBeforeStart(error: unknown): boolean {
+  const details = isSluiceError(error) ? (error.details as Record<string, unknown> | undefined) : undefined;
+  return details?.started === false && details.retiring === true;
 }

@@ -158,6 +158,11 @@ export class RunnerProcess {
     return !this.#dead;
   }
 
+  /** Settles once the process has exited (after its crash is reported). */
+  get exited(): Promise<void> {
+    return this.#exited;
+  }
+
   get inFlight(): number {
     return this.#pending.size;
   }
