@@ -41,8 +41,11 @@ const warn = (line) => console.warn(`native: WARNING: ${line}`);
 function buildKey() {
   const hash = createHash("sha256");
   const patches = join(root, "patches");
+  // Only the patch's native files (llama/): a change to its JavaScript needs no rebuild.
   for (const name of existsSync(patches) ? readdirSync(patches).sort() : [])
-    if (name.startsWith("node-llama-cpp@")) hash.update(readFileSync(join(patches, name)));
+    if (name.startsWith("node-llama-cpp@"))
+      for (const file of readFileSync(join(patches, name), "utf8").split(/^(?=diff --git )/m))
+        if (file.startsWith("diff --git a/llama/")) hash.update(file);
   hash.update(`${pkg.version}\0${process.versions.modules}\0${process.platform}\0${process.arch}\0`);
   hash.update(readFileSync(join(pkgDir, "llama", "binariesGithubRelease.json")));
   // llama.cpp compiles for the build machine's CPU (GGML_NATIVE): a build is valid only on the same CPU features.

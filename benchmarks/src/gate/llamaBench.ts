@@ -115,3 +115,52 @@ export async function llamaBenchDecode(
   if (!tg) throw new Error(`llama-bench printed no tg${tokens} row`);
   return tg.avg_ts;
 }
+
+/**
+ * llama.cpp's own batched-decoding scaling on this machine, the reference for
+ * Sluice's: llama-batched-bench (built beside llama-bench from the same source
+ * when missing) with `parallel` independent sequences of `prompt` + `tokens`
+ * tokens, no sampling. Returns, per parallel count, generated tokens per
+ * second of the whole run (prompts included, as Sluice's aggregate figure).
+ */
+export async function llamaBatchedThroughput(
+  bench: LlamaBench,
+  modelPath: string,
+  threads: number,
+  prompt: number,
+  tokens: number,
+  parallel: readonly number[],
+): Promise<Map<number, number> | undefined> {
+  const path = join(dirname(bench.path), "llama-batched-bench");
+  if (!existsSync(path)) {
+    const build = dirname(dirname(path));
+    if (!existsSync(join(build, "CMakeCache.txt"))) return undefined;
+    await sh("cmake", ["--build", build, "--target", "llama-batched-bench", "-j2"]);
+  }
+  const most = Math.max(...parallel);
+  const { stdout } = await run(
+    path,
+    [
+      "-m",
+      modelPath,
+      "-t",
+      String(threads),
+      "-c",
+      String(most * 2 ** Math.ceil(Math.log2(prompt + tokens + 1))),
+      "-npp",
+      String(prompt),
+      "-ntg",
+      String(tokens),
+      "-npl",
+      parallel.join(","),
+      "--output-format",
+      "jsonl",
+    ],
+    { maxBuffer: 1 << 24 },
+  );
+  const rows = stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { pl: number; tg: number; t: number });
+  return new Map(rows.map((r) => [r.pl, (r.pl * r.tg) / r.t]));
+}

@@ -110,7 +110,9 @@ export function writeReport(options: {
     { label: "auto / best fixed (≥0.95)", value: byId(ms, "threads.auto.idle") },
     { label: "auto contended (≥0.8)", value: byId(ms, "threads.auto.contended") },
     { label: "8 concurrent (≥2.2)", value: byId(ms, "throughput.scaling.8x") },
+    { label: "8 seqs, llama.cpp itself", value: byId(ms, "throughput.llama.scaling.8x") },
     { label: "16 concurrent (≥ the 8)", value: byId(ms, "throughput.scaling.16x") },
+    { label: "16 seqs, llama.cpp itself", value: byId(ms, "throughput.llama.scaling.16x") },
     { label: "turn-2 TTFT (≤0.3)", value: byId(ms, "chat.turn2.ttft") },
     { label: "extended prompt TTFT", value: byId(ms, "prompt.extend.ttft") },
   ].filter((b): b is { label: string; value: number } => b.value !== undefined);
