@@ -50,9 +50,11 @@ export interface GenerateParams {
   maxTokens?: number;
   /**
    * Keep the sequence's state after the answer for a later prompt that
-   * extends it (sequence reuse). `false` for one-off prompts: evicting a kept
-   * sequence waits until the context has no other decode running, so state
-   * nobody will extend should not be kept. Defaults to `true`.
+   * extends it (sequence reuse). `false` for one-off prompts: a kept sequence
+   * must be cleared before a new prompt can use it (between two decode steps
+   * with Sluice's patched node-llama-cpp; after every decode in flight with an
+   * unpatched one), so state nobody will extend should not be kept.
+   * Defaults to `true`.
    */
   keepState?: boolean;
   stop?: string[];

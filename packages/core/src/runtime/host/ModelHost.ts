@@ -339,8 +339,8 @@ export class ModelHost {
 
 async function validate(engine: Engine, modelId: string): Promise<void> {
   try {
-    // keepState false: a kept validation sequence would later have to be evicted, which waits
-    // until no other sequence decodes (the first burst of requests would lose one sequence).
+    // keepState false: nobody extends the validation prompt, and a kept sequence would have to
+    // be cleared before the first burst of requests could use it (see GenerateParams.keepState).
     for await (const event of engine.generate({
       prompt: "Hello",
       maxTokens: 1,
