@@ -58,7 +58,7 @@ async function mixed(runtime: Runtime, modelId: string, prompt: string, count: n
 }
 
 describe.each(models)("leak check on $name", (m) => {
-  it("keeps RSS within 5 % over 1,000 mixed requests and returns every sequence and handle", async () => {
+  it("keeps RSS growth under 5 % per 1,000 mixed requests and returns every sequence and handle", async () => {
     const engines: Engine[] = [];
     const llama = new LlamaEngineFactory();
     const factory: EngineFactory = {
@@ -76,12 +76,28 @@ describe.each(models)("leak check on $name", (m) => {
     const baselineHandles = handles();
     // Native allocators and JIT settle after a few hundred requests; measure after that.
     await mixed(runtime, m.name, m.prompt, 1_000);
-    const warm = settle();
-    await mixed(runtime, m.name, m.prompt, 1_000);
-    const after = settle();
-    const growth = (after - warm) / warm;
+    // RSS after a full GC still moves by ±4-8 MiB from one sample to the next (the allocator
+    // returning or keeping freed pages, V8 resizing its heap): two samples once measured
+    // 136.7 then 145.0 MiB on stories260K with no leak, 6 % apart. A leak grows with the
+    // requests, so the check is the trend: RSS after each of 5 windows of 400 requests,
+    // and the least-squares slope projected over 1,000 requests.
+    const windows = 5;
+    const per = 400;
+    const samples = [settle()];
+    for (let w = 0; w < windows; w++) {
+      await mixed(runtime, m.name, m.prompt, per);
+      samples.push(settle());
+    }
+    const xs = samples.map((_, i) => i * per);
+    const meanX = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const meanY = samples.reduce((a, b) => a + b, 0) / samples.length;
+    const slope =
+      xs.reduce((acc, x, i) => acc + (x - meanX) * ((samples[i] as number) - meanY), 0) /
+      xs.reduce((acc, x) => acc + (x - meanX) ** 2, 0);
+    const warm = samples[0] as number;
+    const growth = (slope * 1_000) / warm;
     console.log(
-      `${m.name}: RSS after warm-up ${(warm / 2 ** 20).toFixed(1)} MiB, after 1,000 ${(after / 2 ** 20).toFixed(1)} MiB (${(growth * 100).toFixed(2)} %)`,
+      `${m.name}: RSS ${samples.map((b) => (b / 2 ** 20).toFixed(1)).join(", ")} MiB every ${per} requests; trend ${((slope * 1_000) / 2 ** 20).toFixed(2)} MiB per 1,000 (${(growth * 100).toFixed(2)} %)`,
     );
     expect(growth).toBeLessThan(0.05);
     expect(engines).toHaveLength(1);
