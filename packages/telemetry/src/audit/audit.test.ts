@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -154,6 +154,17 @@ describe("verifyAuditLog", () => {
       ok: false,
       problem: { kind: "inserted", line: 3 },
     });
+  });
+
+  it("gives up with ENOENT, not a loop, when a listed file stays unreadable through three listings", async () => {
+    const files = await writeLog(3);
+    const first = files[0] as string;
+    // A file listed and then removed (as retention does on a live log): a dangling link
+    // under an audit file's name is listed every time and unreadable every time.
+    await symlink(join(dir, "removed-by-retention"), first.replace(/-(\d{6})\.jsonl$/, "-000000.jsonl"));
+    await expect(verifyAuditLog(dir)).rejects.toMatchObject({ code: "ENOENT" });
+    await rm(first.replace(/-(\d{6})\.jsonl$/, "-000000.jsonl"));
+    expect((await verifyAuditLog(dir)).ok).toBe(true);
   });
 
   it("reports a line deleted at a rotation boundary", async () => {

@@ -70,7 +70,25 @@ export async function verifyAuditLog(
   path: string,
   options: VerifyAuditLogOptions = {},
 ): Promise<AuditVerifyResult> {
-  const all = await seriesToVerify(path, (await stat(path)).isDirectory());
+  const directory = (await stat(path)).isDirectory();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await verifyOnce(path, directory, options);
+    } catch (error) {
+      // A live log: retention removed a file between the listing and its reading (seen in
+      // CI while a server was still writing). The files are listed again; the series is
+      // then accepted from the start its audit.retention entry names.
+      if (!directory || attempt >= 3 || (error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+}
+
+async function verifyOnce(
+  path: string,
+  directory: boolean,
+  options: VerifyAuditLogOptions,
+): Promise<AuditVerifyResult> {
+  const all = await seriesToVerify(path, directory);
   const series: AuditSeriesResult[] = [];
   let linksOnly = false;
   for (const files of all) {
