@@ -64,13 +64,11 @@ export async function createSluice(options: SluiceOptions): Promise<Sluice> {
   const runnerOptions = {
     ...options.runner,
     engineOptions: { gpu },
-    // A runner's warnings and errors (a poisoned context, an uncaught exception) keep
-    // their level; llama.cpp's info chatter and everything else stay at debug.
-    logger: (r: { level?: string }) => {
-      if (r.level === "error") log.error({ runner: r }, "runner log");
-      else if (r.level === "warn") log.warn({ runner: r }, "runner log");
-      else log.debug({ runner: r }, "runner log");
-    },
+    // A runner's errors (a poisoned context, an uncaught exception, llama.cpp's errors) are
+    // errors here too. Its warnings stay at debug with the rest: they are llama.cpp's notes
+    // on model metadata (six of them when the quick start loads its two models).
+    logger: (r: { level?: string }) =>
+      r.level === "error" ? log.error({ runner: r }, "runner log") : log.debug({ runner: r }, "runner log"),
     // After a crash the file is checked again before the runner reloads it.
     ...(store ? { verify: async (path: string) => void (await store.verify({ path })) } : {}),
     onEvent: (event: string, ...args: unknown[]) => {

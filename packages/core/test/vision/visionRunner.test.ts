@@ -63,6 +63,17 @@ async function run(
   throw new Error("the stream ended without a done event");
 }
 
+/** A vision runner hosting one of the binding-fault fixtures (real binding, one failure injected). */
+function withFixture(fixture: string, options: Record<string, unknown> = {}): Promise<RunnerEngine> {
+  return new RunnerEngineFactory({
+    heartbeatIntervalMs: 100,
+    heartbeatTimeoutMs: 3000,
+    restart: { initialDelayMs: 50 },
+    engineModule: pathToFileURL(join(import.meta.dirname, "fixtures", fixture)).href,
+    engineOptions: { probeModelPath: pair.modelPath, ...options },
+  }).load({ ...pair, ...LOAD });
+}
+
 async function failure(params: GenerateParams): Promise<{ code: string; details: Record<string, unknown> }> {
   try {
     await run(engine, params);
@@ -270,15 +281,8 @@ describe("vision runner on lfm2-vl-tiny", () => {
   });
 
   it("replays, on the replacement runner, a request the binding refused before starting it", async () => {
-    const module = pathToFileURL(join(import.meta.dirname, "fixtures", "busyBindingVisionModule.ts")).href;
     const marker = join(dir, "busy-once");
-    const busy = await new RunnerEngineFactory({
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 3000,
-      restart: { initialDelayMs: 50 },
-      engineModule: module,
-      engineOptions: { probeModelPath: pair.modelPath, marker },
-    }).load({ ...pair, ...LOAD });
+    const busy = await withFixture("busyBindingVisionModule.ts", { marker });
     try {
       const pid = busy.pid as number;
       const crashed: RunnerCrashEvent[] = [];
@@ -297,15 +301,8 @@ describe("vision runner on lfm2-vl-tiny", () => {
   });
 
   it("replays a refused request once, not again when the replacement refuses it too", async () => {
-    const module = pathToFileURL(join(import.meta.dirname, "fixtures", "busyBindingVisionModule.ts")).href;
     const marker = join(dir, "busy-always");
-    const busy = await new RunnerEngineFactory({
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 3000,
-      restart: { initialDelayMs: 50 },
-      engineModule: module,
-      engineOptions: { probeModelPath: pair.modelPath, marker, always: true },
-    }).load({ ...pair, ...LOAD });
+    const busy = await withFixture("busyBindingVisionModule.ts", { marker, always: true });
     try {
       await expect(run(busy, ask([{ type: "text", text: "BUSY" }]))).rejects.toMatchObject({
         code: "INFERENCE_FAILED",
@@ -319,14 +316,7 @@ describe("vision runner on lfm2-vl-tiny", () => {
   });
 
   it("replaces the runner when a failed completion poisons the native context, and serves the next request", async () => {
-    const module = pathToFileURL(join(import.meta.dirname, "fixtures", "faultInjectingVisionModule.ts")).href;
-    const faulty = await new RunnerEngineFactory({
-      heartbeatIntervalMs: 100,
-      heartbeatTimeoutMs: 3000,
-      restart: { initialDelayMs: 50 },
-      engineModule: module,
-      engineOptions: { probeModelPath: pair.modelPath },
-    }).load({ ...pair, ...LOAD });
+    const faulty = await withFixture("faultInjectingVisionModule.ts");
     try {
       const pid = faulty.pid as number;
       const crashed = new Promise<RunnerCrashEvent>((resolve) => faulty.on("crash", resolve));
