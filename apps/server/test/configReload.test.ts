@@ -29,6 +29,13 @@ const initial: SluiceConfigInput = {
   },
 };
 
+/**
+ * Lets an entry stored just now grow older than `ttlMs`. The age is the input here, not an
+ * outcome polled for: back-to-back requests can land within 1 ms of the store on a fast path,
+ * and the memory tier counts an entry as expired only once its age exceeds the TTL.
+ */
+const outlive = (ttlMs: number) => new Promise((r) => setTimeout(r, ttlMs + 20));
+
 let h: Harness;
 let current: SluiceConfigInput = initial;
 
@@ -138,6 +145,7 @@ const checks: Record<string, () => Promise<void>> = {
     expect(await chatCached()).toBe(true);
     expect(reload({ cache: { results: { ttlMs: 1 } } })?.applied).toEqual(["cache.results.ttlMs"]);
     await post("/v1/chat/completions", chat("ttl2"));
+    await outlive(1);
     expect((await post("/v1/chat/completions", chat("ttl2"))).json().sluice.cached).toBe(false);
   },
   "cache.embeddings.ttlMs": async () => {
@@ -145,6 +153,7 @@ const checks: Record<string, () => Promise<void>> = {
     expect(await embedCached()).toBe(1);
     expect(reload({ cache: { embeddings: { ttlMs: 1 } } })?.applied).toEqual(["cache.embeddings.ttlMs"]);
     await post("/v1/embeddings", { model: "lfm2-tiny", input: ["ttl2"] });
+    await outlive(1);
     expect(
       (await post("/v1/embeddings", { model: "lfm2-tiny", input: ["ttl2"] })).json().sluice.cachedCount,
     ).toBe(0);
