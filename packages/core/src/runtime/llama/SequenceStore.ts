@@ -179,15 +179,11 @@ export class SequenceStore {
         }
       }
     }
-    // No extension: the empty sequence with the lowest id, else the least recently used kept one.
-    // Low ids keep the sequences in flight consecutive: llama.cpp cuts a co-batched step into
-    // one micro-batch per run of consecutive ids (one KV stream per sequence), and each
-    // micro-batch reads all the weights again (8 sequences at ids 0,2,…,14 decoded at half
-    // the speed of ids 0–7 on the LFM2-350M shape).
+    // No extension: an empty sequence, else the least recently used kept one. Which ids the
+    // sequences in flight have does not matter: they share one KV buffer (the node-llama-cpp
+    // patch), so llama.cpp decodes any set of them as one micro-batch.
     best ??=
-      this.#free
-        .filter((s) => s.tokens.length === 0)
-        .reduce<Slot | undefined>((a, b) => (a === undefined || idOf(b) < idOf(a) ? b : a), undefined) ??
+      this.#free.find((s) => s.tokens.length === 0) ??
       this.#free.reduce((a, b) => (b.lastUsed < a.lastUsed ? b : a));
     this.#free.splice(this.#free.indexOf(best), 1);
     return best;
@@ -207,9 +203,4 @@ export class SequenceStore {
       this.#waiters.push(waiter);
     });
   }
-}
-
-/** The context's id of a slot's sequence (its position in the context's batch). */
-function idOf(slot: Slot): number {
-  return (slot.sequence as unknown as { _sequenceId?: number })._sequenceId ?? 0;
 }
