@@ -46,8 +46,16 @@ async function open(modelPath: string, o: Opts): Promise<Sluice> {
   });
 }
 
-/** Single-stream decode tokens/s (after the first token), median of `rounds`. */
-async function decodeRate(sluice: Sluice, prompt: string, rounds: number): Promise<number> {
+/** What a request asks for besides its tokens: nothing, a confidence score, or 5 logprobs a token. */
+type Extra = "none" | "confidence" | "logprobs";
+
+/** Single-stream greedy decode tokens/s (after the first token), median of `rounds`. */
+async function decodeRate(
+  sluice: Sluice,
+  prompt: string,
+  rounds: number,
+  extra: Extra = "none",
+): Promise<number> {
   const rates: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const r = await sluice.complete({
@@ -55,6 +63,7 @@ async function decodeRate(sluice: Sluice, prompt: string, rounds: number): Promi
       prompt: `${prompt} ${i}`,
       maxTokens: DECODE_TOKENS,
       temperature: 0,
+      ...(extra === "confidence" ? { confidence: true } : extra === "logprobs" ? { logprobs: 5 } : {}),
     });
     rates.push((r.stats.generatedTokens - 1) / (r.stats.decodeMs / 1000));
   }
@@ -212,6 +221,27 @@ export const throughputSuite: Suite = {
           "decode.vs-llama-bench",
           "Sluice SDK (runner) decode / llama-bench tg, same file and threads: median of 3 back-to-back pairs",
           median(pairs.map((p) => p.sdk / p.tg)),
+          "x",
+        );
+        // Greedy decoding keeps the whole vocabulary as candidates: what a confidence score (every
+        // cascade attempt asks for one) and 5 logprobs a token cost, in back-to-back triples.
+        const triples: Array<Record<Extra, number>> = [];
+        for (let i = 0; i < 3; i++) {
+          const none = await decodeRate(fixed, prompt, rounds);
+          const confidence = await decodeRate(fixed, prompt, rounds, "confidence");
+          triples.push({ none, confidence, logprobs: await decodeRate(fixed, prompt, rounds, "logprobs") });
+        }
+        const fmt = (k: Extra) => triples.map((t) => t[k].toFixed(1)).join(", ");
+        m(
+          "decode.confidence",
+          `greedy decode with a confidence score / without, median of 3 back-to-back triples (tok/s without: ${fmt("none")}; with: ${fmt("confidence")})`,
+          median(triples.map((t) => t.confidence / t.none)),
+          "x",
+        );
+        m(
+          "decode.logprobs",
+          `greedy decode with 5 logprobs a token / without, same triples (tok/s: ${fmt("logprobs")})`,
+          median(triples.map((t) => t.logprobs / t.none)),
           "x",
         );
         // llama.cpp's own scaling on this machine: the ceiling for Sluice's.

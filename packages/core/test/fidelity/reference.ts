@@ -18,6 +18,8 @@ export interface ReferenceStep {
   p1: number;
   /** Probability of the runner-up. */
   p2: number;
+  /** The twenty most probable tokens and their probabilities, from the whole distribution. */
+  top: Array<[Token, number]>;
 }
 
 export interface ReferenceRun {
@@ -141,7 +143,9 @@ export class RawModel {
           if (p > p1) [p1, p2] = [p, p1];
           else if (p > p2) p2 = p;
         }
-        steps.push({ token: step.token, p1, p2 });
+        // node-llama-cpp's whole-vocabulary list, sorted by probability (this call asks for no limit).
+        const top = [...step.probabilities.entries()].slice(0, 20);
+        steps.push({ token: step.token, p1, p2, top });
         if (steps.length >= maxTokens) break;
       }
     } finally {
@@ -201,7 +205,11 @@ export function firstDivergence(
     }
   }
   // The other output runs past the reference's end: the reference stopped on EOG at that step.
-  return { index: reference.tokens.length, step: { token: -1 as Token, p1: 1, p2: 0 }, nearTie: false };
+  return {
+    index: reference.tokens.length,
+    step: { token: -1 as Token, p1: 1, p2: 0, top: [] },
+    nearTie: false,
+  };
 }
 
 /** An assertion message that shows both continuations from the divergence on. */

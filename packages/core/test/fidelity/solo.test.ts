@@ -1,8 +1,16 @@
 // A request alone through Sluice gives what raw node-llama-cpp gives, token for
 // token, in both runtime modes; and whatever a previous request did to the
 // sequence (abort, early stop, stop string), the next answer is the same.
+
+import type { Token } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Engine, GenerateEvent, GenerateParams } from "../../src/runtime/engine/index.ts";
+import type {
+  ConfidenceStats,
+  Engine,
+  GenerateEvent,
+  GenerateParams,
+  TokenLogprob,
+} from "../../src/runtime/engine/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
 import { RunnerEngineFactory } from "../../src/runtime/runner/index.ts";
 import { FIDELITY_LOAD, fidelityModels, sixteen } from "./models.ts";
@@ -84,6 +92,53 @@ describe.each(models)("solo fidelity on $name", (m) => {
     }
     // The penalties changed what greedy decoding chose, so the comparison above tests them.
     expect(changed).toBeGreaterThan(0);
+  });
+
+  it("reports logprobs and confidence as node-llama-cpp's whole distribution gives them, in both modes", async () => {
+    // Greedy decoding keeps the whole vocabulary as candidates. The reference reads node-llama-cpp's
+    // full, sorted probability list; Sluice asks the patched addon for the top few only, and for the
+    // chosen token's probability without any sort. Both must report the same numbers.
+    const TOP = 5;
+    const text = (t: Token) => raw.model.detokenize([t], true);
+    // A probability that underflows to 0 is reported as -9999, as the API documents.
+    const logprob = (p: number) => (p > 0 ? Math.max(-9999, Math.log(p)) : -9999);
+    for (const prompt of m.prompts) {
+      const expected = await raw.greedy(prompt, NEW_TOKENS);
+      const geometricMean = Math.exp(
+        expected.steps.reduce((sum, s) => sum + Math.log(s.p1), 0) / expected.steps.length,
+      );
+      for (const [mode, engine] of engines) {
+        const logprobs: TokenLogprob[] = [];
+        let confidence: ConfidenceStats | undefined;
+        for await (const e of engine.generate({
+          prompt,
+          maxTokens: NEW_TOKENS,
+          temperature: 0,
+          logprobs: TOP,
+          confidence: true,
+        }) as AsyncIterable<GenerateEvent>) {
+          if (e.type === "token") logprobs.push(...(e.logprobs ?? []));
+          if (e.type === "done") confidence = e.stats.confidence;
+        }
+        const where = `${mode}: ${JSON.stringify(prompt)}`;
+        expect(
+          logprobs.map((l) => l.token),
+          where,
+        ).toEqual(expected.tokens.map(text));
+        for (const [i, step] of expected.steps.entries()) {
+          const got = logprobs[i] as TokenLogprob;
+          expect(got.logprob, `${where} step ${i}`).toBeCloseTo(logprob(step.p1), 4);
+          expect(
+            got.top.map((t) => t.token),
+            `${where} step ${i}`,
+          ).toEqual(step.top.slice(0, TOP).map(([t]) => text(t)));
+          for (const [j, [, p]] of step.top.slice(0, TOP).entries())
+            expect(got.top[j]?.logprob, `${where} step ${i} alternative ${j}`).toBeCloseTo(logprob(p), 4);
+        }
+        expect(confidence?.score, where).toBeCloseTo(geometricMean, 5);
+        expect(confidence?.minProb, where).toBeCloseTo(Math.min(...expected.steps.map((s) => s.p1)), 5);
+      }
+    }
   });
 
   it("answers chats as LlamaChat does with the model's template, token for token, in both modes", async () => {

@@ -11,7 +11,7 @@ import { ConfidenceAccumulator } from "./confidence.ts";
 import { IncrementalDetokenizer } from "./IncrementalDetokenizer.ts";
 import { abortReason } from "./ResourcePool.ts";
 import { TextStreamer } from "./TextStreamer.ts";
-import { LogprobCollector } from "./tokenLogprobs.ts";
+import { LogprobCollector, logprobMetadata } from "./tokenLogprobs.ts";
 
 /** Default sampling temperature (see GenerateParams.temperature). */
 export const DEFAULT_TEMPERATURE = 0.8;
@@ -86,8 +86,10 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
   const iterator = sequence.evaluateWithMetadata(
     input.reusedTokens > 0 ? promptTokens.slice(input.reusedTokens) : promptTokens,
     {
+      // The chosen token's probability is the confidence; alternatives come from a top-N list
+      // that the patched addon partially sorts (see logprobMetadata).
       confidence: params.confidence === true || logprobs !== undefined,
-      probabilities: logprobs !== undefined,
+      ...logprobMetadata(logprobs),
     },
     options,
   );

@@ -7,27 +7,46 @@ export const MAX_TOP_LOGPROBS = 20;
 const MASKED_LOGPROB = -9999;
 
 /**
+ * What the decoding loop asks node-llama-cpp for, per step, to fill a
+ * collector: nothing beyond the confidence (the chosen token's probability)
+ * when no alternatives are wanted, otherwise the `top` most probable tokens.
+ * `topProbabilities` is Sluice's patch of the addon: the list is partially
+ * sorted natively instead of the whole vocabulary being sorted and copied into
+ * JS on every step (greedy decoding keeps every token a candidate). An addon
+ * without the patch ignores it and returns the whole list, of which the
+ * collector reads the same first `top`.
+ */
+export function logprobMetadata(collector: LogprobCollector | undefined): {
+  probabilities: boolean;
+  topProbabilities?: number;
+} {
+  if (collector === undefined || collector.top === 0) return { probabilities: false };
+  return { probabilities: true, topProbabilities: collector.top };
+}
+
+/**
  * Turns the probabilities the decoding loop reads for each step (the
  * distribution llama.cpp sampled from, after the sampler's filters) into
  * OpenAI-shaped log-probabilities. Token texts are cached per collector.
  */
 export class LogprobCollector {
   readonly #model: LlamaModel;
-  readonly #top: number;
+  /** Alternatives listed per token (0 to MAX_TOP_LOGPROBS). */
+  readonly top: number;
   readonly #texts = new Map<Token, string>();
   readonly entries: TokenLogprob[] = [];
   #sent = 0;
 
   constructor(model: LlamaModel, top: number) {
     this.#model = model;
-    this.#top = Math.max(0, Math.min(MAX_TOP_LOGPROBS, Math.floor(top)));
+    this.top = Math.max(0, Math.min(MAX_TOP_LOGPROBS, Math.floor(top)));
   }
 
   add(token: Token, probabilities: Map<Token, number> | undefined, confidence: number | undefined): void {
     const top: TokenLogprob["top"] = [];
-    if (probabilities && this.#top > 0) {
+    if (probabilities && this.top > 0) {
       for (const [t, p] of probabilities) {
-        if (top.length >= this.#top) break;
+        if (top.length >= this.top) break;
         top.push(this.#entry(t, p));
       }
     }
