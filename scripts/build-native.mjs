@@ -10,7 +10,13 @@
 // script says so; it never fails the setup. SLUICE_BUILD_NATIVE=0 skips it.
 //
 //   node scripts/build-native.mjs            build, or restore from the cache
-//   node scripts/build-native.mjs --check    exit 1 unless the patched build is in place
+//   node scripts/build-native.mjs --portable the same, for any CPU of this architecture (images)
+//   node scripts/build-native.mjs --check    exit 1 unless a patched build is in place
+//
+// A plain build compiles llama.cpp for this machine's CPU (GGML_NATIVE), so it
+// may not run on another. --portable (deploy/Dockerfile) compiles every CPU
+// variant llama.cpp knows for the architecture and picks one at load
+// (GGML_CPU_ALL_VARIANTS, GGML_BACKEND_DL), as node-llama-cpp's prebuilts do.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -37,8 +43,12 @@ const marker = join(buildsDir, ".sluice-native-key");
 const say = (line) => console.log(`native: ${line}`);
 const warn = (line) => console.warn(`native: WARNING: ${line}`);
 
-/** What the build depends on: the patched addon source, the bundled llama.cpp, Node's ABI, the CPU. */
-function buildKey() {
+const portable = process.argv.includes("--portable");
+/** The CMake options of a portable build (node-llama-cpp reads NODE_LLAMA_CPP_CMAKE_OPTION_*). */
+const PORTABLE_CMAKE = { GGML_NATIVE: "OFF", GGML_CPU_ALL_VARIANTS: "ON", GGML_BACKEND_DL: "ON" };
+
+/** What the build depends on: the patched addon source, the bundled llama.cpp, Node's ABI, the CPU (or portability). */
+function buildKey(portable) {
   const hash = createHash("sha256");
   const patches = join(root, "patches");
   // Only the patch's native files (llama/): a change to its JavaScript needs no rebuild.
@@ -49,7 +59,8 @@ function buildKey() {
   hash.update(`${pkg.version}\0${process.versions.modules}\0${process.platform}\0${process.arch}\0`);
   hash.update(readFileSync(join(pkgDir, "llama", "binariesGithubRelease.json")));
   // llama.cpp compiles for the build machine's CPU (GGML_NATIVE): a build is valid only on the same CPU features.
-  if (existsSync("/proc/cpuinfo")) {
+  if (portable) hash.update(`portable\0${JSON.stringify(PORTABLE_CMAKE)}`);
+  else if (existsSync("/proc/cpuinfo")) {
     const info = readFileSync("/proc/cpuinfo", "utf8");
     hash.update(info.match(/^model name\s*:.*$/m)?.[0] ?? "");
     hash.update(info.match(/^flags\s*:.*$/m)?.[0] ?? "");
@@ -63,13 +74,16 @@ function sourceIsPatched() {
   return existsSync(source) && readFileSync(source, "utf8").includes("GetBatchEmbedding");
 }
 
-const key = buildKey();
+const key = buildKey(portable);
 const cacheDir = join(process.env.SLUICE_NATIVE_CACHE ?? join(homedir(), ".cache", "sluice", "native"), key);
-const inPlace = existsSync(marker) && readFileSync(marker, "utf8").trim() === key;
+const placed = existsSync(marker) ? readFileSync(marker, "utf8").trim() : undefined;
+const inPlace = placed === key;
 
 if (process.argv.includes("--check")) {
-  say(inPlace ? `patched build ${key} in place` : "no patched build: prebuilt binaries");
-  process.exit(inPlace ? 0 : 1);
+  // Either kind of build of this patch counts.
+  const ok = placed === buildKey(false) || placed === buildKey(true);
+  say(ok ? `patched build ${placed} in place` : "no patched build: prebuilt binaries");
+  process.exit(ok ? 0 : 1);
 }
 if (!sourceIsPatched()) {
   warn(
@@ -102,13 +116,25 @@ for (const tool of ["cmake", "g++"]) {
 }
 
 say(
-  `building node-llama-cpp ${pkg.version}'s addon with Sluice's patch from the bundled llama.cpp (about 5 minutes on 2 cores)`,
+  `building node-llama-cpp ${pkg.version}'s addon with Sluice's patch from the bundled llama.cpp${portable ? ", portable (every CPU variant)" : " (about 5 minutes on 2 cores)"}`,
 );
 const started = Date.now();
 const build = spawnSync(
   process.execPath,
   [join(pkgDir, "dist", "cli", "cli.js"), "source", "download", "--gpu", "false", "--noUsageExample"],
-  { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, CI: "true" } },
+  {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: {
+      ...process.env,
+      CI: "true",
+      ...(portable
+        ? Object.fromEntries(
+            Object.entries(PORTABLE_CMAKE).map(([k, v]) => [`NODE_LLAMA_CPP_CMAKE_OPTION_${k}`, v]),
+          )
+        : {}),
+    },
+  },
 );
 if (build.status !== 0) {
   warn(
@@ -119,6 +145,22 @@ if (build.status !== 0) {
 }
 // The sources and intermediate objects are not needed at run time.
 rmSync(join(pkgDir, "llama", "llama.cpp"), { recursive: true, force: true });
+if (portable) {
+  // node-llama-cpp names a build with custom CMake options after their hash and finds it only
+  // when the same options are in the environment at load; a portable build is the one every load
+  // of this package must find, so it takes the plain name.
+  const plain = `${{ linux: "linux", darwin: "mac", win32: "win" }[process.platform] ?? process.platform}-${process.arch}`;
+  const hashed = readdirSync(buildsDir).filter((name) => name.startsWith(`${plain}-`));
+  if (hashed.length !== 1) {
+    warn(
+      `expected one portable build in ${buildsDir}, found ${hashed.join(", ") || "none"}; using the prebuilt binaries`,
+    );
+    rmSync(buildsDir, { recursive: true, force: true });
+    process.exit(0);
+  }
+  rmSync(join(buildsDir, plain), { recursive: true, force: true });
+  renameSync(join(buildsDir, hashed[0]), join(buildsDir, plain));
+}
 writeFileSync(marker, `${key}\n`);
 // The build is in place; a cache that can not be written (read-only, full) only costs the next setup a rebuild.
 const tmp = `${cacheDir}.tmp-${process.pid}`;

@@ -7,7 +7,7 @@
 // nothing can resolve from the checkout. Both ports bind to 127.0.0.1 here
 // (the image sets 0.0.0.0): this machine is shared.
 // Needs `pnpm build` first. Usage: node scripts/image-smoke.mjs [--keep]
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -71,6 +71,27 @@ try {
   step("staging (scripts/stage-image.sh)");
   execFileSync(join(root, "scripts", "stage-image.sh"), [app], { stdio: "inherit" });
   checkSelfContained(app);
+  // The image loads the addon the workspace runs: Sluice's patched build when the setup built
+  // it (scripts/build-native.mjs), asked of the staged server's own @sluice/core.
+  const workspacePatched =
+    spawnSync(process.execPath, [join(root, "scripts", "build-native.mjs"), "--check"]).status === 0;
+  const probe = execFileSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      "const { describeHardware } = await import('@sluice/core'); console.log(JSON.stringify((await describeHardware({ gpu: false })).llamaCpp));",
+    ],
+    { cwd: join(app, "apps", "server"), env: { PATH: process.env.PATH, HOME: work }, encoding: "utf8" },
+  );
+  const addon = JSON.parse(probe.trim().split("\n").at(-1));
+  if (addon.nativePatch !== workspacePatched)
+    throw new Error(
+      `the staged server's addon ${addon.nativePatch ? "has" : "lacks"} Sluice's native patch; the workspace's ${workspacePatched ? "has" : "lacks"} it (${JSON.stringify(addon)})`,
+    );
+  step(
+    `addon: llama.cpp ${addon.release}, ${addon.build}, ${addon.nativePatch ? "with" : "without"} Sluice's native patch`,
+  );
   const [port, playgroundPort] = [await freePort(), await freePort()];
   const key = "smoke-test-key-0123456789";
   // The image's ENV (deploy/Dockerfile), on loopback; PATH and HOME only from this machine.

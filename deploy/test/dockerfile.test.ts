@@ -65,6 +65,18 @@ describe("deploy/Dockerfile consistency with the workspace", () => {
     expect(existsSync(join(root, cmd[1]!)), cmd[1]).toBe(true);
   });
 
+  it("builds Sluice's patched addon, portable, before staging the image (what the tests run)", () => {
+    const runs = of("RUN");
+    const native = runs.findIndex((r) => r.includes("scripts/build-native.mjs --portable"));
+    const stage = runs.findIndex((r) => r.includes("scripts/stage-image.sh"));
+    expect(native).toBeGreaterThanOrEqual(0);
+    expect(stage).toBeGreaterThan(native);
+    // build-native.mjs falls back to the prebuilt binaries without cmake and a compiler.
+    expect(runs.find((r) => r.includes("apt-get install"))).toMatch(/\bcmake\b/);
+    expect(runs.find((r) => r.includes("apt-get install"))).toMatch(/\bg\+\+/);
+    expect(existsSync(join(root, "scripts", "build-native.mjs"))).toBe(true);
+  });
+
   it("uses the Node major version of the workspace engines field", () => {
     const major = /(\d+)/.exec(pkg.engines.node)![1];
     for (const arg of of("ARG").filter((a) => a.includes("node:"))) expect(arg).toContain(`node:${major}.`);

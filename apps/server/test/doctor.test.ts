@@ -214,6 +214,8 @@ describe("sluice doctor", () => {
     );
     const { code, stdout } = await run(["--config", file]);
     expect(stdout).toMatch(/CPU threads\s+\d+ used by llama\.cpp/);
+    // The workspace's setup builds the patched addon (scripts/build-native.mjs); the doctor says so.
+    expect(stdout).toMatch(/llama\.cpp\s+\S+ \(localBuild, with Sluice's native patch\)/);
     expect(stdout).toMatch(/RAM\s+[\d.]+ GiB total/);
     // The active runner sandbox mode: bubblewrap where it runs, else the reason it does not.
     expect(stdout).toMatch(/\n {2}Sandbox +(bubblewrap \(no network|none, minimal environment only \(bwrap)/);

@@ -159,7 +159,7 @@ async function probeHardware(
       `CPU features    ${hw.cpuFeatures.join(" ") || "none reported"}`,
       `GPU backend     ${hw.gpu === false ? "none (CPU only)" : hw.gpu}${hw.vram ? `, VRAM ${formatBytes(hw.vram.freeBytes)} free of ${formatBytes(hw.vram.totalBytes)}` : ""}; usable here: ${hw.supportedGpuTypes.join(", ") || "none"}`,
       `Server uses     ${gpuInUse(gpu, hw.gpu)}`,
-      `llama.cpp       ${hw.llamaCpp.release} (${hw.llamaCpp.build})`,
+      `llama.cpp       ${hw.llamaCpp.release} (${hw.llamaCpp.build}, ${hw.llamaCpp.nativePatch ? "with Sluice's native patch" : "without Sluice's native patch: concurrent requests and embeddings run slower; run scripts/setup.sh"})`,
     ];
     return {
       facts: { ok: true, gpu: hw.gpu, cpuMathCores: hw.cpuMathCores, maxThreads: hw.maxThreads },

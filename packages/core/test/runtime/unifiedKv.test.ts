@@ -12,8 +12,14 @@ type NativeFn = (...args: unknown[]) => unknown;
 
 describe("the KV layout of a context", () => {
   let model: LlamaModel;
-  /** llama.cpp's own report of each context it created, in order. */
-  const reported: string[] = [];
+  /** Waiters for llama.cpp's next report of a context's KV layout. */
+  const waiting: Array<(layout: string) => void> = [];
+  /**
+   * llama.cpp's report of the next context created. Its log reaches JS through a thread-safe
+   * function, which the event loop may run after the context's creation has resolved: the
+   * report is awaited, not read right after the creation.
+   */
+  const nextReport = (): Promise<string> => new Promise((resolve) => waiting.push(resolve));
 
   beforeAll(async () => {
     const llama = await getLlama({
@@ -22,7 +28,7 @@ describe("the KV layout of a context", () => {
       logLevel: LlamaLogLevel.info,
       logger: (_level, message) => {
         const m = /kv_unified\s*=\s*(\w+)/.exec(message);
-        if (m?.[1]) reported.push(m[1]);
+        if (m?.[1]) waiting.shift()?.(m[1]);
       },
     });
     model = await llama.loadModel({
@@ -34,9 +40,10 @@ describe("the KV layout of a context", () => {
   });
 
   it("is one buffer shared by the sequences of a co-batching context, and llama.cpp says so", async () => {
+    const report = nextReport();
     const context = await model.createContext({ contextSize: 256, sequences: 4, threads: 1, batchSize: 512 });
     try {
-      expect(reported.at(-1)).toBe("true");
+      expect(await report).toBe("true");
       // Shared cells: one sequence can hold more than its share of them. With a buffer
       // per sequence, llama.cpp has no slot for sequence 0's token past its share, and fails.
       const native = (context as unknown as { _ctx: Record<string, NativeFn> })._ctx;
@@ -50,9 +57,10 @@ describe("the KV layout of a context", () => {
   });
 
   it("is the context's own with one sequence", async () => {
+    const report = nextReport();
     const context = await model.createContext({ contextSize: 64, sequences: 1, threads: 1 });
     try {
-      expect(reported.at(-1)).toBe("false");
+      expect(await report).toBe("false");
     } finally {
       await context.dispose();
     }

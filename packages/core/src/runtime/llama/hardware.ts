@@ -1,4 +1,5 @@
 import { getLlamaGpuTypes } from "node-llama-cpp";
+import { supportsBatchEmbedding } from "./embedders.ts";
 import { type GpuSetting, getSharedLlama } from "./sharedLlama.ts";
 
 /** What llama.cpp (through node-llama-cpp) finds on this machine. */
@@ -15,8 +16,14 @@ export interface HardwareReport {
   cpuFeatures: string[];
   /** llama.cpp's own system-info line. */
   systemInfo: string;
-  /** llama.cpp release of the binding, e.g. `b6500`, and whether it is a prebuilt. */
-  llamaCpp: { release: string; build: "localBuild" | "prebuilt" };
+  /**
+   * llama.cpp release of the binding, e.g. `b6500`; whether it is a prebuilt; and whether
+   * Sluice's patch of the addon is compiled in (`scripts/setup.sh` builds it): one KV buffer
+   * shared by a context's sequences, several embedding texts per decode, one decode thread per
+   * context, greedy confidence and logprobs without sorting the vocabulary. The prebuilt
+   * binaries work without it, slower.
+   */
+  llamaCpp: { release: string; build: "localBuild" | "prebuilt"; nativePatch: boolean };
   /** GPU memory when a GPU backend is in use. */
   vram?: { totalBytes: number; freeBytes: number };
 }
@@ -54,7 +61,11 @@ export async function describeHardware(options: DescribeHardwareOptions = {}): P
     maxThreads: llama.maxThreads,
     cpuFeatures: cpuFeaturesOf(llama.systemInfo),
     systemInfo: llama.systemInfo,
-    llamaCpp: { release: llama.llamaCppRelease.release, build: llama.buildType },
+    llamaCpp: {
+      release: llama.llamaCppRelease.release,
+      build: llama.buildType,
+      nativePatch: supportsBatchEmbedding(llama),
+    },
   };
   if (llama.gpu !== false) {
     const vram = await llama.getVramState();
