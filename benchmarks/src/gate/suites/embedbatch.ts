@@ -1,10 +1,12 @@
 /**
  * Several embedding texts per decode (Sluice's node-llama-cpp patch, see
- * docs/performance.md): 32 short texts through the SDK in one request, in a
- * runner, against the same texts one per decode through node-llama-cpp's own
- * embedding context in this process, which is what the prebuilt binaries
- * run. Same file, same threads, rounds alternating; both must give the same
- * vectors. Every tier: lfm2-tiny on fast, the LFM2-350M shape on full.
+ * docs/performance.md): 32 short texts through the SDK in one request,
+ * in-process, against the same texts one per decode through node-llama-cpp's
+ * own embedding context, which is what the prebuilt binaries run. Both run in
+ * this process, so both decode on its one decode thread; a runner on one side
+ * would add its IPC to that side only. Same file, same threads, rounds
+ * alternating; both must give the same vectors. Every tier: lfm2-tiny on
+ * fast, the LFM2-350M shape on full.
  */
 import { availableParallelism } from "node:os";
 import { supportsBatchEmbedding } from "@sluice/core";
@@ -41,7 +43,7 @@ export const embedbatchSuite: Suite = {
         : "embedbatch: prebuilt binaries: one text per decode (scripts/build-native.mjs builds the patched addon)",
     );
     const sluice = await createSluice({
-      runtime: "runner",
+      runtime: "in-process",
       cache: false,
       models: [
         {
@@ -83,7 +85,7 @@ export const embedbatchSuite: Suite = {
         {
           id: "embeddings.batch",
           suite: "embedbatch",
-          what: `texts/s, ${TEXTS.length} short texts in one request (SDK, runner), median of ${rounds}`,
+          what: `texts/s, ${TEXTS.length} short texts in one request (SDK, in-process), median of ${rounds}`,
           value: median(after),
           unit: "texts/s",
         },

@@ -1,12 +1,14 @@
-// In-process decoding runs every llama_decode of a context on one thread of its
-// own (the patched addon's AddonComputeThread, named "sluice-decode"), not on
-// whichever libuv pool thread picks up the work item. Under OpenMP every
-// thread that calls llama_decode leads a team of its own; with Node's pool of
-// four threads consecutive decodes started on cold teams while the previous
-// team still spun, and in-process decoding ran at 36-42 tokens/s against 52-57
-// on one thread (docs/performance.md). A thread a team starts inherits its
-// leader's name, so the names in /proc show who led the decodes: Node's own
-// threads (libuv's pool among them) are all named "node".
+// In-process decoding runs every llama_decode of the process on one thread (the
+// patched addon's AddonComputeThread, named "sluice-decode"), not on whichever
+// libuv pool thread picks up the work item. Under OpenMP every thread that
+// starts a decode leads a team of its own; with more OpenMP threads than CPUs
+// libgomp sleeps at barriers instead of spinning, and ggml meets at one after
+// every graph node. In-process decoding ran at 30-42 tokens/s against 52-57 on
+// one thread, and a thread per context made a runner's batched embeddings 3x
+// slower (its generation and embedding contexts led two teams); see
+// docs/performance.md. A thread a team starts inherits its leader's name, so
+// the names in /proc show who led the decodes: Node's own threads (libuv's
+// pool among them) are all named "node".
 import { readdirSync, readFileSync } from "node:fs";
 import { ensureSynthModel } from "@sluice/gguf-synth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -55,15 +57,19 @@ describe.skipIf(process.platform !== "linux")("in-process decode thread", () => 
     await engine?.dispose();
   });
 
-  it("leads every decode of a context from one thread, whatever the host's libuv pool", async () => {
+  it("leads every decode of the process, generation and embeddings, from one thread, whatever the host's libuv pool", async () => {
     let tokens = 0;
-    for (let i = 0; i < 8; i++)
+    for (let i = 0; i < 8; i++) {
       tokens += await drain(
         engine.generate({ prompt: `The quick brown fox ${i}`, maxTokens: 16, temperature: 0 }),
       );
+      // The embedding context decodes too, between the generation context's decodes.
+      expect(await engine.embed([`a cache remembers ${i}`, `sluice gates open ${i}`])).toHaveLength(2);
+    }
     expect(tokens).toBeGreaterThan(8);
     const names = threadNames();
-    // One leader and, under OpenMP, THREADS - 1 workers it started: one team for the context.
+    // One leader and, under OpenMP, THREADS - 1 workers it started: one team for both contexts
+    // (a thread per context would lead two).
     const decode = names.get("sluice-decode") ?? 0;
     expect(decode).toBeGreaterThanOrEqual(1);
     expect(decode).toBeLessThanOrEqual(THREADS);
