@@ -20,7 +20,7 @@ export interface HardwareReport {
    * llama.cpp release of the binding, e.g. `b6500`; whether it is a prebuilt; and whether
    * Sluice's patch of the addon is compiled in (`scripts/setup.sh` builds it): one KV buffer
    * shared by a context's sequences, several embedding texts per decode, one decode thread per
-   * context, greedy confidence and logprobs without sorting the vocabulary. The prebuilt
+   * process, greedy confidence and logprobs without sorting the vocabulary. The prebuilt
    * binaries work without it, slower.
    */
   llamaCpp: { release: string; build: "localBuild" | "prebuilt"; nativePatch: boolean };
