@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Builds node-llama-cpp's addon from the llama.cpp source it ships
-// (llama/gitRelease.bundle, offline) with Sluice's patch applied
-// (patches/node-llama-cpp@*.patch: several embedding texts per decode), and
-// keeps the build in a cache so a machine builds it once per patch, binding
-// version, Node ABI and CPU.
+// (llama/gitRelease.bundle, offline) with Sluice's patches applied
+// (patches/node-llama-cpp@*.patch, the addon: several embedding texts per
+// decode, one decode thread per process; patches/llama.cpp/*.patch, the
+// llama.cpp source, applied after download: batched decoding's weight
+// prefetch), and keeps the build in a cache so a machine builds it once per
+// patch, binding version, Node ABI and CPU.
 //
 // Without cmake and a C++ compiler, or when the build fails, Sluice runs on
 // node-llama-cpp's prebuilt binaries (one embedding text per decode) and this
@@ -47,9 +49,19 @@ const portable = process.argv.includes("--portable");
 /** The CMake options of a portable build (node-llama-cpp reads NODE_LLAMA_CPP_CMAKE_OPTION_*). */
 const PORTABLE_CMAKE = { GGML_NATIVE: "OFF", GGML_CPU_ALL_VARIANTS: "ON", GGML_BACKEND_DL: "ON" };
 
-/** What the build depends on: the patched addon source, the bundled llama.cpp, Node's ABI, the CPU (or portability). */
+/** Sluice's patches of the llama.cpp source, applied in name order after `source download`. */
+const llamaPatchDir = join(root, "patches", "llama.cpp");
+const llamaPatches = existsSync(llamaPatchDir)
+  ? readdirSync(llamaPatchDir)
+      .filter((name) => name.endsWith(".patch"))
+      .sort()
+  : [];
+
+/** What the build depends on: the patched addon and llama.cpp sources, the bundled llama.cpp, Node's ABI, the CPU (or portability). */
 function buildKey(portable) {
   const hash = createHash("sha256");
+  for (const name of llamaPatches)
+    hash.update(`${name}\0${readFileSync(join(llamaPatchDir, name), "utf8")}\0`);
   const patches = join(root, "patches");
   // Only the patch's native files (llama/): a change to its JavaScript needs no rebuild.
   for (const name of existsSync(patches) ? readdirSync(patches).sort() : [])
@@ -116,26 +128,43 @@ for (const tool of ["cmake", "g++"]) {
 }
 
 say(
-  `building node-llama-cpp ${pkg.version}'s addon with Sluice's patch from the bundled llama.cpp${portable ? ", portable (every CPU variant)" : " (about 5 minutes on 2 cores)"}`,
+  `building node-llama-cpp ${pkg.version}'s addon with Sluice's patches from the bundled llama.cpp${portable ? ", portable (every CPU variant)" : " (about 5 minutes on 2 cores)"}`,
 );
 const started = Date.now();
-const build = spawnSync(
-  process.execPath,
-  [join(pkgDir, "dist", "cli", "cli.js"), "source", "download", "--gpu", "false", "--noUsageExample"],
-  {
+const cliEnv = {
+  ...process.env,
+  CI: "true",
+  ...(portable
+    ? Object.fromEntries(
+        Object.entries(PORTABLE_CMAKE).map(([k, v]) => [`NODE_LLAMA_CPP_CMAKE_OPTION_${k}`, v]),
+      )
+    : {}),
+};
+const cli = (...args) =>
+  spawnSync(process.execPath, [join(pkgDir, "dist", "cli", "cli.js"), "source", ...args], {
     cwd: root,
     stdio: ["ignore", "inherit", "inherit"],
-    env: {
-      ...process.env,
-      CI: "true",
-      ...(portable
-        ? Object.fromEntries(
-            Object.entries(PORTABLE_CMAKE).map(([k, v]) => [`NODE_LLAMA_CPP_CMAKE_OPTION_${k}`, v]),
-          )
-        : {}),
-    },
-  },
-);
+    env: cliEnv,
+  }).status;
+// Download (from the bundle), patch, then build: node-llama-cpp builds the llama.cpp tree it downloaded.
+let status = cli("download", "--gpu", "false", "--skipBuild", "--noUsageExample");
+for (const name of status === 0 ? llamaPatches : []) {
+  // The ceiling keeps git from taking an enclosing repository (the workspace) for the tree's own,
+  // in which case it would skip every path of the patch as outside the current folder.
+  const applied = spawnSync("git", ["apply", join(llamaPatchDir, name)], {
+    cwd: join(pkgDir, "llama", "llama.cpp"),
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, GIT_CEILING_DIRECTORIES: join(pkgDir, "llama") },
+  });
+  if (applied.status !== 0) {
+    warn(`patches/llama.cpp/${name} does not apply to the bundled llama.cpp`);
+    status = applied.status ?? 1;
+    break;
+  }
+  say(`applied patches/llama.cpp/${name}`);
+}
+if (status === 0) status = cli("build", "--gpu", "false", "--noUsageExample");
+const build = { status };
 if (build.status !== 0) {
   warn(
     `the build failed (exit ${build.status}); using the prebuilt binaries (one embedding text per decode)`,

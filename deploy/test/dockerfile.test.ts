@@ -75,6 +75,13 @@ describe("deploy/Dockerfile consistency with the workspace", () => {
     expect(runs.find((r) => r.includes("apt-get install"))).toMatch(/\bcmake\b/);
     expect(runs.find((r) => r.includes("apt-get install"))).toMatch(/\bg\+\+/);
     expect(existsSync(join(root, "scripts", "build-native.mjs"))).toBe(true);
+    // Its patches of the llama.cpp source are outside what the pruned workspace copies.
+    const copies = instructions.filter((l) => /^COPY /.test(l));
+    const llamaPatches = instructions.findIndex((l) => /^COPY patches\/llama\.cpp /.test(l));
+    expect(llamaPatches, copies.join("\n")).toBeGreaterThanOrEqual(0);
+    expect(instructions.findIndex((l) => l.includes("scripts/build-native.mjs --portable"))).toBeGreaterThan(
+      llamaPatches,
+    );
   });
 
   it("uses the Node major version of the workspace engines field", () => {

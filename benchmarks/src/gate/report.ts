@@ -111,6 +111,7 @@ export function writeReport(options: {
     { label: "decode with 5 logprobs (≥0.9)", value: byId(ms, "decode.logprobs") },
     { label: "auto / best fixed (≥0.95)", value: byId(ms, "threads.auto.idle") },
     { label: "auto contended (≥0.8)", value: byId(ms, "threads.auto.contended") },
+    { label: "contended, llama.cpp itself", value: byId(ms, "threads.llama.contended") },
     { label: "8 concurrent (≥2.2)", value: byId(ms, "throughput.scaling.8x") },
     { label: "8 seqs, llama.cpp itself", value: byId(ms, "throughput.llama.scaling.8x") },
     { label: "16 concurrent (≥ the 8)", value: byId(ms, "throughput.scaling.16x") },

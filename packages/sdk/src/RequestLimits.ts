@@ -14,6 +14,20 @@ export interface RequestLimitValues {
 
 const NAMES = ["maxInputChars", "maxTokens", "defaultMaxTokens", "maxEmbeddingInputs"] as const;
 
+/**
+ * The request limits with the defaults filled in, checked.
+ *
+ * @throws RangeError naming the first invalid value.
+ */
+export function checkedRequestLimits(values: Partial<RequestLimitValues> = {}): RequestLimitValues {
+  return checked({
+    maxInputChars: values.maxInputChars ?? LIMIT_DEFAULTS.maxInputChars,
+    maxTokens: values.maxTokens ?? LIMIT_DEFAULTS.maxTokens,
+    defaultMaxTokens: values.defaultMaxTokens ?? LIMIT_DEFAULTS.defaultMaxTokens,
+    maxEmbeddingInputs: values.maxEmbeddingInputs ?? LIMIT_DEFAULTS.maxEmbeddingInputs,
+  });
+}
+
 function checked(values: RequestLimitValues): RequestLimitValues {
   for (const name of NAMES) {
     const v = values[name];
@@ -39,12 +53,7 @@ export class RequestLimits {
   #values: RequestLimitValues;
 
   constructor(values: Partial<RequestLimitValues> = {}) {
-    this.#values = checked({
-      maxInputChars: values.maxInputChars ?? LIMIT_DEFAULTS.maxInputChars,
-      maxTokens: values.maxTokens ?? LIMIT_DEFAULTS.maxTokens,
-      defaultMaxTokens: values.defaultMaxTokens ?? LIMIT_DEFAULTS.defaultMaxTokens,
-      maxEmbeddingInputs: values.maxEmbeddingInputs ?? LIMIT_DEFAULTS.maxEmbeddingInputs,
-    });
+    this.#values = checkedRequestLimits(values);
   }
 
   /** The limits in effect now. */

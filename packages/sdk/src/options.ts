@@ -11,7 +11,7 @@ import type {
 import { LIMIT_DEFAULTS as CORE_LIMITS, LOAD_DEFAULTS } from "@sluice/core";
 import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
 import type { ContentPolicy } from "./policy/ContentPolicy.ts";
-import type { RequestLimitValues } from "./RequestLimits.ts";
+import { checkedRequestLimits, type RequestLimitValues } from "./RequestLimits.ts";
 
 /** One model the Sluice instance may serve. */
 export interface SluiceModelOptions {
@@ -180,17 +180,13 @@ export function checkOptions(options: SluiceOptions): void {
   }
   if (options.defaultModel !== undefined && !seen.has(options.defaultModel))
     throw new RangeError(`defaultModel must name a configured model, got ${options.defaultModel}`);
-  const l = options.limits ?? {};
-  for (const key of [
-    "maxQueue",
-    "requestTimeoutMs",
-    "maxTokens",
-    "defaultMaxTokens",
-    "maxInputChars",
-    "maxEmbeddingInputs",
-  ] as const) {
-    const v = l[key];
+  const { maxQueue, requestTimeoutMs, ...requestLimits } = options.limits ?? {};
+  for (const [key, v] of [
+    ["maxQueue", maxQueue],
+    ["requestTimeoutMs", requestTimeoutMs],
+  ] as const)
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0))
       throw new RangeError(`limits.${key} must be a non-negative integer, got ${v}`);
-  }
+  // The same check as a hot reload's, before anything is created.
+  checkedRequestLimits(requestLimits);
 }

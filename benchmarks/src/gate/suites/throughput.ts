@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { createSluice, type Sluice } from "@sluice/sdk";
-import { findLlamaBench, llamaBatchedThroughput, llamaBenchDecode } from "../llamaBench.ts";
+import { findLlamaBench, type LlamaBench, llamaBatchedThroughput, llamaBenchDecode } from "../llamaBench.ts";
 import { median } from "../stats.ts";
 import { type Measurement, type Suite, WrongResultError } from "../types.ts";
 
@@ -304,26 +304,60 @@ export const throughputSuite: Suite = {
       } finally {
         await all.close();
       }
-      const autoIdle = median(pairs.map((p) => p.auto));
       m(
         "threads.auto.idle",
         `threads auto / best fixed, median of 3 back-to-back pairs (1: ${oneIdle.toFixed(1)} tok/s; ${cores} / auto: ${pairs.map((p) => `${p.fixed.toFixed(1)} / ${p.auto.toFixed(1)}`).join(", ")})`,
         median(pairs.map((p) => p.auto / Math.max(oneIdle, p.fixed))),
         "x",
       );
-      const competitor = burner();
-      try {
-        // The governor samples every 500 ms; let it see the competitor first.
-        await new Promise((r) => setTimeout(r, 1500));
-        const autoBusy = await decodeRate(auto, prompt, rounds);
+      // With one CPU-bound competitor, in back-to-back pairs (idle, then contended), three
+      // times: the contended ratio compares neighbours, as the pairs above. llama.cpp's own
+      // ceiling in the same pairs: llama-bench's best thread count contended / its best idle.
+      const settle = () => new Promise((r) => setTimeout(r, 1500)); // the governor samples every 500 ms
+      const llamaBest = async (b: LlamaBench) => {
+        const rates: number[] = [];
+        for (let t = 1; t <= cores; t++)
+          rates.push(await llamaBenchDecode(b, ctx.modelPath, t, DECODE_TOKENS, 1));
+        return rates;
+      };
+      const contended: Array<{ idle: number; busy: number; llamaIdle?: number[]; llamaBusy?: number[] }> = [];
+      for (let i = 0; i < 3; i++) {
+        await settle();
+        const idle = await decodeRate(auto, prompt, rounds);
+        const llamaIdle = bench ? await llamaBest(bench) : undefined;
+        const competitor = burner();
+        try {
+          await settle();
+          const busy = await decodeRate(auto, prompt, rounds);
+          contended.push({ idle, busy, llamaIdle, llamaBusy: bench ? await llamaBest(bench) : undefined });
+        } finally {
+          competitor.kill("SIGKILL");
+        }
+      }
+      const autoContended = median(contended.map((p) => p.busy / p.idle));
+      m(
+        "threads.auto.contended",
+        `threads auto with one CPU-bound competitor / auto idle, median of 3 back-to-back pairs (idle / contended tok/s: ${contended.map((p) => `${p.idle.toFixed(1)} / ${p.busy.toFixed(1)}`).join(", ")})`,
+        autoContended,
+        "x",
+      );
+      if (bench) {
+        const fmt = (r: number[] | undefined) => (r ?? []).map((v) => v.toFixed(1)).join("/");
+        const ceiling = median(
+          contended.map((p) => Math.max(...(p.llamaBusy ?? [])) / Math.max(...(p.llamaIdle ?? []))),
+        );
         m(
-          "threads.auto.contended",
-          "threads auto with one CPU-bound competitor / auto idle",
-          autoBusy / autoIdle,
+          "threads.llama.contended",
+          `llama-bench's best thread count with the same competitor / its best idle, same pairs (tok/s at 1/…/${cores} threads, idle; contended: ${contended.map((p) => `${fmt(p.llamaIdle)}; ${fmt(p.llamaBusy)}`).join(" | ")})`,
+          ceiling,
           "x",
         );
-      } finally {
-        competitor.kill("SIGKILL");
+        m(
+          "threads.auto.contended.vs-llama",
+          "Sluice's contended ratio / llama.cpp's",
+          autoContended / ceiling,
+          "x",
+        );
       }
     } finally {
       await auto.close();
