@@ -72,7 +72,12 @@ describe("playground against a real Sluice server on lfm2-tiny", () => {
         timeout: 60_000,
       },
     );
-    await page.getByRole("button", { name: "Stop" }).click();
+    // The button's own click event, not a pointer click at its coordinates: while the answer
+    // streams the page follows it (useFollow), so Playwright's scroll-into-view, undone by the
+    // next token's follow, sent its click to the chat beside the button; by its retry lfm2-tiny
+    // had finished all 1,500 tokens on a fast machine. That Stop stays on screen and takes a
+    // pointer click while streaming is the phone test's (people.test.ts).
+    await page.getByRole("button", { name: "Stop" }).dispatchEvent("click");
     await page.waitForSelector('[data-testid="message-assistant"][data-status="stopped"]', {
       timeout: 5_000,
     });
