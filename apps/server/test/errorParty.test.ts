@@ -70,7 +70,11 @@ describe("bad input", () => {
 describe("deadlines", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startTestServer({ SLUICE_LIMITS__REQUEST_TIMEOUT_MS: 300 });
+    // The request must outlive the deadline on any machine. With the helpers' 512-token context
+    // its 2,000 tokens were cut to the ~500 that fit, which a fast machine (AMD EPYC, AVX-512,
+    // in CI) generated inside 300 ms and answered 200. With room for all 2,000 (about 1.5 s
+    // here, 1,300 tok/s) and a 100 ms deadline it would take 20,000 tokens a second to finish.
+    server = await startTestServer({ SLUICE_CONTEXT_SIZE: 4096, SLUICE_LIMITS__REQUEST_TIMEOUT_MS: 100 });
   }, 120_000);
   afterAll(() => server?.shutdown(5000));
 
@@ -92,7 +96,9 @@ describe("deadlines", () => {
 
 describe("shutdown deadline", () => {
   it("ends a stream still running at the shutdown deadline with DISPOSED, counted as DISPOSED", async () => {
-    const server = await startTestServer();
+    // Room for all 2,000 tokens (see the deadline test): with ~500 a fast machine could finish
+    // the stream inside the 200 ms shutdown deadline.
+    const server = await startTestServer({ SLUICE_CONTEXT_SIZE: 4096 });
     try {
       const res = await fetch(`${server.url}/v1/completions`, {
         method: "POST",
