@@ -22,4 +22,30 @@ describe("bar chart labels", () => {
     expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(14);
     expect(lines.join(" ")).toContain("llama-bench");
   });
+
+  it("widen with the number of bars, and keep every label's lines inside the chart", () => {
+    const labels = Array.from({ length: 11 }, (_, i) => `bar number ${i} with a long label (≥0.95)`);
+    const svg = barChart({
+      title: "t",
+      unit: "ratio",
+      bars: labels.map((label, i) => ({ label, value: i })),
+    });
+    const width = Number(/width="(\d+)"/.exec(svg)?.[1]);
+    const height = Number(/height="(\d+)"/.exec(svg)?.[1]);
+    expect(width).toBeGreaterThanOrEqual(64 + 16 + 11 * 96);
+    const slot = (width - 64 - 16) / 11;
+    const lines = [...svg.matchAll(/<tspan[^>]*>([^<]*)<\/tspan>/g)].map((m) => m[1] ?? "");
+    // About 6.5 px a character at 12 px: no line is wider than its bar's slot.
+    expect(Math.max(...lines.map((l) => l.length)) * 6.5).toBeLessThanOrEqual(slot);
+    // The last line of each label (14 px apart, plus its 12 px of text) sits above the bottom edge.
+    const labelTexts = [
+      ...svg.matchAll(/<text x="[\d.]+" y="([\d.]+)" text-anchor="middle" fill="#374151">(.*?)<\/text>/g),
+    ];
+    expect(labelTexts).toHaveLength(11);
+    for (const [, y, body] of labelTexts) {
+      const count = (body ?? "").split("<tspan").length - 1;
+      expect(count).toBeGreaterThan(1);
+      expect(Number(y) + 14 * (count - 1) + 4).toBeLessThanOrEqual(height);
+    }
+  });
 });

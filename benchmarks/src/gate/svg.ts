@@ -25,13 +25,19 @@ export function barChart(options: {
   /** A horizontal reference line (a budget), drawn dashed. */
   reference?: { value: number; label: string };
 }): string {
-  const width = 640;
-  const height = 320;
   const left = 64;
   const right = 16;
   const top = 48;
-  const bottom = 64;
+  // At least 96 px a bar (labels of ~13 characters a line): more bars make a wider chart rather
+  // than labels run into each other.
+  const width = Math.max(640, left + right + 96 * options.bars.length);
   const plotW = width - left - right;
+  const slot = plotW / Math.max(1, options.bars.length);
+  const chars = Math.max(6, Math.floor((slot - 8) / 6.5));
+  const labelLines = Math.max(1, ...options.bars.map((b) => wrapLabel(b.label, chars).length));
+  // Room under the axis for every label's lines.
+  const bottom = 32 + 14 * labelLines;
+  const height = 256 + bottom;
   const plotH = height - top - bottom;
   const top_ = Math.max(...options.bars.map((b) => b.value), options.reference?.value ?? 0) * 1.12 || 1;
   // Round tick steps (1, 2 or 5 × 10^k) so the axis reads like a person would draw it.
@@ -41,7 +47,6 @@ export function barChart(options: {
   const ticks = Math.ceil(top_ / step);
   const max = ticks * step;
   const y = (v: number) => top + plotH - (v / max) * plotH;
-  const slot = plotW / Math.max(1, options.bars.length);
   const barW = Math.min(72, slot * 0.6);
   const fmt = (v: number) =>
     Number.isInteger(v) || v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
@@ -69,7 +74,7 @@ export function barChart(options: {
       // Wrapped to the bar's slot (about 6.5 px a character at 12 px), so neighbours never overlap.
       `<text x="${cx}" y="${top + plotH + 18}" text-anchor="middle" fill="#374151">${wrapLabel(
         bar.label,
-        Math.max(6, Math.floor((slot - 8) / 6.5)),
+        chars,
       )
         .map((line, j) => `<tspan x="${cx}" dy="${j === 0 ? 0 : 14}">${esc(line)}</tspan>`)
         .join("")}</text>`,
