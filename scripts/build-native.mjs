@@ -164,11 +164,8 @@ for (const name of status === 0 ? llamaPatches : []) {
   say(`applied patches/llama.cpp/${name}`);
 }
 if (status === 0) status = cli("build", "--gpu", "false", "--noUsageExample");
-const build = { status };
-if (build.status !== 0) {
-  warn(
-    `the build failed (exit ${build.status}); using the prebuilt binaries (one embedding text per decode)`,
-  );
+if (status !== 0) {
+  warn(`the build failed (exit ${status}); using the prebuilt binaries (one embedding text per decode)`);
   rmSync(buildsDir, { recursive: true, force: true });
   process.exit(0);
 }
