@@ -189,6 +189,41 @@ describe.skipIf(skip)("redis tier", () => {
     }
   });
 
+  it("answers a Redis error reply with a miss, reported as an error of that operation", async () => {
+    const cache = redisCache(server.url);
+    await ready(cache);
+    // Another program sharing this Redis left a list under one of the cache's keys: GET fails with WRONGTYPE.
+    const raw = createClient({ url: server.url });
+    await raw.connect();
+    await raw.lPush("sluice:cache:listed", "not a cache entry");
+    await raw.close();
+    const errors: { op: string; error: unknown }[] = [];
+    cache.on("error", (e) => errors.push(e));
+    await expect(cache.getOrCompute("listed", () => "computed")).resolves.toBe("computed");
+    expect(errors[0]).toMatchObject({ op: "get" });
+    expect(String(errors[0]!.error)).toMatch(/WRONGTYPE/);
+    expect(cache.stats().redis).toMatchObject({ timeouts: 0, hits: 0 });
+    expect(cache.stats().redis!.errors).toBeGreaterThanOrEqual(1);
+  });
+
+  it("closes while Redis is down without waiting for it, and stops reconnecting", async () => {
+    // A port nothing listens on: the client is in its reconnect loop, never ready.
+    const absent = await RedisServer.reserve();
+    const cache = redisCache(absent.url);
+    let refusals = 0;
+    const counted = cache.on("error", (e) => {
+      if (e.op === "connection") refusals++;
+    });
+    await nextEvent(cache, "error", (e) => e.op === "connection");
+    expect(cache.stats().redis).toMatchObject({ connected: false });
+    await cache.close();
+    const atClose = refusals;
+    // reconnectMaxDelayMs is 100: a client still reconnecting would fail several more times in 600 ms.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    counted();
+    expect(refusals).toBe(atClose);
+  });
+
   it("needs encryption keys when there is no persistent tier to borrow them from", () => {
     expect(() => createCache({ redis: { url: server.url } })).toThrow(/redis.keys/);
     expect(() => createCache({ redis: { url: "http://x", keys, activeKeyId: "r1" } })).toThrow(/redis.url/);
