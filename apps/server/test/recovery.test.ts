@@ -104,12 +104,6 @@ describe("runner crash (SIGKILL) with 4 streams in flight", () => {
     const streams = Array.from({ length: 4 }, () => stream(2000));
     await Promise.all(streams.map((s) => s.firstToken));
     const killedAt = performance.now();
-    console.log(
-      "DEBUG",
-      pid,
-      runnerPids(),
-      require("node:child_process").execSync(`pstree -pT ${process.pid}`).toString(),
-    );
     process.kill(pid as number, "SIGKILL");
 
     const ends = await Promise.all(streams.map((s) => s.ended));
@@ -174,19 +168,22 @@ describe("hung runner (SIGSTOP)", () => {
 });
 
 describe("health after non-streaming requests", () => {
-  it("a non-streaming request that failed in a crash, then a non-streaming success, leave /readyz at 200", async () => {
+  it("a non-streaming request caught in a runner crash is answered by the new runner, and /readyz returns to 200", async () => {
     await until(async () => (await readyz()).status === 200, "the server to be ready");
     const [pid] = runnerPids();
-    // A (non-streaming) decodes first; once B's first token reached us, A's tokens reached the host too.
+    // A (non-streaming) decodes first; once B's first token reached us, A is decoding too. A's
+    // text has not reached anyone (the runner sends a non-streamed answer only at its end), so
+    // the crash leaves nothing that a retry would repeat: A is retried on the new runner.
     const a = complete({ max_tokens: 2000, temperature: 0.8 });
     const b = stream(2000);
     await b.firstToken;
     process.kill(pid as number, "SIGKILL");
-    const failed = await a;
-    expect(failed.status).toBe(503);
-    expect(failed.json().error.code).toBe("RUNNER_CRASHED");
-    expect(Number(failed.headers["retry-after"])).toBeGreaterThanOrEqual(1);
-    await b.ended;
+    const answered = await a;
+    expect(answered.status).toBe(200);
+    expect(answered.json().choices[0].text.length).toBeGreaterThan(0);
+    expect(runnerPids()).not.toContain(pid);
+    // B had streamed tokens before the crash: it cannot be retried, and ends with the crash.
+    expect((await b.ended).code).toBe("RUNNER_CRASHED");
     const ok = await complete({ max_tokens: 4, temperature: 0 });
     expect(ok.status).toBe(200);
     await until(async () => (await readyz()).status === 200, "/readyz to be 200");

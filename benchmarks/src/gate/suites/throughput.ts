@@ -49,6 +49,30 @@ async function open(modelPath: string, o: Opts): Promise<Sluice> {
 /** What a request asks for besides its tokens: nothing, a confidence score, or 5 logprobs a token. */
 type Extra = "none" | "confidence" | "logprobs";
 
+/**
+ * Single-stream greedy decode tokens/s of a streamed request (SSE's path: a
+ * message per token from the runner), median of `rounds`.
+ */
+async function streamedDecodeRate(sluice: Sluice, prompt: string, rounds: number): Promise<number> {
+  const rates: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    let pieces = 0;
+    for await (const e of sluice.generate({
+      model: "bench",
+      prompt: `${prompt} ${i}`,
+      maxTokens: DECODE_TOKENS,
+      temperature: 0,
+    })) {
+      if (e.type === "token") pieces++;
+      else {
+        if (pieces < 2) throw new WrongResultError(`a streamed request arrived in ${pieces} piece(s)`);
+        rates.push((e.stats.generatedTokens - 1) / (e.stats.decodeMs / 1000));
+      }
+    }
+  }
+  return median(rates);
+}
+
 /** Single-stream greedy decode tokens/s (after the first token), median of `rounds`. */
 async function decodeRate(
   sluice: Sluice,
@@ -203,13 +227,15 @@ export const throughputSuite: Suite = {
         // Pairs taken back to back (llama-bench, then the SDK), three times: the machine's load
         // drifts by more than the gap being measured, so each ratio compares neighbours and the
         // figure is the median ratio.
-        const pairs: Array<{ tg: number; sdk: number }> = [];
+        // The streamed rate rides in the same triples: a streamed request pays a runner message per token.
+        const pairs: Array<{ tg: number; sdk: number; streamed: number }> = [];
         for (let i = 0; i < 3; i++) {
           const tg = await llamaBenchDecode(bench, ctx.modelPath, cores, DECODE_TOKENS, rounds);
-          pairs.push({ tg, sdk: await decodeRate(fixed, prompt, rounds) });
+          const sdk = await decodeRate(fixed, prompt, rounds);
+          pairs.push({ tg, sdk, streamed: await streamedDecodeRate(fixed, prompt, rounds) });
         }
         ctx.log(
-          `llama-bench ${bench.path}: llama.cpp ${bench.commit} (node-llama-cpp release ${bench.release}); pairs (llama-bench / SDK tok/s): ${pairs.map((p) => `${p.tg.toFixed(1)} / ${p.sdk.toFixed(1)}`).join(", ")}`,
+          `llama-bench ${bench.path}: llama.cpp ${bench.commit} (node-llama-cpp release ${bench.release}); triples (llama-bench / SDK / SDK streamed tok/s): ${pairs.map((p) => `${p.tg.toFixed(1)} / ${p.sdk.toFixed(1)} / ${p.streamed.toFixed(1)}`).join(", ")}`,
         );
         m(
           "decode.llama-bench.tps",
@@ -221,6 +247,12 @@ export const throughputSuite: Suite = {
           "decode.vs-llama-bench",
           "Sluice SDK (runner) decode / llama-bench tg, same file and threads: median of 3 back-to-back pairs",
           median(pairs.map((p) => p.sdk / p.tg)),
+          "x",
+        );
+        m(
+          "decode.stream.vs-llama-bench",
+          "the same, streamed (a message per token from the runner): median of the same 3 triples",
+          median(pairs.map((p) => p.streamed / p.tg)),
           "x",
         );
         // Greedy decoding keeps the whole vocabulary as candidates: what a confidence score (every

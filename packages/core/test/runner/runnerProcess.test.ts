@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DisposedError, RunnerCrashedError, type SluiceError } from "../../src/errors/index.ts";
+import type { RunnerMessage } from "../../src/runtime/runner/protocol.ts";
 import {
   type PendingRequest,
   type RunnerCrash,
@@ -122,6 +123,55 @@ describe("runner process", () => {
     expect(runner.alive).toBe(false);
     // The crash was reported once, not again for the exit the kill caused.
     expect(crashes).toHaveLength(1);
+  });
+
+  it("keeps a runner whose request moves without a message per token (stream false), and sends its text once", async () => {
+    // 20 pieces 50 ms apart: a second, more than three times the hang timeout.
+    const { runner, crashes } = await start({
+      hangTimeoutMs: 300,
+      engineOptions: { tokenEveryMs: 50, tokens: 20 },
+    });
+    await runner.load(LOAD, HELLO_MS);
+    const messages: RunnerMessage[] = [];
+    const failures: SluiceError[] = [];
+    const finished = new Promise<void>((resolve) => {
+      runner.send(
+        { type: "generate", params: { prompt: "slow", maxTokens: 20 }, options: { stream: false } },
+        {
+          onMessage: (m) => {
+            messages.push(m);
+            if (m.type === "done") resolve();
+          },
+          fail: (e) => {
+            failures.push(e);
+            resolve();
+          },
+        },
+      );
+    });
+    await finished;
+    expect(failures).toEqual([]);
+    expect(crashes).toEqual([]);
+    const text = Array.from({ length: 20 }, (_, i) => `t${i} `).join("");
+    expect(messages).toEqual([expect.objectContaining({ type: "done", text })]);
+
+    // The same request streamed: a message per piece (the batcher joins only pieces under 2 ms apart).
+    const streamed: RunnerMessage[] = [];
+    await new Promise<void>((resolve, reject) => {
+      runner.send(
+        { type: "generate", params: { prompt: "slow", maxTokens: 20 } },
+        {
+          onMessage: (m) => {
+            streamed.push(m);
+            if (m.type === "done") resolve();
+          },
+          fail: reject,
+        },
+      );
+    });
+    const pieces = streamed.filter((m) => m.type === "token");
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.map((m) => (m.type === "token" ? m.text : "")).join("")).toBe(text);
   });
 
   it("kills a runner that announces another protocol version and fails its requests", async () => {

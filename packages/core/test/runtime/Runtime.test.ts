@@ -76,6 +76,27 @@ describe.each(models)("runtime on $name", (m) => {
     expect(factory.busy).toBe(0);
   });
 
+  it("gives a non-streamed generation only its done event, with the text a stream joins to", async () => {
+    const params = { prompt: m.prompt, maxTokens: 24, temperature: 0 };
+    const engine = factory.engines[0] as Engine;
+    const streamed: string[] = [];
+    let streamedText = "";
+    for await (const e of engine.generate(params))
+      if (e.type === "token") streamed.push(e.text);
+      else streamedText = e.text;
+    expect(streamed.length).toBeGreaterThan(1);
+    expect(streamed.join("")).toBe(streamedText);
+    const types: string[] = [];
+    let text = "";
+    for await (const e of engine.generate(params, undefined, { stream: false })) {
+      types.push(e.type);
+      if (e.type === "done") text = e.text;
+    }
+    expect(types).toEqual(["done"]);
+    expect(text).toBe(streamedText);
+    expect(engine.busySequences()).toBe(0);
+  });
+
   it("frees an aborted stream's sequence so a queued request starts", async () => {
     const long = { prompt: m.prompt, maxTokens: 200, temperature: 0.8, seed: 1 };
     // The four streams stop being read, so they hold their sequences until aborted:

@@ -170,6 +170,18 @@ export type GenerateEvent =
       logprobs?: TokenLogprob[];
     };
 
+/** How the caller of {@link Engine.generate} reads the answer. */
+export interface GenerateOptions {
+  /**
+   * Whether the caller reads the answer piece by piece (`true`, the default)
+   * or only its end. With `false` the generation yields only its `done`
+   * event, which carries the whole text, and a runner sends the host no
+   * message per token (each costs both processes CPU time that the decode
+   * threads would otherwise have: see docs/performance.md).
+   */
+  stream?: boolean;
+}
+
 export interface EmbedOptions {
   /** L2-normalise each vector. Defaults to `false`. */
   normalize?: boolean;
@@ -202,8 +214,12 @@ export type EngineAvailability = "ready" | "restarting" | "broken";
 export interface Engine extends AsyncDisposable {
   readonly info: EngineInfo;
   readonly disposed: boolean;
-  /** Streams tokens; aborting the signal frees the sequence at once. */
-  generate(params: GenerateParams, signal?: AbortSignal): AsyncIterable<GenerateEvent>;
+  /** Streams tokens (only the `done` event with `stream: false`); aborting the signal frees the sequence at once. */
+  generate(
+    params: GenerateParams,
+    signal?: AbortSignal,
+    options?: GenerateOptions,
+  ): AsyncIterable<GenerateEvent>;
   /** One vector per text, in order. */
   embed(texts: string[], options?: EmbedOptions, signal?: AbortSignal): Promise<Float32Array[]>;
   tokenize(text: string): Promise<number[]>;

@@ -9,6 +9,7 @@ export type {
   EngineInfo,
   EngineLoadOptions,
   GenerateEvent,
+  GenerateOptions,
   GenerateParams,
   GenerateStats,
   TokenLogprob,
@@ -16,6 +17,7 @@ export type {
   ToolChoice,
   ToolDefinition,
 } from "./Engine.ts";
+export { piecesFor } from "./piecesFor.ts";
 export { MAX_EMBED_TEXTS, MAX_STOP_STRINGS, validateEmbedTexts, validateGenerateParams } from "./validate.ts";
 export {
   MAX_JSON_SCHEMA_DEPTH,

@@ -10,6 +10,7 @@ import {
 import {
   type EmbedOptions,
   type GenerateEvent,
+  type GenerateOptions,
   type GenerateParams,
   type GenerateStats,
   validateEmbedTexts,
@@ -153,7 +154,8 @@ export class Runtime implements AsyncDisposable {
   ): Promise<Omit<Extract<GenerateEvent, { type: "done" }>, "type">> {
     let result: Omit<Extract<GenerateEvent, { type: "done" }>, "type"> | undefined;
     // Read to the end (not just to "done") so the request is reported as finished, not abandoned.
-    for await (const event of this.#generate(modelId, params, options))
+    // Only the done event is asked for: a runner then sends no message per token.
+    for await (const event of this.#generate(modelId, params, options, { stream: false }))
       if (event.type === "done") {
         const { type: _, ...done } = event;
         result = done;
@@ -276,6 +278,7 @@ export class Runtime implements AsyncDisposable {
     modelId: string,
     params: GenerateParams,
     request: RequestOptions = {},
+    engineOptions?: GenerateOptions,
   ): AsyncGenerator<GenerateEvent> {
     this.validate(params);
     const calledAt = performance.now();
@@ -309,7 +312,7 @@ export class Runtime implements AsyncDisposable {
         async (engine, signal) => {
           const link = linkSignals(signal, stop.signal);
           try {
-            for await (const event of engine.generate(params, link.signal)) {
+            for await (const event of engine.generate(params, link.signal, engineOptions)) {
               delivered = true;
               await channel.put(event, link.signal);
             }

@@ -6,7 +6,15 @@ import {
   isSluiceError,
   ModelUnsupportedError,
 } from "../../errors/index.ts";
-import type { Engine, EngineInfo, GenerateEvent, GenerateParams, GenerateStats } from "../engine/Engine.ts";
+import type {
+  Engine,
+  EngineInfo,
+  GenerateEvent,
+  GenerateOptions,
+  GenerateParams,
+  GenerateStats,
+} from "../engine/Engine.ts";
+import { piecesFor } from "../engine/piecesFor.ts";
 import { validateGenerateParams } from "../engine/validate.ts";
 // Direct file imports: the llama barrel loads node-llama-cpp, which must never share a process with llama.node.
 import { ConfidenceAccumulator } from "../llama/confidence.ts";
@@ -128,7 +136,15 @@ export class VisionEngine implements Engine {
     return this.#busy;
   }
 
-  async *generate(params: GenerateParams, signal?: AbortSignal): AsyncGenerator<GenerateEvent> {
+  generate(
+    params: GenerateParams,
+    signal?: AbortSignal,
+    options?: GenerateOptions,
+  ): AsyncGenerator<GenerateEvent> {
+    return piecesFor(this.#generate(params, signal), options);
+  }
+
+  async *#generate(params: GenerateParams, signal: AbortSignal | undefined): AsyncGenerator<GenerateEvent> {
     const started = performance.now();
     this.#assertNotPoisoned();
     this.#assertOpen();

@@ -13,7 +13,9 @@ import {
   type Engine,
   type EngineInfo,
   type GenerateEvent,
+  type GenerateOptions,
   type GenerateParams,
+  piecesFor,
   validateEmbedTexts,
   validateGenerateParams,
 } from "../engine/index.ts";
@@ -96,8 +98,12 @@ export class LlamaEngine implements Engine {
     return this.#model.tokenize(text);
   }
 
-  generate(params: GenerateParams, signal?: AbortSignal): AsyncIterable<GenerateEvent> {
-    return { [Symbol.asyncIterator]: () => this.#generate(params, signal) };
+  generate(
+    params: GenerateParams,
+    signal?: AbortSignal,
+    options?: GenerateOptions,
+  ): AsyncIterable<GenerateEvent> {
+    return { [Symbol.asyncIterator]: () => piecesFor(this.#generate(params, signal), options) };
   }
 
   async *#generate(params: GenerateParams, signal: AbortSignal | undefined): AsyncGenerator<GenerateEvent> {

@@ -11,6 +11,7 @@ import type {
   EngineAvailability,
   EngineInfo,
   GenerateEvent,
+  GenerateOptions,
   GenerateParams,
 } from "../engine/Engine.ts";
 import { MessageQueue } from "./MessageQueue.ts";
@@ -85,13 +86,17 @@ export class RunnerEngine implements Engine {
     return { pid: runner.pid, rssBytes: await runner.rssBytes(), runtimeRssBytes: runner.runtimeRssBytes };
   }
 
-  async *generate(params: GenerateParams, signal?: AbortSignal): AsyncIterable<GenerateEvent> {
+  async *generate(
+    params: GenerateParams,
+    signal?: AbortSignal,
+    options?: GenerateOptions,
+  ): AsyncIterable<GenerateEvent> {
     this.#assertOpen();
     if (signal?.aborted) throw new AbortedError("generation aborted before it started");
     let runner = await this.#supervisor.acquire(signal);
     let yielded = false;
     try {
-      for await (const event of this.#generateOn(runner, params, signal)) {
+      for await (const event of this.#generateOn(runner, params, signal, options)) {
         yielded = true;
         yield event;
       }
@@ -101,18 +106,21 @@ export class RunnerEngine implements Engine {
       // runner whose binding lost track of a completion): once, on its replacement.
       await runner.exited;
       runner = await this.#supervisor.acquire(signal);
-      yield* this.#generateOn(runner, params, signal);
+      yield* this.#generateOn(runner, params, signal, options);
     }
   }
 
   async *#generateOn(
     runner: RunnerProcess,
     params: GenerateParams,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    options: GenerateOptions | undefined,
   ): AsyncIterable<GenerateEvent> {
     const queue = new MessageQueue<RunnerMessage>();
     const id = runner.send(
-      { type: "generate", params },
+      options?.stream === false
+        ? { type: "generate", params, options: { stream: false } }
+        : { type: "generate", params },
       { onMessage: (m) => queue.push(m), fail: (e) => queue.fail(e) },
     );
     const onAbort = (): void => queue.fail(new AbortedError("generation aborted"));

@@ -67,6 +67,8 @@ export class RunnerProcess {
   #nextId = 1;
   #lastSeenAt = performance.now();
   #lastProgressAt = performance.now();
+  /** The last heartbeat's progress counter (see the heartbeat message). */
+  #progress: number | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #dead = false;
   #stopping = false;
@@ -267,6 +269,11 @@ export class RunnerProcess {
         return;
       case "heartbeat":
         this.#heartbeatRss = message.rssBytes;
+        // Text generated without a message per token (stream false) is progress too.
+        if (message.progress !== undefined && message.progress !== this.#progress) {
+          if (this.#progress !== undefined) this.#lastProgressAt = this.#lastSeenAt;
+          this.#progress = message.progress;
+        }
         this.#options.onHeartbeat?.(message.rssBytes);
         return;
       case "log":

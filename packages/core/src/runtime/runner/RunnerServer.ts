@@ -11,11 +11,17 @@ import { TokenBatcher } from "./TokenBatcher.ts";
 export class RunnerServer {
   #engine: Engine | undefined;
   readonly #active = new Map<number, AbortController>();
+  #progress = 0;
 
   constructor(
     private readonly send: (message: RunnerMessage) => void,
     private readonly factory: () => Promise<EngineFactory>,
   ) {}
+
+  /** Pieces of text generated so far, sent or not (the heartbeat's progress counter). */
+  get progress(): number {
+    return this.#progress;
+  }
 
   busySequences(): number {
     return this.#engine?.busySequences() ?? 0;
@@ -36,10 +42,15 @@ export class RunnerServer {
           const batcher = new TokenBatcher((text, logprobs) =>
             this.send({ type: "token", id: message.id, text, ...(logprobs ? { logprobs } : {}) }),
           );
+          // Without a stream the host gets the whole text in the done message and no message per
+          // token; the heartbeat's progress counter shows that the request moves.
+          const stream = message.options?.stream !== false;
           try {
             for await (const event of this.#loaded().generate(message.params, signal)) {
-              if (event.type === "token") batcher.push(event.text, event.logprobs);
-              else {
+              if (event.type === "token") {
+                this.#progress++;
+                if (stream) batcher.push(event.text, event.logprobs);
+              } else {
                 batcher.flush();
                 const { type: _, ...done } = event;
                 this.send({ type: "done", id: message.id, ...done });

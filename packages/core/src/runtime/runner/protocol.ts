@@ -8,6 +8,7 @@ import type {
   EmbedOptions,
   EngineInfo,
   EngineLoadOptions,
+  GenerateOptions,
   GenerateParams,
   GenerateStats,
   TokenLogprob,
@@ -19,7 +20,7 @@ export const PROTOCOL_VERSION = 1;
 
 export type HostMessage =
   | { type: "load"; id: number; options: EngineLoadOptions }
-  | { type: "generate"; id: number; params: GenerateParams }
+  | { type: "generate"; id: number; params: GenerateParams; options?: GenerateOptions }
   | { type: "embed"; id: number; texts: string[]; options?: EmbedOptions }
   | { type: "tokenize"; id: number; text: string }
   | { type: "cancel"; id: number }
@@ -45,7 +46,16 @@ export type RunnerMessage =
     }
   | { type: "result"; id: number; value: unknown }
   | { type: "error"; id: number; error: SerializedSluiceError }
-  | { type: "heartbeat"; rssBytes: number; busySequences: number }
+  | {
+      type: "heartbeat";
+      rssBytes: number;
+      busySequences: number;
+      /**
+       * Pieces of text generated so far, streamed or not. A request that sends
+       * no message per token (stream false) still shows the host it moves.
+       */
+      progress?: number;
+    }
   | { type: "log"; level: RunnerLogLevel; message: string };
 
 export type RunnerLogLevel = "debug" | "info" | "warn" | "error";

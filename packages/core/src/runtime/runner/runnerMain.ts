@@ -54,7 +54,12 @@ function main(): void {
 
   const beat = (): void => {
     if (process.ppid !== parentPid) process.exit(0);
-    send({ type: "heartbeat", rssBytes: process.memoryUsage.rss(), busySequences: server.busySequences() });
+    send({
+      type: "heartbeat",
+      rssBytes: process.memoryUsage.rss(),
+      busySequences: server.busySequences(),
+      progress: server.progress,
+    });
   };
   setInterval(beat, config.heartbeatIntervalMs);
 
