@@ -10,6 +10,10 @@
  * barriers until it runs again. A runner does nothing else on the libuv pool
  * (no fs, DNS or crypto on the hot path), so one thread costs it nothing and
  * keeps every decode, sample and the next decode on the same warm thread.
+ * Sluice's patched addon reads the same setting: with one pool thread it
+ * decodes on that thread itself (no hand-off to its decode thread) and
+ * samples on the JavaScript thread (no round trip through the pool), which
+ * saves four thread wake-ups a token.
  * The host process must keep Node's default pool.
  *
  * No `OMP_WAIT_POLICY`: Sluice's native build (scripts/build-native.mjs) runs
