@@ -17,7 +17,6 @@ export type {
   ToolChoice,
   ToolDefinition,
 } from "./Engine.ts";
-export { piecesFor } from "./piecesFor.ts";
 export { MAX_EMBED_TEXTS, MAX_STOP_STRINGS, validateEmbedTexts, validateGenerateParams } from "./validate.ts";
 export {
   MAX_JSON_SCHEMA_DEPTH,

@@ -15,10 +15,10 @@ import {
   type GenerateEvent,
   type GenerateOptions,
   type GenerateParams,
-  piecesFor,
   validateEmbedTexts,
   validateGenerateParams,
 } from "../engine/index.ts";
+import { piecesFor } from "../engine/piecesFor.ts";
 import { buildToolGrammar, extractToolCalls } from "../tools/index.ts";
 import { renderChat } from "./chatPrompt.ts";
 import { type Embedder, prepareEmbeddingInput } from "./embedders.ts";

@@ -118,9 +118,7 @@ export class RunnerEngine implements Engine {
   ): AsyncIterable<GenerateEvent> {
     const queue = new MessageQueue<RunnerMessage>();
     const id = runner.send(
-      options?.stream === false
-        ? { type: "generate", params, options: { stream: false } }
-        : { type: "generate", params },
+      options === undefined ? { type: "generate", params } : { type: "generate", params, options },
       { onMessage: (m) => queue.push(m), fail: (e) => queue.fail(e) },
     );
     const onAbort = (): void => queue.fail(new AbortedError("generation aborted"));
