@@ -1,6 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { InferenceFailedError, isSluiceError, ModelUnsupportedError } from "../../src/errors/index.ts";
-import type { Engine, EngineFactory, EngineLoadOptions } from "../../src/runtime/engine/index.ts";
+import type {
+  Engine,
+  EngineFactory,
+  EngineLoadOptions,
+  GenerateEvent,
+} from "../../src/runtime/engine/index.ts";
 import { type RequestEndEvent, Runtime } from "../../src/runtime/host/index.ts";
 import { LlamaEngineFactory } from "../../src/runtime/llama/index.ts";
 import { TEST_LOAD, testModels } from "./models.ts";
@@ -95,6 +100,35 @@ describe.each(models)("runtime on $name", (m) => {
     expect(types).toEqual(["done"]);
     expect(text).toBe(streamedText);
     expect(engine.busySequences()).toBe(0);
+  });
+
+  it("answers a non-streamed request (native chunks) as its stream, sampled, with confidence and logprobs", async () => {
+    // A lone non-streamed request generates in native chunks (runGeneration's nativeChunksFor);
+    // a stream goes token by token through the dispatcher. Both must sample the same tokens.
+    for (const params of [
+      { prompt: m.prompt, maxTokens: 40, temperature: 0.9, seed: 11 },
+      { prompt: m.prompt, maxTokens: 24, temperature: 0, confidence: true, logprobs: 3 },
+    ]) {
+      let streamed: Extract<GenerateEvent, { type: "done" }> | undefined;
+      for await (const e of runtime.generate(m.name, params)) if (e.type === "done") streamed = e;
+      const complete = await runtime.complete(m.name, params);
+      expect(streamed).toBeDefined();
+      const reference = streamed as Extract<GenerateEvent, { type: "done" }>;
+      expect(complete.text).toBe(reference.text);
+      expect(complete.stats.generatedTokens).toBe(reference.stats.generatedTokens);
+      if (params.confidence) {
+        expect(complete.stats.confidence?.meanLogprob).toBeCloseTo(
+          reference.stats.confidence?.meanLogprob as number,
+          5,
+        );
+        expect(complete.logprobs?.length).toBe(reference.stats.generatedTokens);
+        expect(complete.logprobs?.map((l) => [l.token, l.top.map((t) => t.token)])).toEqual(
+          reference.logprobs?.map((l) => [l.token, l.top.map((t) => t.token)]),
+        );
+        for (const [i, l] of (complete.logprobs ?? []).entries())
+          expect(l.logprob).toBeCloseTo(reference.logprobs?.[i]?.logprob as number, 5);
+      }
+    }
   });
 
   it("frees an aborted stream's sequence so a queued request starts", async () => {

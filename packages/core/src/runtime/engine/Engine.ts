@@ -180,6 +180,11 @@ export interface GenerateOptions {
    * threads would otherwise have: see docs/performance.md).
    */
   stream?: boolean;
+  /**
+   * With `stream: false`, called for each piece of text generated and not
+   * passed on: a runner's heartbeat counts them to show that the request moves.
+   */
+  onPiece?: () => void;
 }
 
 export interface EmbedOptions {

@@ -103,10 +103,17 @@ export class LlamaEngine implements Engine {
     signal?: AbortSignal,
     options?: GenerateOptions,
   ): AsyncIterable<GenerateEvent> {
-    return { [Symbol.asyncIterator]: () => piecesFor(this.#generate(params, signal), options) };
+    return {
+      [Symbol.asyncIterator]: () =>
+        piecesFor(this.#generate(params, signal, options?.stream !== false), options),
+    };
   }
 
-  async *#generate(params: GenerateParams, signal: AbortSignal | undefined): AsyncGenerator<GenerateEvent> {
+  async *#generate(
+    params: GenerateParams,
+    signal: AbortSignal | undefined,
+    streamed: boolean,
+  ): AsyncGenerator<GenerateEvent> {
     const startedAt = performance.now();
     this.#assertAlive();
     validateGenerateParams(params);
@@ -128,6 +135,7 @@ export class LlamaEngine implements Engine {
         specialTokens: tools !== undefined,
         startedAt,
         signal,
+        streamed,
         onComplete: () => {
           if (params.keepState !== false) keep = sequence.contextTokens;
         },

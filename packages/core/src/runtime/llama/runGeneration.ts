@@ -33,6 +33,12 @@ export interface GenerationInput {
   /** performance.now() when the caller asked. */
   startedAt: number;
   signal: AbortSignal | undefined;
+  /**
+   * Whether the caller reads the pieces as they come (a stream). A request that is not streamed
+   * and has no stop strings lets a lone sequence generate in native chunks (see nativeChunksFor).
+   * Defaults to `true`.
+   */
+  streamed?: boolean;
   /** Called after the last token, before the done event, when the generation was not aborted and did not fail. */
   onComplete?: () => void;
 }
@@ -54,6 +60,29 @@ function penaltiesOf(params: GenerateParams, generated: Token[]): SequenceEvalua
 }
 
 /**
+ * How long one native generation chunk runs at most: the chunk's tokens reach JavaScript (the
+ * runner's progress, an abort's check) at its end. Another request's decode or an abort ends a
+ * chunk after its current token, so this bounds only how late the caller sees progress.
+ */
+const NATIVE_CHUNK_MS = 100;
+
+/**
+ * node-llama-cpp's (patched) native generation for this loop, or undefined. A lone sequence then
+ * decodes and samples its tokens in native chunks, with no JavaScript between two tokens; with
+ * other sequences in flight it is co-batched as before. Only for a caller that does not read the
+ * pieces as they come, and without stop strings: a stop string is found in the text after a chunk
+ * has decoded past it.
+ */
+function nativeChunksFor(
+  input: GenerationInput,
+  stops: number,
+  maxTokens: number,
+): SequenceEvaluateOptions["nativeGeneration"] {
+  if (input.streamed !== false || stops > 0) return undefined;
+  return { maxTokens, chunkMs: NATIVE_CHUNK_MS, ...(input.signal ? { signal: input.signal } : {}) };
+}
+
+/**
  * The decoding loop over one context sequence. It drives
  * `evaluateWithMetadata` itself (rather than LlamaCompletion) so that every
  * token's probability is available for the confidence score and so that
@@ -65,7 +94,8 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
   const { model, sequence, promptTokens, params, signal } = input;
   const room = sequence.contextSize - promptTokens.length;
   const maxTokens = Math.min(params.maxTokens ?? DEFAULT_MAX_TOKENS, room);
-  const streamer = new TextStreamer([...(params.stop ?? []), ...input.templateStops]);
+  const stops = [...(params.stop ?? []), ...input.templateStops];
+  const streamer = new TextStreamer(stops);
   const confidence = params.confidence ? new ConfidenceAccumulator() : undefined;
   const generated: Token[] = [];
   // Tool-call markers are control tokens in LFM2; the parser needs to see them.
@@ -79,6 +109,7 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
     seed: params.seed,
     grammarEvaluationState: input.grammar,
     repeatPenalty: penaltiesOf(params, generated),
+    nativeGeneration: nativeChunksFor(input, stops.length, maxTokens),
   };
   let firstTokenAt = 0;
   let finishReason: GenerateStats["finishReason"] = "length";

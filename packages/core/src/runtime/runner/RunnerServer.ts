@@ -1,5 +1,5 @@
 import { toSluiceError } from "../../errors/index.ts";
-import type { Engine, EngineFactory } from "../engine/Engine.ts";
+import type { Engine, EngineFactory, GenerateOptions } from "../engine/Engine.ts";
 import type { HostMessage, RunnerMessage } from "./protocol.ts";
 import { TokenBatcher } from "./TokenBatcher.ts";
 
@@ -43,11 +43,21 @@ export class RunnerServer {
             this.send({ type: "token", id: message.id, text, ...(logprobs ? { logprobs } : {}) }),
           );
           // Without a stream the host gets the whole text in the done message and no message per
-          // token; the heartbeat's progress counter shows that the request moves.
+          // token (the engine then need not hand over pieces as they come, see runGeneration);
+          // the heartbeat's progress counter shows that the request moves.
           const stream = message.options?.stream !== false;
+          const options: GenerateOptions = !stream
+            ? {
+                stream: false,
+                onPiece: () => {
+                  this.#progress++;
+                },
+              }
+            : {};
           try {
-            for await (const event of this.#loaded().generate(message.params, signal)) {
+            for await (const event of this.#loaded().generate(message.params, signal, options)) {
               if (event.type === "token") {
+                // (An engine that does not honour `stream: false` still has its pieces counted, not sent.)
                 this.#progress++;
                 if (stream) batcher.push(event.text, event.logprobs);
               } else {
