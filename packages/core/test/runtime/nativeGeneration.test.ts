@@ -188,6 +188,66 @@ describe.each(models)("native generation chunks on $name", (m) => {
     }
   });
 
+  it("ends a chunk when another context of the process queues a decode", async () => {
+    // An embedding, or a second model in the same process, decodes on the same decode thread.
+    const other = await model.createContext({ contextSize: 64, sequences: 1, threads: 1, batchSize: 64 });
+    const otherNative = (other as unknown as { _ctx: Record<string, NativeFn> })._ctx;
+    const sequence = context.getSequence();
+    try {
+      await sequence.clearHistory();
+      const iterator = sequence.evaluateWithMetadata(
+        model.tokenize(m.prompt),
+        {},
+        // No time limit: only the other context's decode can end this chunk before its 200 tokens.
+        { temperature: 0, nativeGeneration: { maxTokens: 200, chunkMs: 1e9 } },
+      );
+      await iterator.next();
+      const native = (context as unknown as { _ctx: Record<string, NativeFn> })._ctx;
+      const spied = native.generateTokens as NativeFn;
+      let otherDecode: Promise<unknown> | undefined;
+      let otherFirst = false;
+      let chunkDone = false;
+      // Queue the other context's decode right behind the chunk.
+      Object.defineProperty(native, "generateTokens", {
+        configurable: true,
+        value: (...args: unknown[]) => {
+          const chunk = (spied(...args) as Promise<unknown>).finally(() => {
+            chunkDone = true;
+          });
+          const { initBatch, addToBatch, decodeBatch } = otherNative as Record<string, NativeFn>;
+          (initBatch as NativeFn).call(otherNative, 1);
+          (addToBatch as NativeFn).call(
+            otherNative,
+            0,
+            0,
+            Uint32Array.of(model.tokenize(m.prompt)[0] as number),
+            Uint32Array.of(0),
+          );
+          otherDecode = ((decodeBatch as NativeFn).call(otherNative) as Promise<unknown>).then(() => {
+            otherFirst = !chunkDone;
+          });
+          return chunk;
+        },
+      });
+      chunks.length = 0;
+      try {
+        await iterator.next();
+      } finally {
+        Object.defineProperty(native, "generateTokens", { configurable: true, value: spied });
+        await iterator.return(undefined);
+      }
+      await otherDecode;
+      expect(chunks.length).toBe(1);
+      // Either the chunk started first and stopped after one token for the waiting decode, or
+      // the decode took the decode thread first (in-process, two pool threads race for it) and
+      // the chunk ran after it, alone.
+      if (!otherFirst) expect(chunks[0]).toBe(1);
+    } finally {
+      sequence.dispose();
+      await other.dispose();
+    }
+  });
+
   it("takes one step when the caller's signal aborted before the chunk started", async () => {
     const sequence = context.getSequence();
     try {
