@@ -62,6 +62,18 @@ describe.skipIf(storiesPath === undefined)("runner mode parity", () => {
     const params = { maxTokens: 32, temperature: 0 };
     const expected = await outputs(inProcess, params);
     expect(await outputs(runner, params)).toEqual(expected);
+    // Not streamed (native chunks in both modes), with a piece counter that stays in this process.
+    let pieces = 0;
+    const options = { stream: false, onPiece: () => pieces++ } as const;
+    for (const [i, engine] of [inProcess, runner].entries()) {
+      const events = [];
+      for await (const e of engine.generate({ prompt: prompts[0] as string, ...params }, undefined, options))
+        events.push(e);
+      expect(events.map((e) => e.type)).toEqual(["done"]);
+      expect(events[0]?.type === "done" && events[0].text).toBe(expected[0]);
+      // The in-process engine reports the pieces it did not pass on; a runner counts its own.
+      if (i === 0) expect(pieces).toBeGreaterThan(1);
+    }
     const texts = ["a short text", "another one"];
     const [a, b] = [await inProcess.embed(texts), await runner.embed(texts)];
     expect(b).toHaveLength(2);

@@ -182,7 +182,9 @@ export interface GenerateOptions {
   stream?: boolean;
   /**
    * With `stream: false`, called for each piece of text generated and not
-   * passed on: a runner's heartbeat counts them to show that the request moves.
+   * passed on, by an engine that generates in this process: a runner's
+   * heartbeat counts them to show that the request moves. A RunnerEngine does
+   * not call it (its runner sends no message per piece).
    */
   onPiece?: () => void;
 }

@@ -118,7 +118,9 @@ export class RunnerEngine implements Engine {
   ): AsyncIterable<GenerateEvent> {
     const queue = new MessageQueue<RunnerMessage>();
     const id = runner.send(
-      options === undefined ? { type: "generate", params } : { type: "generate", params, options },
+      options?.stream === false
+        ? { type: "generate", params, options: { stream: false } }
+        : { type: "generate", params },
       { onMessage: (m) => queue.push(m), fail: (e) => queue.fail(e) },
     );
     const onAbort = (): void => queue.fail(new AbortedError("generation aborted"));

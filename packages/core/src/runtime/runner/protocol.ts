@@ -20,7 +20,8 @@ export const PROTOCOL_VERSION = 1;
 
 export type HostMessage =
   | { type: "load"; id: number; options: EngineLoadOptions }
-  | { type: "generate"; id: number; params: GenerateParams; options?: GenerateOptions }
+  // Only `stream` crosses the process boundary: `onPiece` is a function, which no message can carry.
+  | { type: "generate"; id: number; params: GenerateParams; options?: Pick<GenerateOptions, "stream"> }
   | { type: "embed"; id: number; texts: string[]; options?: EmbedOptions }
   | { type: "tokenize"; id: number; text: string }
   | { type: "cancel"; id: number }
