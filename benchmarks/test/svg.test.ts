@@ -48,4 +48,20 @@ describe("bar chart labels", () => {
       expect(Number(y) + 14 * (count - 1) + 4).toBeLessThanOrEqual(height);
     }
   });
+
+  it("draw the reference line under the values, each value with a halo that keeps it readable on the line", () => {
+    const svg = barChart({
+      title: "t",
+      unit: "ratio",
+      bars: [{ label: "on the line", value: 0.96 }],
+      reference: { value: 1, label: "1×" },
+    });
+    const line = svg.indexOf('stroke-dasharray="6 4"');
+    const value = svg.indexOf(">0.96</text>");
+    expect(line).toBeGreaterThan(0);
+    expect(value).toBeGreaterThan(line);
+    expect(svg.slice(svg.lastIndexOf("<text", value), value)).toContain(
+      'paint-order="stroke" stroke="#ffffff"',
+    );
+  });
 });

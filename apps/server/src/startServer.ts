@@ -146,6 +146,7 @@ export async function startServer(
     sequences: config.runtime.sequences,
     threads: config.runtime.threads,
     batchSize: config.runtime.batchSize,
+    streamIntervalMs: config.runtime.streamIntervalMs,
   };
   // Other models: those to preload, and the cascade's tiers (loaded on first use).
   const tiers = config.cascade.enabled ? [...config.cascade.tiers].sort((a, b) => a.cost - b.cost) : [];

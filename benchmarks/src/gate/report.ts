@@ -108,6 +108,7 @@ export function writeReport(options: {
   const throughput = [
     { label: "decode / llama-bench (≥0.95)", value: byId(ms, "decode.vs-llama-bench") },
     { label: "streamed decode / llama-bench", value: byId(ms, "decode.stream.vs-llama-bench") },
+    { label: "streamed in 40 ms bursts", value: byId(ms, "decode.stream-bursts.vs-llama-bench") },
     { label: "decode with confidence (≥0.9)", value: byId(ms, "decode.confidence") },
     { label: "decode with 5 logprobs (≥0.9)", value: byId(ms, "decode.logprobs") },
     { label: "auto / best fixed (≥0.95)", value: byId(ms, "threads.auto.idle") },

@@ -65,12 +65,22 @@ export function barChart(options: {
   parts.push(
     `<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle" fill="#4b5563">${esc(options.unit)}</text>`,
   );
+  // The reference line goes under the bars and their values; a value sitting on it stays
+  // readable through its white halo (the same for the line's own label).
+  const halo = `paint-order="stroke" stroke="#ffffff" stroke-width="4" stroke-linejoin="round"`;
+  if (options.reference) {
+    const ry = y(options.reference.value);
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${ry}" y2="${ry}" stroke="#dc2626" stroke-dasharray="6 4" stroke-width="1.5"/>`,
+      `<text x="${width - right - 4}" y="${ry - 6}" text-anchor="end" fill="#dc2626" ${halo}>${esc(options.reference.label)}</text>`,
+    );
+  }
   options.bars.forEach((bar, i) => {
     const cx = left + slot * i + slot / 2;
     const h = Math.max(0, top + plotH - y(bar.value));
     parts.push(
       `<rect x="${cx - barW / 2}" y="${y(bar.value)}" width="${barW}" height="${h}" fill="#2563eb" rx="2"/>`,
-      `<text x="${cx}" y="${y(bar.value) - 6}" text-anchor="middle" fill="#111827">${fmt(bar.value)}</text>`,
+      `<text x="${cx}" y="${y(bar.value) - 6}" text-anchor="middle" fill="#111827" ${halo}>${fmt(bar.value)}</text>`,
       // Wrapped to the bar's slot (about 6.5 px a character at 12 px), so neighbours never overlap.
       `<text x="${cx}" y="${top + plotH + 18}" text-anchor="middle" fill="#374151">${wrapLabel(
         bar.label,
@@ -80,13 +90,6 @@ export function barChart(options: {
         .join("")}</text>`,
     );
   });
-  if (options.reference) {
-    const ry = y(options.reference.value);
-    parts.push(
-      `<line x1="${left}" x2="${width - right}" y1="${ry}" y2="${ry}" stroke="#dc2626" stroke-dasharray="6 4" stroke-width="1.5"/>`,
-      `<text x="${width - right - 4}" y="${ry - 6}" text-anchor="end" fill="#dc2626">${esc(options.reference.label)}</text>`,
-    );
-  }
   parts.push(
     `<line x1="${left}" x2="${width - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#9ca3af"/>`,
     "</svg>",

@@ -33,6 +33,7 @@ export class ModelSlot {
       sequences: options.sequences ?? MODEL_DEFAULTS.sequences,
       threads: options.threads ?? "auto",
       sequenceReuse: options.sequenceReuse ?? true,
+      streamIntervalMs: options.streamIntervalMs ?? MODEL_DEFAULTS.streamIntervalMs,
       embeddingContexts: options.embeddingContexts ?? MODEL_DEFAULTS.embeddingContexts,
       preload: options.preload ?? false,
       synthetic: options.synthetic ?? false,
@@ -63,6 +64,7 @@ export class ModelSlot {
       sequences: this.options.sequences,
       threads: this.options.threads,
       sequenceReuse: this.options.sequenceReuse,
+      streamIntervalMs: this.options.streamIntervalMs,
       embeddingContexts: this.options.embeddingContexts,
       ...(this.options.mmproj ? { mmprojPath: this.options.mmproj } : {}),
     };
@@ -141,5 +143,6 @@ function engineSummary(info: EngineInfo): NonNullable<ModelStatus["engine"]> {
     ...(info.threads !== undefined ? { threads: info.threads } : {}),
     ...(info.batchSize !== undefined ? { batchSize: info.batchSize } : {}),
     ...(info.gpu !== undefined ? { gpu: info.gpu } : {}),
+    ...(info.streamIntervalMs !== undefined ? { streamIntervalMs: info.streamIntervalMs } : {}),
   };
 }

@@ -34,6 +34,12 @@ export interface SluiceModelOptions {
    * its new messages (see EngineLoadOptions.sequenceReuse). Defaults to `true`.
    */
   sequenceReuse?: boolean;
+  /**
+   * Milliseconds a lone streamed request may generate natively before its tokens
+   * are delivered together (see EngineLoadOptions.streamIntervalMs): more tokens/s,
+   * burstier streams. `0` streams token by token. Defaults to `0`.
+   */
+  streamIntervalMs?: number;
   /** Embedding contexts (0 disables embed on this model). Defaults to `1`. */
   embeddingContexts?: number;
   /** Load at start-up instead of on first use. Defaults to `false`. */
@@ -163,6 +169,7 @@ export const MODEL_DEFAULTS = {
   sequences: LOAD_DEFAULTS.sequences,
   batchSize: LOAD_DEFAULTS.batchSize,
   embeddingContexts: LOAD_DEFAULTS.embeddingContexts,
+  streamIntervalMs: LOAD_DEFAULTS.streamIntervalMs,
 } as const;
 
 const MODEL_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -177,6 +184,9 @@ export function checkOptions(options: SluiceOptions): void {
       throw new RangeError(`models[].id must match ${MODEL_ID}, got ${JSON.stringify(m.id)}`);
     if (seen.has(m.id)) throw new RangeError(`models[].id must be unique, got ${m.id} twice`);
     seen.add(m.id);
+    const interval = m.streamIntervalMs;
+    if (interval !== undefined && !(Number.isSafeInteger(interval) && interval >= 0 && interval <= 1000))
+      throw new RangeError(`models[].streamIntervalMs must be an integer from 0 to 1000, got ${interval}`);
   }
   if (options.defaultModel !== undefined && !seen.has(options.defaultModel))
     throw new RangeError(`defaultModel must name a configured model, got ${options.defaultModel}`);

@@ -104,6 +104,8 @@ export interface ModelStatus {
     threads?: number;
     batchSize?: number;
     gpu?: string | false;
+    /** Longest native burst of a streamed request in ms (`0`: token by token); absent where the engine does not apply it. */
+    streamIntervalMs?: number;
   };
   /** Memory of the loaded model (GGUF estimate, runner RSS); absent while it is not loaded. */
   memory?: ModelMemoryReport;

@@ -14,6 +14,7 @@ beforeAll(async () => {
         contextSize: 256,
         sequences: 2,
         threads: 2,
+        streamIntervalMs: 40,
         preload: true,
         synthetic: true,
       },
@@ -95,5 +96,13 @@ describe("createSluice", () => {
       isDefault: true,
       synthetic: true,
     });
+    // As the engine (in its runner) applied it, not as configured.
+    expect(sluice.models.list()[0]?.engine).toMatchObject({ sequences: 2, threads: 2, streamIntervalMs: 40 });
+  });
+
+  it("refuses a streamIntervalMs outside 0-1000 before loading anything", async () => {
+    await expect(
+      createSluice({ models: [{ id: "tiny", source: "unused.gguf", streamIntervalMs: 1001 }] }),
+    ).rejects.toThrow(/streamIntervalMs must be an integer from 0 to 1000, got 1001/);
   });
 });

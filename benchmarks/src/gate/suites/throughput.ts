@@ -23,7 +23,11 @@ interface Opts {
   sequences: number;
   contextSize?: number;
   sequenceReuse?: boolean;
+  streamIntervalMs?: number;
 }
+
+/** The streamIntervalMs the decode triples measure streamed bursts with. */
+const STREAM_INTERVAL_MS = 40;
 
 async function open(modelPath: string, o: Opts): Promise<Sluice> {
   return createSluice({
@@ -37,6 +41,7 @@ async function open(modelPath: string, o: Opts): Promise<Sluice> {
         sequences: o.sequences,
         threads: o.threads,
         sequenceReuse: o.sequenceReuse ?? true,
+        ...(o.streamIntervalMs !== undefined ? { streamIntervalMs: o.streamIntervalMs } : {}),
         embeddingContexts: 1,
         preload: true,
       },
@@ -227,15 +232,26 @@ export const throughputSuite: Suite = {
         // Pairs taken back to back (llama-bench, then the SDK), three times: the machine's load
         // drifts by more than the gap being measured, so each ratio compares neighbours and the
         // figure is the median ratio.
-        // The streamed rate rides in the same triples: a streamed request pays a runner message per token.
-        const pairs: Array<{ tg: number; sdk: number; streamed: number }> = [];
-        for (let i = 0; i < 3; i++) {
-          const tg = await llamaBenchDecode(bench, ctx.modelPath, cores, DECODE_TOKENS, rounds);
-          const sdk = await decodeRate(fixed, prompt, rounds);
-          pairs.push({ tg, sdk, streamed: await streamedDecodeRate(fixed, prompt, rounds) });
+        // The streamed rates ride in the same rows: a streamed request pays a runner message per
+        // token, and with streamIntervalMs it generates natively between bursts.
+        const pairs: Array<{ tg: number; sdk: number; streamed: number; bursts: number }> = [];
+        const bursts = await open(ctx.modelPath, {
+          threads: cores,
+          sequences: 1,
+          streamIntervalMs: STREAM_INTERVAL_MS,
+        });
+        try {
+          for (let i = 0; i < 3; i++) {
+            const tg = await llamaBenchDecode(bench, ctx.modelPath, cores, DECODE_TOKENS, rounds);
+            const sdk = await decodeRate(fixed, prompt, rounds);
+            const streamed = await streamedDecodeRate(fixed, prompt, rounds);
+            pairs.push({ tg, sdk, streamed, bursts: await streamedDecodeRate(bursts, prompt, rounds) });
+          }
+        } finally {
+          await bursts.close();
         }
         ctx.log(
-          `llama-bench ${bench.path}: llama.cpp ${bench.commit} (node-llama-cpp release ${bench.release}); triples (llama-bench / SDK / SDK streamed tok/s): ${pairs.map((p) => `${p.tg.toFixed(1)} / ${p.sdk.toFixed(1)} / ${p.streamed.toFixed(1)}`).join(", ")}`,
+          `llama-bench ${bench.path}: llama.cpp ${bench.commit} (node-llama-cpp release ${bench.release}); rows (llama-bench / SDK / SDK streamed / SDK streamed in ${STREAM_INTERVAL_MS} ms bursts, tok/s): ${pairs.map((p) => `${p.tg.toFixed(1)} / ${p.sdk.toFixed(1)} / ${p.streamed.toFixed(1)} / ${p.bursts.toFixed(1)}`).join(", ")}`,
         );
         m(
           "decode.llama-bench.tps",
@@ -253,6 +269,12 @@ export const throughputSuite: Suite = {
           "decode.stream.vs-llama-bench",
           "the same, streamed (a message per token from the runner): median of the same 3 triples",
           median(pairs.map((p) => p.streamed / p.tg)),
+          "x",
+        );
+        m(
+          "decode.stream-bursts.vs-llama-bench",
+          `the same, streamed with streamIntervalMs ${STREAM_INTERVAL_MS} (native generation between bursts): median of the same 3 rows`,
+          median(pairs.map((p) => p.bursts / p.tg)),
           "x",
         );
         // Greedy decoding keeps the whole vocabulary as candidates: what a confidence score (every

@@ -24,6 +24,11 @@ export const runtimeSchema = section(
       .describe(
         `Sequences per context, i.e. requests decoded together per model. Defaults to \`${LOAD_DEFAULTS.sequences}\`.`,
       ),
+    streamIntervalMs: int(0, 1000)
+      .default(LOAD_DEFAULTS.streamIntervalMs)
+      .describe(
+        `Streamed generation in bursts: a streamed request decoding alone on a text model may generate natively for up to this many milliseconds before its tokens are sent, together; fewer hand-offs between JavaScript and llama.cpp per token (more tokens/s, burstier streams; see docs/performance.md). \`0\` sends every token as it is sampled. Requests with stop strings, a grammar, penalties or logit biases, and requests batched with others, always stream token by token. Defaults to \`${LOAD_DEFAULTS.streamIntervalMs}\`.`,
+      ),
     batchSize: int(1, 65_536)
       .default(LOAD_DEFAULTS.batchSize)
       .describe(`Prompt tokens evaluated per batch. Defaults to \`${LOAD_DEFAULTS.batchSize}\`.`),

@@ -15,6 +15,8 @@ export const LOAD_DEFAULTS = {
   useMmap: true,
   kvCacheType: "f16",
   embeddingContexts: 1,
+  /** Streamed tokens are delivered as they are sampled (see EngineLoadOptions.streamIntervalMs). */
+  streamIntervalMs: 0,
 } as const;
 
 /** Defaults of the request limits the SDK and the server enforce. */

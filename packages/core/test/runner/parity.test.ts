@@ -56,6 +56,19 @@ describe.skipIf(storiesPath === undefined)("runner mode parity", () => {
     ).toBe(true);
   });
 
+  it("applies streamIntervalMs in a runner as in process, with the same streamed output", async () => {
+    const options = { modelPath: storiesPath as string, contextSize: 512, sequences: 2, threads: 1 };
+    const [reference] = await bothModes(options);
+    const [inProcess, runner] = await bothModes({ ...options, streamIntervalMs: 30 });
+    expect(reference.info.streamIntervalMs).toBe(0);
+    expect(inProcess.info.streamIntervalMs).toBe(30);
+    expect(runner.info.streamIntervalMs).toBe(30);
+    const params = { maxTokens: 48, temperature: 0 };
+    const expected = await outputs(reference, params);
+    expect(await outputs(inProcess, params)).toEqual(expected);
+    expect(await outputs(runner, params)).toEqual(expected);
+  });
+
   it("produces the same greedy output and embeddings as the in-process engine on lfm2-tiny", async () => {
     const modelPath = await ensureSynthModel({ preset: "lfm2-tiny" });
     const [inProcess, runner] = await bothModes({ modelPath, contextSize: 256, sequences: 2, threads: 1 });

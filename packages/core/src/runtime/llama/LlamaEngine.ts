@@ -36,6 +36,8 @@ export interface LlamaEngineParts {
   info: EngineInfo;
   /** Keep finished requests' sequences for prompts that extend them. Defaults to `true`. */
   sequenceReuse?: boolean;
+  /** See EngineLoadOptions.streamIntervalMs. Defaults to `0`. */
+  streamIntervalMs?: number;
   /** Called once when the engine is disposed (e.g. to release the thread governor). */
   onDispose?: () => void;
 }
@@ -56,6 +58,7 @@ export class LlamaEngine implements Engine {
   readonly #context: LlamaContext;
   readonly #sequences: SequenceStore;
   readonly #onDispose: (() => void) | undefined;
+  readonly #streamIntervalMs: number;
   readonly #embedders: ResourcePool<Embedder> | undefined;
   readonly #embedLimits: { maxTexts: number; maxTokens: number } | undefined;
   readonly #grammars = new Map<string, Promise<LlamaGrammar>>();
@@ -70,6 +73,7 @@ export class LlamaEngine implements Engine {
     for (let i = 0; i < parts.info.sequences; i++) sequences.push(parts.context.getSequence());
     this.#sequences = new SequenceStore(sequences, { reuse: parts.sequenceReuse ?? true });
     this.#onDispose = parts.onDispose;
+    this.#streamIntervalMs = parts.streamIntervalMs ?? 0;
     const first = parts.embeddingContexts[0];
     this.#embedders = first ? new ResourcePool(parts.embeddingContexts) : undefined;
     this.#embedLimits = first ? { maxTexts: first.maxTexts, maxTokens: first.maxTokens } : undefined;
@@ -136,6 +140,7 @@ export class LlamaEngine implements Engine {
         startedAt,
         signal,
         streamed,
+        streamIntervalMs: this.#streamIntervalMs,
         onComplete: () => {
           if (params.keepState !== false) keep = sequence.contextTokens;
         },

@@ -103,6 +103,12 @@ export class LlamaEngineFactory implements EngineFactory {
       0,
       64,
     );
+    const streamIntervalMs = checkInt(
+      "streamIntervalMs",
+      options.streamIntervalMs ?? LOAD_DEFAULTS.streamIntervalMs,
+      0,
+      1000,
+    );
     const kvCacheType = options.kvCacheType ?? LOAD_DEFAULTS.kvCacheType;
     if (!(kvCacheType in kvTypes))
       throw new RangeError(`kvCacheType must be f32, f16, q8_0 or q4_0, got ${kvCacheType}`);
@@ -176,6 +182,7 @@ export class LlamaEngineFactory implements EngineFactory {
         context,
         embeddingContexts: embedders,
         sequenceReuse: options.sequenceReuse ?? true,
+        streamIntervalMs,
         onDispose: releaseGovernor,
         info: {
           modelPath: options.modelPath,
@@ -188,6 +195,7 @@ export class LlamaEngineFactory implements EngineFactory {
           threads,
           batchSize,
           gpu: llama.gpu,
+          streamIntervalMs,
         },
       });
     } catch (err) {

@@ -39,6 +39,11 @@ export interface GenerationInput {
    * Defaults to `true`.
    */
   streamed?: boolean;
+  /**
+   * For a streamed request: how long a native chunk may run before its tokens are delivered
+   * (EngineLoadOptions.streamIntervalMs). `0` (the default) streams token by token.
+   */
+  streamIntervalMs?: number;
   /** Called after the last token, before the done event, when the generation was not aborted and did not fail. */
   onComplete?: () => void;
 }
@@ -69,17 +74,20 @@ const NATIVE_CHUNK_MS = 100;
 /**
  * node-llama-cpp's (patched) native generation for this loop, or undefined. A lone sequence then
  * decodes and samples its tokens in native chunks, with no JavaScript between two tokens; with
- * other sequences in flight it is co-batched as before. Only for a caller that does not read the
- * pieces as they come, and without stop strings: a stop string is found in the text after a chunk
- * has decoded past it.
+ * other sequences in flight it is co-batched as before. For a caller that does not read the
+ * pieces as they come, or a streamed one whose engine allows bursts (streamIntervalMs, the chunk's
+ * length then); never with stop strings: a stop string is found in the text after a chunk has
+ * decoded past it.
  */
 function nativeChunksFor(
   input: GenerationInput,
   stops: number,
   maxTokens: number,
 ): SequenceEvaluateOptions["nativeGeneration"] {
-  if (input.streamed !== false || stops > 0) return undefined;
-  return { maxTokens, chunkMs: NATIVE_CHUNK_MS, ...(input.signal ? { signal: input.signal } : {}) };
+  if (stops > 0) return undefined;
+  const chunkMs = input.streamed === false ? NATIVE_CHUNK_MS : (input.streamIntervalMs ?? 0);
+  if (chunkMs <= 0) return undefined;
+  return { maxTokens, chunkMs, ...(input.signal ? { signal: input.signal } : {}) };
 }
 
 /**
