@@ -63,5 +63,7 @@ describe("bar chart labels", () => {
     expect(svg.slice(svg.lastIndexOf("<text", value), value)).toContain(
       'paint-order="stroke" stroke="#ffffff"',
     );
+    // The line's label comes after every bar, so a bar over the line never hides it.
+    expect(svg.indexOf(">1×</text>")).toBeGreaterThan(svg.lastIndexOf("<rect"));
   });
 });

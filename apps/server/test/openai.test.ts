@@ -147,6 +147,20 @@ describe("bad input", () => {
     expectErrorBody(res, "INVALID_INPUT");
   });
 
+  it("answers half a surrogate pair (a JSON \\uD800 escape) with 400 naming the message", async () => {
+    // Valid JSON and valid UTF-8 bytes, but not well-formed Unicode once parsed.
+    const res = await post(
+      "/v1/chat/completions",
+      '{"model": "lfm2-tiny", "messages": [{"role": "user", "content": "hi \\ud800 there"}]}',
+    );
+    expect(res.status).toBe(400);
+    expectErrorBody(res, "INVALID_INPUT");
+    expect(res.json().error.message).toContain("lone surrogate at index 3");
+    const embed = await post("/v1/embeddings", '{"model": "lfm2-tiny", "input": ["ok", "\\udfff"]}');
+    expect(embed.status).toBe(400);
+    expectErrorBody(embed, "INVALID_INPUT");
+  });
+
   it("answers wrong types with 400 naming the field path", async () => {
     const res = await post(
       "/v1/chat/completions",

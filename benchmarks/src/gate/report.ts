@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Verdict } from "./budgets.ts";
+import { STREAM_INTERVAL_MS } from "./suites/throughput.ts";
 import { barChart } from "./svg.ts";
 import type { Measurement, Tier } from "./types.ts";
 
@@ -108,7 +109,10 @@ export function writeReport(options: {
   const throughput = [
     { label: "decode / llama-bench (≥0.95)", value: byId(ms, "decode.vs-llama-bench") },
     { label: "streamed decode / llama-bench", value: byId(ms, "decode.stream.vs-llama-bench") },
-    { label: "streamed in 40 ms bursts", value: byId(ms, "decode.stream-bursts.vs-llama-bench") },
+    {
+      label: `streamed in ${STREAM_INTERVAL_MS} ms bursts`,
+      value: byId(ms, "decode.stream-bursts.vs-llama-bench"),
+    },
     { label: "decode with confidence (≥0.9)", value: byId(ms, "decode.confidence") },
     { label: "decode with 5 logprobs (≥0.9)", value: byId(ms, "decode.logprobs") },
     { label: "auto / best fixed (≥0.95)", value: byId(ms, "threads.auto.idle") },

@@ -66,15 +66,14 @@ export function barChart(options: {
     `<text x="16" y="${top + plotH / 2}" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle" fill="#4b5563">${esc(options.unit)}</text>`,
   );
   // The reference line goes under the bars and their values; a value sitting on it stays
-  // readable through its white halo (the same for the line's own label).
+  // readable through its white halo. The line's label goes over everything (after the bars), so
+  // a bar above the line never hides it.
   const halo = `paint-order="stroke" stroke="#ffffff" stroke-width="4" stroke-linejoin="round"`;
-  if (options.reference) {
-    const ry = y(options.reference.value);
+  const ry = options.reference ? y(options.reference.value) : 0;
+  if (options.reference)
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${ry}" y2="${ry}" stroke="#dc2626" stroke-dasharray="6 4" stroke-width="1.5"/>`,
-      `<text x="${width - right - 4}" y="${ry - 6}" text-anchor="end" fill="#dc2626" ${halo}>${esc(options.reference.label)}</text>`,
     );
-  }
   options.bars.forEach((bar, i) => {
     const cx = left + slot * i + slot / 2;
     const h = Math.max(0, top + plotH - y(bar.value));
@@ -90,6 +89,10 @@ export function barChart(options: {
         .join("")}</text>`,
     );
   });
+  if (options.reference)
+    parts.push(
+      `<text x="${width - right - 4}" y="${ry - 6}" text-anchor="end" fill="#dc2626" ${halo}>${esc(options.reference.label)}</text>`,
+    );
   parts.push(
     `<line x1="${left}" x2="${width - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#9ca3af"/>`,
     "</svg>",

@@ -30,7 +30,17 @@ export function catalogExtras(
           id: ref,
           source: ref,
           role: entry?.role === "embed" ? "embed" : "chat",
-          ...(b ? { contextSize: b.contextSize, sequences: b.sequences, threads: b.threads } : {}),
+          // A model added at run time loads as the default one does (the server's runtime settings).
+          ...(b
+            ? {
+                contextSize: b.contextSize,
+                sequences: b.sequences,
+                threads: b.threads,
+                batchSize: b.batchSize,
+                sequenceReuse: b.sequenceReuse,
+                streamIntervalMs: b.streamIntervalMs,
+              }
+            : {}),
         },
         host,
         resolver,

@@ -21,6 +21,8 @@ beforeAll(async () => {
         contextSize: 512,
         sequences: 2,
         threads: 1,
+        batchSize: 128,
+        streamIntervalMs: 20,
         preload: true,
         synthetic: true,
       },
@@ -48,6 +50,14 @@ describe("catalog models at run time", () => {
   it("loads a catalog model that was not configured, then answers with it", async () => {
     const status = await sluice.models.load("stories260K");
     expect(status).toMatchObject({ id: "stories260K", state: "ready", role: "chat" });
+    // Loaded with the configured model's runtime settings, as its engine applied them.
+    expect(status.engine).toMatchObject({
+      contextSize: 512,
+      sequences: 2,
+      threads: 1,
+      batchSize: 128,
+      streamIntervalMs: 20,
+    });
     expect(sluice.models.list().map((m) => m.id)).toEqual(["tiny", "stories260K"]);
     expect((await sluice.models.catalog()).find((m) => m.id === "stories260K")?.state).toBe("ready");
     const answer = await sluice.chat({

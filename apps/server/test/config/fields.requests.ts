@@ -14,7 +14,14 @@ export const requestProfiles: Profile[] = [
         metrics: { path: "/m2", processMetrics: false },
         latencyTargetsMs: { chat: 1234 },
       },
-      runtime: { contextSize: 768, sequences: 3, batchSize: 64, threads: 2, gpu: false },
+      runtime: {
+        contextSize: 768,
+        sequences: 3,
+        batchSize: 64,
+        threads: 2,
+        gpu: false,
+        streamIntervalMs: 25,
+      },
     },
     fields: {
       "limits.maxInputChars": async (h) => {
@@ -90,6 +97,10 @@ export const requestProfiles: Profile[] = [
       "runtime.threads": async (h) => {
         // `auto` gives 1 on this project's 2-core machines; the configured 2 must win.
         expect((await models(h)).engine.threads).toBe(2);
+      },
+      "runtime.streamIntervalMs": async (h) => {
+        // As the engine applied it (streamInterval.test.ts in core shows what it changes).
+        expect((await models(h)).engine.streamIntervalMs).toBe(25);
       },
       "runtime.gpu": async (h) => {
         expect((await models(h)).engine.gpu).toBe(false);

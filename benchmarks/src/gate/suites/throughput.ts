@@ -26,8 +26,8 @@ interface Opts {
   streamIntervalMs?: number;
 }
 
-/** The streamIntervalMs the decode triples measure streamed bursts with. */
-const STREAM_INTERVAL_MS = 40;
+/** The streamIntervalMs the decode rows measure streamed bursts with. */
+export const STREAM_INTERVAL_MS = 40;
 
 async function open(modelPath: string, o: Opts): Promise<Sluice> {
   return createSluice({

@@ -27,7 +27,7 @@ export const runtimeSchema = section(
     streamIntervalMs: int(0, 1000)
       .default(LOAD_DEFAULTS.streamIntervalMs)
       .describe(
-        `Streamed generation in bursts: a streamed request decoding alone on a text model may generate natively for up to this many milliseconds before its tokens are sent, together; fewer hand-offs between JavaScript and llama.cpp per token (more tokens/s, burstier streams; see docs/performance.md). \`0\` sends every token as it is sampled. Requests with stop strings, a grammar, penalties or logit biases, and requests batched with others, always stream token by token. Defaults to \`${LOAD_DEFAULTS.streamIntervalMs}\`.`,
+        `Streamed generation in bursts: a streamed request decoding alone on a text model may generate natively for up to this many milliseconds before its tokens are sent, together; fewer hand-offs between JavaScript and llama.cpp per token (more tokens/s, burstier streams; see docs/performance.md). \`0\` sends every token as it is sampled. Requests with stop strings (other than a chat template's end-of-turn marker), a grammar or repetition penalties, and requests batched with others, always stream token by token. Defaults to \`${LOAD_DEFAULTS.streamIntervalMs}\`.`,
       ),
     batchSize: int(1, 65_536)
       .default(LOAD_DEFAULTS.batchSize)

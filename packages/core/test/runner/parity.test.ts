@@ -58,7 +58,8 @@ describe.skipIf(storiesPath === undefined)("runner mode parity", () => {
 
   it("applies streamIntervalMs in a runner as in process, with the same streamed output", async () => {
     const options = { modelPath: storiesPath as string, contextSize: 512, sequences: 2, threads: 1 };
-    const [reference] = await bothModes(options);
+    const reference = await new LlamaEngineFactory().load(options);
+    disposers.push(() => reference.dispose());
     const [inProcess, runner] = await bothModes({ ...options, streamIntervalMs: 30 });
     expect(reference.info.streamIntervalMs).toBe(0);
     expect(inProcess.info.streamIntervalMs).toBe(30);

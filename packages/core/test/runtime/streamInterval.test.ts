@@ -71,3 +71,56 @@ describe.each(models)("streamIntervalMs on $name", (m) => {
       );
   });
 });
+
+// lfm2-tiny renders LFM2's chat template, whose end-of-turn stop is `<|im_end|>`: the text of its
+// end-of-generation token, which ends a native chunk as it ends the turn.
+describe("streamIntervalMs with LFM2's chat template", () => {
+  let tokenByToken: Engine;
+  let bursts: Engine;
+  beforeAll(async () => {
+    const tiny = models.find((m) => m.name === "lfm2-tiny");
+    if (!tiny) throw new Error("lfm2-tiny is always generated");
+    tokenByToken = await factory.load({ modelPath: tiny.path, ...TEST_LOAD });
+    bursts = await factory.load({ modelPath: tiny.path, ...TEST_LOAD, streamIntervalMs: 50 });
+  });
+  afterAll(async () => {
+    await tokenByToken.dispose();
+    await bursts.dispose();
+  });
+
+  it("streams a chat in native chunks despite the template's end-of-turn stop, with the same text", async () => {
+    const params = {
+      messages: [{ role: "user" as const, content: "Tell me about the sea." }],
+      maxTokens: 40,
+      temperature: 0,
+    };
+    const reference = await chunksDuring(() => collect(tokenByToken.generate(params)));
+    const streamed = await chunksDuring(() => collect(bursts.generate(params)));
+    expect(reference.chunkMs).toEqual([]);
+    expect(streamed.chunkMs.length).toBeGreaterThan(0);
+    expect(streamed.result.pieces).toBe(reference.result.pieces);
+    expect(streamed.result.done.stats.generatedTokens).toBe(reference.result.done.stats.generatedTokens);
+    // The same marker as a caller's own stop string, and a non-streamed chat (100 ms chunks).
+    const own = await chunksDuring(() => collect(bursts.generate({ ...params, stop: ["<|im_end|>"] })));
+    expect(own.chunkMs.length).toBeGreaterThan(0);
+    const whole = await chunksDuring(() =>
+      collect(tokenByToken.generate(params, undefined, { stream: false })),
+    );
+    expect(whole.chunkMs.length).toBeGreaterThan(0);
+    expect(whole.result.text).toBe(reference.result.pieces);
+  });
+
+  it("streams token by token with a stop string that is ordinary text", async () => {
+    const { chunkMs } = await chunksDuring(() =>
+      collect(
+        bursts.generate({
+          messages: [{ role: "user", content: "Hi" }],
+          maxTokens: 24,
+          temperature: 0,
+          stop: ["<|im"],
+        }),
+      ),
+    );
+    expect(chunkMs).toEqual([]);
+  });
+});

@@ -265,3 +265,55 @@ describe("validateEmbedTexts", () => {
     expect(() => validateEmbedTexts(Array.from({ length: MAX_EMBED_TEXTS }, () => "t"))).not.toThrow();
   });
 });
+
+describe("text that is not well-formed Unicode", () => {
+  // Half a surrogate pair would reach the tokenizer as U+FFFD: refused, naming where it is.
+  it.each<[string, () => void, string, number]>([
+    [
+      "a prompt with a lone high surrogate",
+      () => validateGenerateParams({ prompt: "ab\uD800c" }),
+      "prompt",
+      2,
+    ],
+    [
+      "a prompt ending in a high surrogate",
+      () => validateGenerateParams({ prompt: "abc\uD83D" }),
+      "prompt",
+      3,
+    ],
+    [
+      "a prompt with a lone low surrogate",
+      () => validateGenerateParams({ prompt: "\uDE00abc" }),
+      "prompt",
+      0,
+    ],
+    [
+      "a message",
+      () => validateGenerateParams(chat({ messages: [{ role: "user", content: "hi \uDFFF" }] })),
+      "messages[0].content",
+      3,
+    ],
+    [
+      "a message's text part",
+      () =>
+        validateGenerateParams(
+          chat({ messages: [{ role: "user", content: [{ type: "text", text: "x\uD800" }] }] }),
+        ),
+      "messages[0].content[0].text",
+      1,
+    ],
+    ["a stop string", () => validateGenerateParams({ prompt: "p", stop: ["ok", "\uDC00"] }), "stop[1]", 0],
+    ["an embedding text", () => validateEmbedTexts(["fine", "bad \uD800"]), "texts[1]", 4],
+  ])("refuses %s", (_, run, field, index) => {
+    const { field: refused, value, message } = refusal(run);
+    expect(refused).toBe(field);
+    expect(value).toBe(index);
+    expect(message).toContain("lone surrogate");
+  });
+
+  it("accepts surrogate pairs (emoji, astral characters) wherever they fall", () => {
+    expect(() => validateGenerateParams({ prompt: "\uD83D\uDE00 grin 𝄞", stop: ["😀"] })).not.toThrow();
+    expect(() => validateGenerateParams(chat({ messages: [{ role: "user", content: "🌊" }] }))).not.toThrow();
+    expect(() => validateEmbedTexts(["𝄞 clef"])).not.toThrow();
+  });
+});

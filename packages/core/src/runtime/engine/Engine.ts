@@ -44,7 +44,8 @@ export interface EngineLoadOptions {
    * between JavaScript and llama.cpp per token (measured ~8 % more streamed
    * tokens/s on 2 cores, see docs/performance.md), at the cost of smooth
    * per-token delivery. `0` delivers every token as it is sampled. Requests
-   * with stop strings, a grammar, repetition penalties or logit biases, and
+   * with stop strings (other than a chat template's end-of-turn marker), a
+   * grammar or repetition penalties, and
    * requests co-batched with others, always go token by token; vision
    * engines ignore it. Whole numbers from `0` to `1000`. Defaults to `0`.
    */

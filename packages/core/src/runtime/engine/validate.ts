@@ -17,6 +17,20 @@ function safeValue(value: unknown): unknown {
   return typeof value;
 }
 
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Refuses text that is not well-formed Unicode. JSON's `\uD800` escapes and
+ * JavaScript callers can hand over half a surrogate pair; converted to UTF-8
+ * for the tokenizer it would silently become U+FFFD, so the model would read
+ * something other than what was sent. The value is the code unit's index.
+ */
+function checkWellFormed(field: string, text: string): void {
+  const lone = LONE_SURROGATE.exec(text);
+  if (lone) fail(field, `is not well-formed Unicode: a lone surrogate at index ${lone.index}`, lone.index);
+}
+
 function checkNumber(field: string, value: unknown, min: number, max: number, integer: boolean): void {
   if (value === undefined) return;
   if (typeof value !== "number" || !Number.isFinite(value)) fail(field, "must be a finite number", value);
@@ -37,6 +51,7 @@ export function validateGenerateParams(params: GenerateParams): void {
   if (hasPrompt) {
     if (typeof params.prompt !== "string") fail("prompt", "must be a string", params.prompt);
     if (params.prompt.trim().length === 0) fail("prompt", "must not be empty", params.prompt);
+    checkWellFormed("prompt", params.prompt);
   } else {
     const messages = params.messages;
     if (!Array.isArray(messages) || messages.length === 0) fail("messages", "must be a non-empty array");
@@ -57,6 +72,17 @@ export function validateGenerateParams(params: GenerateParams): void {
           ? m.role !== "assistant" && m.content.trim().length === 0
           : !Array.isArray(m.content) || m.content.length === 0;
       if (empty) fail(`messages[${i}].content`, "must not be empty");
+      if (typeof m.content === "string") checkWellFormed(`messages[${i}].content`, m.content);
+      else
+        m.content.forEach((part, j) => {
+          if (
+            part !== null &&
+            typeof part === "object" &&
+            part.type === "text" &&
+            typeof part.text === "string"
+          )
+            checkWellFormed(`messages[${i}].content[${j}].text`, part.text);
+        });
     });
     // Blank assistant turns are history; a conversation of nothing else asks nothing.
     if (
@@ -84,6 +110,7 @@ export function validateGenerateParams(params: GenerateParams): void {
     params.stop.forEach((s, i) => {
       if (typeof s !== "string" || s.length === 0 || s.length > 256)
         fail(`stop[${i}]`, "must be a string of 1 to 256 characters", s);
+      checkWellFormed(`stop[${i}]`, s);
     });
   }
   if (params.jsonSchema !== undefined) validateJsonSchema(params.jsonSchema);
@@ -148,5 +175,6 @@ export function validateEmbedTexts(texts: readonly string[]): void {
   if (texts.length > MAX_EMBED_TEXTS) fail("texts", `has more than ${MAX_EMBED_TEXTS} entries`, texts.length);
   texts.forEach((t, i) => {
     if (typeof t !== "string" || t.trim().length === 0) fail(`texts[${i}]`, "must be a non-empty string", t);
+    checkWellFormed(`texts[${i}]`, t);
   });
 }

@@ -35,8 +35,8 @@ export interface GenerationInput {
   signal: AbortSignal | undefined;
   /**
    * Whether the caller reads the pieces as they come (a stream). A request that is not streamed
-   * and has no stop strings lets a lone sequence generate in native chunks (see nativeChunksFor).
-   * Defaults to `true`.
+   * (or is, with streamIntervalMs) and has no stop strings lets a lone sequence generate in native
+   * chunks (see nativeChunksFor). Defaults to `true`.
    */
   streamed?: boolean;
   /**
@@ -72,12 +72,25 @@ function penaltiesOf(params: GenerateParams, generated: Token[]): SequenceEvalua
 const NATIVE_CHUNK_MS = 100;
 
 /**
+ * Whether a stop string is the text of one end-of-generation token, as a chat template's
+ * end-of-turn marker (`<|im_end|>`) is: the model ends its turn with that token, which ends a
+ * native chunk as it ends the loop, so such a stop does not keep a request token by token. Only
+ * the rare answer that spells the marker out in ordinary tokens meets the stop in its text; a
+ * chunk may then have decoded a few tokens past it, which the text never shows (the sequence's
+ * state holds them, so a next turn does not extend it: a reuse miss, not a wrong answer).
+ */
+function isEndOfGenerationText(model: LlamaModel, text: string): boolean {
+  const tokens = model.tokenize(text, true);
+  return tokens.length === 1 && model.isEogToken(tokens[0]);
+}
+
+/**
  * node-llama-cpp's (patched) native generation for this loop, or undefined. A lone sequence then
  * decodes and samples its tokens in native chunks, with no JavaScript between two tokens; with
  * other sequences in flight it is co-batched as before. For a caller that does not read the
  * pieces as they come, or a streamed one whose engine allows bursts (streamIntervalMs, the chunk's
- * length then); never with stop strings: a stop string is found in the text after a chunk has
- * decoded past it.
+ * length then); never with stop strings (`stops` counts those that are not an end-of-generation
+ * token's text): a stop string is found in the text after a chunk has decoded past it.
  */
 function nativeChunksFor(
   input: GenerationInput,
@@ -117,7 +130,11 @@ export async function* runGeneration(input: GenerationInput): AsyncGenerator<Gen
     seed: params.seed,
     grammarEvaluationState: input.grammar,
     repeatPenalty: penaltiesOf(params, generated),
-    nativeGeneration: nativeChunksFor(input, stops.length, maxTokens),
+    nativeGeneration: nativeChunksFor(
+      input,
+      stops.filter((s) => !isEndOfGenerationText(model, s)).length,
+      maxTokens,
+    ),
   };
   let firstTokenAt = 0;
   let finishReason: GenerateStats["finishReason"] = "length";
