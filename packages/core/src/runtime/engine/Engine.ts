@@ -41,8 +41,8 @@ export interface EngineLoadOptions {
    * Streamed generation in bursts: a streamed request that decodes alone on a
    * text model may generate natively in llama.cpp for up to this many
    * milliseconds before its tokens are delivered, together. Fewer hand-offs
-   * between JavaScript and llama.cpp per token (measured ~8 % more streamed
-   * tokens/s on 2 cores, see docs/performance.md), at the cost of smooth
+   * between JavaScript and llama.cpp per token (a few per cent more streamed
+   * tokens/s on 2 cores, −2 % to +13 % a run: see docs/performance.md), at the cost of smooth
    * per-token delivery. `0` delivers every token as it is sampled. Requests
    * with stop strings (other than a chat template's end-of-turn marker), a
    * grammar or repetition penalties, and
