@@ -26,25 +26,30 @@ async function chunksDuring<T>(run: () => Promise<T>): Promise<{ result: T; chun
   }
 }
 
-describe.each(models)("streamIntervalMs on $name", (m) => {
-  let tokenByToken: Engine;
-  let bursts: Engine;
+/** The model loaded twice for the enclosing describe: token by token, and with 50 ms bursts. */
+function enginePair(modelPath: string): { tokenByToken: Engine; bursts: Engine } {
+  const pair = {} as { tokenByToken: Engine; bursts: Engine };
   beforeAll(async () => {
-    tokenByToken = await factory.load({ modelPath: m.path, ...TEST_LOAD });
-    bursts = await factory.load({ modelPath: m.path, ...TEST_LOAD, streamIntervalMs: 50 });
+    pair.tokenByToken = await factory.load({ modelPath, ...TEST_LOAD });
+    pair.bursts = await factory.load({ modelPath, ...TEST_LOAD, streamIntervalMs: 50 });
   });
   afterAll(async () => {
-    await tokenByToken.dispose();
-    await bursts.dispose();
+    await pair.tokenByToken.dispose();
+    await pair.bursts.dispose();
   });
+  return pair;
+}
+
+describe.each(models)("streamIntervalMs on $name", (m) => {
+  const engines = enginePair(m.path);
 
   it("streams a lone request in native chunks of that length, with the tokens a token-by-token stream gives", async () => {
     for (const params of [
       { prompt: m.prompt, maxTokens: 40, temperature: 0 },
       { prompt: m.prompt, maxTokens: 40, temperature: 0.9, seed: 5, confidence: true, logprobs: 2 },
     ]) {
-      const reference = await chunksDuring(() => collect(tokenByToken.generate(params)));
-      const streamed = await chunksDuring(() => collect(bursts.generate(params)));
+      const reference = await chunksDuring(() => collect(engines.tokenByToken.generate(params)));
+      const streamed = await chunksDuring(() => collect(engines.bursts.generate(params)));
       expect(reference.chunkMs).toEqual([]);
       expect(streamed.chunkMs.length).toBeGreaterThan(0);
       expect(new Set(streamed.chunkMs)).toEqual(new Set([50]));
@@ -54,12 +59,14 @@ describe.each(models)("streamIntervalMs on $name", (m) => {
         reference.result.done.logprobs?.map((l) => l.token),
       );
     }
-    expect(bursts.busySequences()).toBe(0);
+    expect(engines.bursts.busySequences()).toBe(0);
   });
 
   it("streams token by token when the request has stop strings", async () => {
     const { chunkMs } = await chunksDuring(() =>
-      collect(bursts.generate({ prompt: m.prompt, maxTokens: 24, temperature: 0, stop: ["\u0000never"] })),
+      collect(
+        engines.bursts.generate({ prompt: m.prompt, maxTokens: 24, temperature: 0, stop: ["\u0000never"] }),
+      ),
     );
     expect(chunkMs).toEqual([]);
   });
@@ -75,18 +82,9 @@ describe.each(models)("streamIntervalMs on $name", (m) => {
 // lfm2-tiny renders LFM2's chat template, whose end-of-turn stop is `<|im_end|>`: the text of its
 // end-of-generation token, which ends a native chunk as it ends the turn.
 describe("streamIntervalMs with LFM2's chat template", () => {
-  let tokenByToken: Engine;
-  let bursts: Engine;
-  beforeAll(async () => {
-    const tiny = models.find((m) => m.name === "lfm2-tiny");
-    if (!tiny) throw new Error("lfm2-tiny is always generated");
-    tokenByToken = await factory.load({ modelPath: tiny.path, ...TEST_LOAD });
-    bursts = await factory.load({ modelPath: tiny.path, ...TEST_LOAD, streamIntervalMs: 50 });
-  });
-  afterAll(async () => {
-    await tokenByToken.dispose();
-    await bursts.dispose();
-  });
+  const tiny = models.find((m) => m.name === "lfm2-tiny");
+  if (!tiny) throw new Error("lfm2-tiny is always generated");
+  const engines = enginePair(tiny.path);
 
   it("streams a chat in native chunks despite the template's end-of-turn stop, with the same text", async () => {
     const params = {
@@ -94,17 +92,19 @@ describe("streamIntervalMs with LFM2's chat template", () => {
       maxTokens: 40,
       temperature: 0,
     };
-    const reference = await chunksDuring(() => collect(tokenByToken.generate(params)));
-    const streamed = await chunksDuring(() => collect(bursts.generate(params)));
+    const reference = await chunksDuring(() => collect(engines.tokenByToken.generate(params)));
+    const streamed = await chunksDuring(() => collect(engines.bursts.generate(params)));
     expect(reference.chunkMs).toEqual([]);
     expect(streamed.chunkMs.length).toBeGreaterThan(0);
     expect(streamed.result.pieces).toBe(reference.result.pieces);
     expect(streamed.result.done.stats.generatedTokens).toBe(reference.result.done.stats.generatedTokens);
     // The same marker as a caller's own stop string, and a non-streamed chat (100 ms chunks).
-    const own = await chunksDuring(() => collect(bursts.generate({ ...params, stop: ["<|im_end|>"] })));
+    const own = await chunksDuring(() =>
+      collect(engines.bursts.generate({ ...params, stop: ["<|im_end|>"] })),
+    );
     expect(own.chunkMs.length).toBeGreaterThan(0);
     const whole = await chunksDuring(() =>
-      collect(tokenByToken.generate(params, undefined, { stream: false })),
+      collect(engines.tokenByToken.generate(params, undefined, { stream: false })),
     );
     expect(whole.chunkMs.length).toBeGreaterThan(0);
     expect(whole.result.text).toBe(reference.result.pieces);
@@ -113,7 +113,7 @@ describe("streamIntervalMs with LFM2's chat template", () => {
   it("streams token by token with a stop string that is ordinary text", async () => {
     const { chunkMs } = await chunksDuring(() =>
       collect(
-        bursts.generate({
+        engines.bursts.generate({
           messages: [{ role: "user", content: "Hi" }],
           maxTokens: 24,
           temperature: 0,
