@@ -8,7 +8,7 @@ import type {
   ModelStoreOptions,
   RunnerEngineFactoryOptions,
 } from "@sluice/core";
-import { LIMIT_DEFAULTS as CORE_LIMITS, LOAD_DEFAULTS } from "@sluice/core";
+import { LIMIT_DEFAULTS as CORE_LIMITS, LOAD_DEFAULTS, MAX_STREAM_INTERVAL_MS } from "@sluice/core";
 import type { Telemetry, TelemetryOptions } from "@sluice/telemetry";
 import type { ContentPolicy } from "./policy/ContentPolicy.ts";
 import { checkedRequestLimits, type RequestLimitValues } from "./RequestLimits.ts";
@@ -185,8 +185,13 @@ export function checkOptions(options: SluiceOptions): void {
     if (seen.has(m.id)) throw new RangeError(`models[].id must be unique, got ${m.id} twice`);
     seen.add(m.id);
     const interval = m.streamIntervalMs;
-    if (interval !== undefined && !(Number.isSafeInteger(interval) && interval >= 0 && interval <= 1000))
-      throw new RangeError(`models[].streamIntervalMs must be an integer from 0 to 1000, got ${interval}`);
+    if (
+      interval !== undefined &&
+      !(Number.isSafeInteger(interval) && interval >= 0 && interval <= MAX_STREAM_INTERVAL_MS)
+    )
+      throw new RangeError(
+        `models[].streamIntervalMs must be an integer from 0 to ${MAX_STREAM_INTERVAL_MS}, got ${interval}`,
+      );
   }
   if (options.defaultModel !== undefined && !seen.has(options.defaultModel))
     throw new RangeError(`defaultModel must name a configured model, got ${options.defaultModel}`);

@@ -1,4 +1,4 @@
-import { LOAD_DEFAULTS } from "@sluice/core";
+import { LOAD_DEFAULTS, MAX_STREAM_INTERVAL_MS } from "@sluice/core";
 import { z } from "zod";
 import { bytes, int, ms, section } from "./fields.ts";
 
@@ -24,7 +24,7 @@ export const runtimeSchema = section(
       .describe(
         `Sequences per context, i.e. requests decoded together per model. Defaults to \`${LOAD_DEFAULTS.sequences}\`.`,
       ),
-    streamIntervalMs: int(0, 1000)
+    streamIntervalMs: int(0, MAX_STREAM_INTERVAL_MS)
       .default(LOAD_DEFAULTS.streamIntervalMs)
       .describe(
         `Streamed generation in bursts: a streamed request decoding alone on a text model may generate natively for up to this many milliseconds before its tokens are sent, together; fewer hand-offs between JavaScript and llama.cpp per token (more tokens/s, burstier streams; see docs/performance.md). \`0\` sends every token as it is sampled. Requests with stop strings (other than a chat template's end-of-turn marker), a grammar or repetition penalties, and requests batched with others, always stream token by token. Defaults to \`${LOAD_DEFAULTS.streamIntervalMs}\`.`,

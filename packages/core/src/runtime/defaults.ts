@@ -19,6 +19,9 @@ export const LOAD_DEFAULTS = {
   streamIntervalMs: 0,
 } as const;
 
+/** Longest EngineLoadOptions.streamIntervalMs the engine, the SDK and the config accept. */
+export const MAX_STREAM_INTERVAL_MS = 1000;
+
 /** Defaults of the request limits the SDK and the server enforce. */
 export const LIMIT_DEFAULTS = {
   /** Requests waiting per model beyond its busy sequences before QUEUE_FULL. */

@@ -130,7 +130,7 @@ export function MessageList({ entries, actions }: { entries: ChatEntry[]; action
   if (entries.length === 0) {
     return (
       <p className="empty" data-testid="chat-empty">
-        No messages yet. Ask something below; the answer streams in token by token.
+        No messages yet. Ask something below; the answer streams in as it is generated.
       </p>
     );
   }

@@ -6,7 +6,7 @@ import {
   ModelNotFoundError,
   ModelUnsupportedError,
 } from "../../errors/index.ts";
-import { LOAD_DEFAULTS } from "../defaults.ts";
+import { LOAD_DEFAULTS, MAX_STREAM_INTERVAL_MS } from "../defaults.ts";
 import type { Engine, EngineFactory, EngineLoadOptions } from "../engine/index.ts";
 import { prepareChat } from "./chatPrompt.ts";
 import { createEmbedder, type Embedder } from "./embedders.ts";
@@ -107,7 +107,7 @@ export class LlamaEngineFactory implements EngineFactory {
       "streamIntervalMs",
       options.streamIntervalMs ?? LOAD_DEFAULTS.streamIntervalMs,
       0,
-      1000,
+      MAX_STREAM_INTERVAL_MS,
     );
     const kvCacheType = options.kvCacheType ?? LOAD_DEFAULTS.kvCacheType;
     if (!(kvCacheType in kvTypes))
