@@ -207,12 +207,12 @@ describe.each(models)("native generation chunks on $name", (m) => {
       let otherDecode: Promise<unknown> | undefined;
       let otherFirst = false;
       let chunkDone = false;
-      let lastToken: number | undefined;
+      let lastToken: Token | undefined;
       // Queue the other context's decode right behind the chunk.
       Object.defineProperty(native, "generateTokens", {
         configurable: true,
         value: (...args: unknown[]) => {
-          const chunk = (spied(...args) as Promise<[number[]]>)
+          const chunk = (spied(...args) as Promise<[Token[]]>)
             .then((result) => {
               lastToken = result[0].at(-1);
               return result;
@@ -254,7 +254,7 @@ describe.each(models)("native generation chunks on $name", (m) => {
       // waiting decode would run all 200, then the decode.
       if (!otherFirst) {
         expect(chunks[0]).toBeLessThan(200);
-        expect(model.isEogToken(lastToken as number)).toBe(false);
+        expect(model.isEogToken(lastToken)).toBe(false);
       }
     } finally {
       sequence.dispose();
